@@ -1,0 +1,269 @@
+// The whole data model of DESIGN.md §4. Later features fill these tables; they do not reshape them.
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: ['platform', 'distributor', 'sub_reseller', 'organization'] }).notNull(),
+    parentId: uuid('parent_id').references((): AnyPgColumn => tenants.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    enforceMfaPartnerUsers: boolean('enforce_mfa_partner_users').notNull().default(false),
+    enforceMfaOrganizations: boolean('enforce_mfa_organizations').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('tenants_slug_key').on(t.slug),
+    index('tenants_parent_idx').on(t.parentId),
+    uniqueIndex('tenants_single_platform').on(t.kind).where(sql`${t.kind} = 'platform'`),
+    check('tenants_kind_check', sql`${t.kind} in ('platform','distributor','sub_reseller','organization')`),
+    check('tenants_root_check', sql`(${t.kind} = 'platform') = (${t.parentId} is null)`),
+  ],
+);
+
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    name: text('name'),
+    role: text('role', { enum: ['owner', 'super_admin', 'admin', 'support', 'user'] }).notNull().default('user'),
+    /** argon2id PHC string; null for accounts that only sign in through an upstream IdP. */
+    passwordHash: text('password_hash'),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    /** platform operators manage tenants, clients, keys and upstream IdPs (DESIGN.md §8). */
+    platformOperator: boolean('platform_operator').notNull().default(false),
+    /** where the account came from: created here, imported from another platform, or provisioned by SCIM. */
+    source: text('source', { enum: ['local', 'import', 'scim', 'upstream'] }).notNull().default('local'),
+    externalId: text('external_id'),
+    passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
+    lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('accounts_tenant_email_key').on(t.tenantId, sql`lower(${t.email})`),
+    index('accounts_email_idx').on(sql`lower(${t.email})`),
+    check('accounts_role_check', sql`${t.role} in ('owner','super_admin','admin','support','user')`),
+    check('accounts_status_check', sql`${t.status} in ('active','disabled')`),
+  ],
+);
+
+/** One authenticator per account; a row without confirmed_at is a pending enrolment that expires. */
+export const mfaTotp = pgTable('mfa_totp', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  secretEnc: text('secret_enc').notNull(),
+  confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+  /** highest RFC 6238 time step accepted; a step is never accepted twice (compare-and-set). */
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }).notNull().default(-1),
+  source: text('source', { enum: ['enrolled', 'imported'] }).notNull().default('enrolled'),
+  pendingExpiresAt: timestamp('pending_expires_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('mfa_recovery_codes_account_idx').on(t.accountId)],
+);
+
+export const mfaLockouts = pgTable('mfa_lockouts', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: 'cascade' }),
+  failures: integer('failures').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+  lockCount: integer('lock_count').notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+/** Single-use links (MFA reset confirmation, operator setup, ...); only a SHA-256 digest is stored. */
+export const emailTokens = pgTable(
+  'email_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    purpose: text('purpose').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('email_tokens_hash_key').on(t.tokenHash), index('email_tokens_account_idx').on(t.accountId)],
+);
+
+export const clients = pgTable(
+  'clients',
+  {
+    clientId: text('client_id').primaryKey(),
+    name: text('name').notNull(),
+    /** oidc-provider client metadata, without the secret. */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
+    /** SHA-256 hex of a generated ≥256-bit secret (DESIGN.md §9); null for public clients. */
+    secretHash: text('secret_hash'),
+    tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    firstParty: boolean('first_party').notNull().default(false),
+    requireMfa: boolean('require_mfa').notNull().default(false),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('clients_tenant_idx').on(t.tenantId)],
+);
+
+export const upstreamIdps = pgTable(
+  'upstream_idps',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    slug: text('slug').notNull(),
+    displayName: text('display_name').notNull(),
+    issuer: text('issuer').notNull(),
+    clientId: text('client_id').notNull(),
+    clientSecretEnc: text('client_secret_enc'),
+    scopes: text('scopes').notNull().default('openid email profile'),
+    trustUpstreamMfa: boolean('trust_upstream_mfa').notNull().default(false),
+    /** create an account on first sign-in when no link or email match exists. */
+    autoProvision: boolean('auto_provision').notNull().default(false),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('upstream_idps_slug_key').on(t.slug)],
+);
+
+export const accountLinks = pgTable(
+  'account_links',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    idpId: uuid('idp_id')
+      .notNull()
+      .references(() => upstreamIdps.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.idpId, t.subject] }), index('account_links_account_idx').on(t.accountId)],
+);
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  privateJwkEnc: text('private_jwk_enc').notNull(),
+  /** next: published, not signing yet · active: signs · retiring: published only until retire_after. */
+  state: text('state', { enum: ['next', 'active', 'retiring', 'retired'] }).notNull(),
+  createdAt: createdAt(),
+  activatedAt: timestamp('activated_at', { withTimezone: true }),
+  retireAfter: timestamp('retire_after', { withTimezone: true }),
+});
+
+export const cookieKeys = pgTable('cookie_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  keyEnc: text('key_enc').notNull(),
+  state: text('state', { enum: ['active', 'retiring'] }).notNull().default('active'),
+  createdAt: createdAt(),
+});
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actorAccountId: uuid('actor_account_id'),
+    tenantId: uuid('tenant_id'),
+    action: text('action').notNull(),
+    target: text('target'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('audit_events_at_idx').on(t.at),
+    index('audit_events_tenant_idx').on(t.tenantId, t.at),
+    index('audit_events_target_idx').on(t.target),
+  ],
+);
+
+/** oidc-provider artifacts when no Redis is configured (DESIGN.md §10). */
+export const oidcPayloads = pgTable(
+  'oidc_payloads',
+  {
+    model: text('model').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    grantId: text('grant_id'),
+    userCode: text('user_code'),
+    uid: text('uid'),
+    accountId: text('account_id'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.model, t.id] }),
+    index('oidc_payloads_grant_idx').on(t.grantId),
+    index('oidc_payloads_uid_idx').on(t.uid),
+    index('oidc_payloads_user_code_idx').on(t.userCode),
+    index('oidc_payloads_account_idx').on(t.accountId),
+    index('oidc_payloads_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** Fixed-window counters (rate limits, lockout) when no Redis is configured. */
+export const counters = pgTable(
+  'counters',
+  {
+    key: text('key').primaryKey(),
+    value: bigint('value', { mode: 'number' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('counters_expires_idx').on(t.expiresAt)],
+);
+
+/** Short-lived values with an expiry (interaction page state, ...) when no Redis is configured. */
+export const kvEntries = pgTable(
+  'kv_entries',
+  {
+    key: text('key').primaryKey(),
+    value: jsonb('value').$type<unknown>().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('kv_entries_expires_idx').on(t.expiresAt)],
+);
