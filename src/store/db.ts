@@ -1,0 +1,232 @@
+// The database handle: PostgreSQL through node-postgres when DATABASE_URL is set, otherwise embedded
+// PGlite in DATA_DIR/pg. PGlite is single-process, so the process that owns it (the server, or a CLI
+// run while no server runs) holds DATA_DIR/gatehouse.lock and shares the database with other local
+// processes over a unix socket in DATA_DIR/run; a CLI started while the server runs connects there.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.ts';
+import { GatehouseError } from '../domain/errors.ts';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseKind = 'postgres' | 'pglite' | 'pglite-socket';
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  /** true when statements may be grouped in a transaction (false over the shared PGlite socket). */
+  transactional: boolean;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** `server` owns an embedded database and shares it; `client` (the CLI) joins a running server when there is one. */
+  role: 'server' | 'client';
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  schemaName?: string;
+  /** embedded database in memory (tests). */
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+const MIGRATION_LOCK_ID = 725_017_001;
+const SOCKET_PORT = 5432;
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  if (options.inMemory) return openEmbedded(await PGlite.create(), undefined);
+  return openEmbeddedShared(options);
+}
+
+async function openPostgres(connectionString: string, options: OpenOptions): Promise<Database> {
+  const schemaName = options.schemaName;
+  if (schemaName && !/^[a-z_][a-z0-9_]*$/.test(schemaName)) throw new Error(`invalid schema name ${schemaName}`);
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 10,
+    ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}),
+  });
+  pool.on('error', () => undefined); // idle client errors surface on the next query instead of crashing
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    transactional: true,
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        if (schemaName) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`);
+        // Two instances starting together must not both apply the same migration.
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+        try {
+          await migratePg(drizzlePg(client, { schema }), {
+            migrationsFolder,
+            ...(schemaName ? { migrationsSchema: schemaName } : {}),
+          });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+function openEmbedded(pglite: PGlite, onClose: (() => Promise<void>) | undefined): Database {
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    transactional: true,
+    migrate: () => migratePglite(drizzlePglite(pglite, { schema }), { migrationsFolder }),
+    async ping() {
+      await db.execute(sql`SELECT 1`);
+    },
+    async close() {
+      await onClose?.();
+      await pglite.close();
+    },
+  };
+}
+
+interface LockInfo {
+  pid: number;
+  socketDir: string;
+  role: 'server' | 'client';
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+function readLock(lockFile: string): LockInfo | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(lockFile, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes DATA_DIR/gatehouse.lock, or returns who holds it. A lock left by a dead process is taken over. */
+function acquireLock(lockFile: string, info: LockInfo): { acquired: true } | { acquired: false; holder: LockInfo } {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, JSON.stringify(info), { flag: 'wx', mode: 0o600 });
+      return { acquired: true };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = readLock(lockFile);
+      if (holder && isAlive(holder.pid) && holder.pid !== process.pid) return { acquired: false, holder };
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  throw new GatehouseError('data_dir_locked', 503, `cannot lock ${lockFile}`);
+}
+
+async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
+  const dataDir = options.dataDir;
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lockFile = path.join(dataDir, 'gatehouse.lock');
+  const socketDir = path.join(dataDir, 'run');
+  const lock = acquireLock(lockFile, { pid: process.pid, socketDir, role: options.role });
+
+  if (!lock.acquired) {
+    const { holder } = lock;
+    if (options.role === 'server' || holder.role !== 'server') {
+      throw new GatehouseError(
+        'data_dir_in_use',
+        409,
+        `The embedded database in ${dataDir} is in use by process ${holder.pid} (${holder.role === 'server' ? 'a running Gatehouse server' : 'a gatehouse command'}). ` +
+          (options.role === 'server'
+            ? 'Stop it first, or give this instance its own DATA_DIR, or use PostgreSQL (DATABASE_URL) to run several instances.'
+            : 'Wait for it to finish and try again.'),
+      );
+    }
+    return connectToRunningServer(holder);
+  }
+
+  const release = () => {
+    if (readLock(lockFile)?.pid === process.pid) fs.rmSync(lockFile, { force: true });
+  };
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(path.join(dataDir, 'pg'));
+  } catch (e) {
+    release();
+    throw new GatehouseError('data_dir_unreadable', 500, `cannot open the embedded database in ${path.join(dataDir, 'pg')}`, String(e));
+  }
+  let server: PGLiteSocketServer | undefined;
+  if (options.role === 'server') {
+    fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+    fs.rmSync(socketPath, { force: true });
+    server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 4 });
+    await server.start();
+  }
+  process.once('exit', release);
+  return openEmbedded(pglite, async () => {
+    await server?.stop();
+    release();
+  });
+}
+
+async function connectToRunningServer(holder: LockInfo): Promise<Database> {
+  const pool = new pg.Pool({ host: holder.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+  } catch (e) {
+    await pool.end();
+    throw new GatehouseError(
+      'data_dir_unreachable',
+      503,
+      `A Gatehouse server (process ${holder.pid}) holds the embedded database but its socket in ${holder.socketDir} does not answer. Check that the server is healthy, or stop it and run the command again.`,
+      String(e),
+    );
+  }
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite-socket',
+    // The shared PGlite has one connection: a transaction opened here would swallow the server's statements.
+    transactional: false,
+    async migrate() {
+      await migratePg(drizzlePg(pool, { schema }), { migrationsFolder });
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Runs raw SQL on either driver (both answer with `{ rows }`). Repositories prefer the query builder. */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
