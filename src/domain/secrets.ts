@@ -43,10 +43,15 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
     if (version !== 'v1' || !key || !iv || ct === undefined || !tag) {
       throw new GatehouseError('secret_unreadable', 500, 'a stored secret cannot be decrypted', `kid ${kid ?? '?'}`);
     }
-    const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(context));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+    } catch (e) {
+      // Tampered ciphertext, a wrong context or a truncated tag all end here.
+      throw new GatehouseError('secret_unreadable', 500, 'a stored secret cannot be decrypted', `kid ${kid}: ${(e as Error).message}`);
+    }
   };
 
   return {

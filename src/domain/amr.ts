@@ -1,0 +1,92 @@
+// The amr/acr contract of DESIGN.md §6. Each factor reports what it proved; `amr` is collected from
+// the factors and `acr` derived from `amr` by one function. Values from RFC 8176, plus `fed`.
+import { badRequest } from './errors.ts';
+
+export type Factor = 'pwd' | 'otp' | 'recovery_code' | 'fed' | 'fed_mfa';
+export type Amr = 'pwd' | 'fed' | 'otp' | 'mfa';
+
+export const ACR_1FA = 'urn:gatehouse:acr:1fa';
+export const ACR_MFA = 'urn:gatehouse:acr:mfa';
+export const PAPE_MFA = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+export const ACR_VALUES_SUPPORTED = [ACR_1FA, ACR_MFA] as const;
+
+export type Acr = typeof ACR_1FA | typeof ACR_MFA;
+export type RequestedAcr = 'mfa' | '1fa';
+
+/** What each factor contributes to `amr`. A recovery code stands in for the authenticator, so it says `otp`. */
+export const FACTOR_AMR = {
+  pwd: ['pwd'],
+  otp: ['otp'],
+  recovery_code: ['otp'],
+  fed: ['fed'],
+  // An upstream IdP that did MFA and is trusted for it; reported alongside `fed`.
+  fed_mfa: ['mfa'],
+} as const satisfies Record<Factor, readonly Amr[]>;
+
+/** `first` proves who the user is, `second` is a possession factor, `mfa` is MFA proved elsewhere. */
+const FACTOR_ROLE = {
+  pwd: 'first',
+  fed: 'first',
+  otp: 'second',
+  recovery_code: 'second',
+  fed_mfa: 'mfa',
+} as const satisfies Record<Factor, 'first' | 'second' | 'mfa'>;
+
+const AMR_ORDER: readonly Amr[] = ['pwd', 'fed', 'otp', 'mfa'];
+
+/** The session's `amr`, in a fixed order whatever order the factors came in. */
+export function amrFor(factors: readonly Factor[]): Amr[] {
+  const collected = new Set<Amr>(factors.flatMap((f) => FACTOR_AMR[f]));
+  const roles = new Set(factors.map((f) => FACTOR_ROLE[f]));
+  if (roles.has('first') && roles.has('second')) collected.add('mfa');
+  return AMR_ORDER.filter((value) => collected.has(value));
+}
+
+export function acrFromAmr(amr: readonly string[]): Acr {
+  return amr.includes('mfa') ? ACR_MFA : ACR_1FA;
+}
+
+const ACR_MEANING = new Map<string, RequestedAcr>([
+  [ACR_MFA, 'mfa'],
+  [PAPE_MFA, 'mfa'],
+  [ACR_1FA, '1fa'],
+]);
+
+/**
+ * The level an authorization request asks for, from `acr_values` and an essential `acr` claim in the
+ * `claims` parameter. Unknown values are ignored; if any known value asks for MFA, MFA it is (a list
+ * that also names 1fa is never read as a downgrade).
+ */
+export function requestedAcr({ acrValues, claims }: { acrValues?: string; claims?: string | object }): RequestedAcr | undefined {
+  const requested = [...(acrValues?.split(/\s+/) ?? []), ...essentialAcrValues(claims)]
+    .map((value) => ACR_MEANING.get(value))
+    .filter((meaning) => meaning !== undefined);
+  if (requested.includes('mfa')) return 'mfa';
+  if (requested.includes('1fa')) return '1fa';
+  return undefined;
+}
+
+function essentialAcrValues(claims: string | object | undefined): string[] {
+  if (claims === undefined) return [];
+  const parsed: unknown = typeof claims === 'string' ? parseClaims(claims) : claims;
+  const acr = field(field(parsed, 'id_token'), 'acr');
+  if (field(acr, 'essential') !== true) return [];
+  const value = field(acr, 'value');
+  const values = field(acr, 'values');
+  return [value, ...(Array.isArray(values) ? values : [])].filter((v): v is string => typeof v === 'string');
+}
+
+function parseClaims(claims: string): unknown {
+  try {
+    return JSON.parse(claims);
+  } catch {
+    throw badRequest('The claims parameter is not valid JSON.');
+  }
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+
+export function satisfiesAcr(requested: RequestedAcr | undefined, amr: readonly string[]): boolean {
+  return requested !== 'mfa' || acrFromAmr(amr) === ACR_MFA;
+}

@@ -1,0 +1,93 @@
+// Registering relying parties. Secrets are generated (256 random bits), shown once, stored as a digest.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import type { Repos } from '../store/repos.ts';
+import { badRequest } from './errors.ts';
+import type { SecurityEvents, RequestInfo } from './events.ts';
+
+const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+
+const redirectUri = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return !u.hash && (u.protocol === 'https:' || u.protocol === 'http:' || /^[a-z][a-z0-9+.-]*:$/.test(u.protocol));
+  } catch {
+    return false;
+  }
+}, 'must be an absolute URI without a fragment');
+
+export const clientInput = z.object({
+  name: z.string().trim().min(1, 'name is required').max(200),
+  redirectUris: z.array(redirectUri).default([]),
+  postLogoutRedirectUris: z.array(redirectUri).default([]),
+  grants: z.array(z.enum(GRANTS)).default(['authorization_code', 'refresh_token']),
+  public: z.boolean().default(false),
+  firstParty: z.boolean().default(false),
+  requireMfa: z.boolean().default(false),
+  scope: z.string().trim().optional(),
+  tenantId: z.string().uuid().optional(),
+  idTokenAlg: z.enum(['ES256', 'RS256']).default('ES256'),
+  backchannelLogoutUri: redirectUri.optional(),
+});
+export type ClientInput = z.input<typeof clientInput>;
+
+export const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export function createClientService(deps: { clients: Repos['clients']; events: SecurityEvents }) {
+  return {
+    async register(raw: ClientInput, request: RequestInfo & { actorAccountId?: string } = {}) {
+      const parsed = clientInput.safeParse(raw);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw badRequest(`${i?.path.join('.') || 'client'}: ${i?.message ?? 'invalid'}`, 'invalid_client_metadata');
+      }
+      const input = parsed.data;
+      if (input.grants.includes('authorization_code') && input.redirectUris.length === 0) {
+        throw badRequest('redirect-uri: at least one redirect URI is needed for the authorization_code grant', 'invalid_client_metadata');
+      }
+      if (input.public && input.grants.includes('client_credentials')) {
+        throw badRequest('grant: a public client cannot use client_credentials', 'invalid_client_metadata');
+      }
+      const clientId = `gh_${randomBytes(12).toString('base64url')}`;
+      const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+      const metadata: Record<string, unknown> = {
+        client_name: input.name,
+        redirect_uris: input.redirectUris,
+        post_logout_redirect_uris: input.postLogoutRedirectUris,
+        grant_types: input.grants,
+        response_types: input.grants.includes('authorization_code') ? ['code'] : [],
+        token_endpoint_auth_method: input.public ? 'none' : 'client_secret_basic',
+        id_token_signed_response_alg: input.idTokenAlg,
+        ...(input.scope ? { scope: input.scope } : {}),
+        ...(input.backchannelLogoutUri ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      };
+      await deps.clients.create({
+        clientId,
+        name: input.name,
+        metadata,
+        secretHash: clientSecret ? digest(clientSecret) : null,
+        tenantId: input.tenantId ?? null,
+        firstParty: input.firstParty,
+        requireMfa: input.requireMfa,
+      });
+      await deps.events.emit({ action: 'client.created', target: clientId, actorAccountId: request.actorAccountId, ip: request.ip, requestId: request.requestId, detail: { name: input.name } });
+      return { client_id: clientId, client_secret: clientSecret, name: input.name, first_party: input.firstParty, require_mfa: input.requireMfa, ...metadata };
+    },
+
+    async list() {
+      return (await deps.clients.list()).map((c) => ({
+        client_id: c.clientId,
+        name: c.name,
+        first_party: c.firstParty,
+        require_mfa: c.requireMfa,
+        public: !c.secretHash,
+        redirect_uris: (c.metadata.redirect_uris as string[] | undefined) ?? [],
+        grant_types: (c.metadata.grant_types as string[] | undefined) ?? [],
+        created_at: c.createdAt,
+      }));
+    },
+  };
+}
+
+export type ClientService = ReturnType<typeof createClientService>;

@@ -1,0 +1,64 @@
+// Tenants and accounts: creating them with their rules (tree shape, one account per email per tenant).
+import { z } from 'zod';
+import type { Repos } from '../store/repos.ts';
+import { badRequest, notFound } from './errors.ts';
+import type { PasswordHasher } from './passwords.ts';
+import { validateNewPassword } from './passwords.ts';
+import type { RequestInfo, SecurityEvents } from './events.ts';
+
+export const ROLES = ['owner', 'super_admin', 'admin', 'support', 'user'] as const;
+export type Role = (typeof ROLES)[number];
+export const TENANT_KINDS = ['distributor', 'sub_reseller', 'organization'] as const;
+
+const email = z.string().trim().toLowerCase().email('must be an email address').max(320);
+
+export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Repos['accounts']; hasher: PasswordHasher; events: SecurityEvents }) {
+  const { tenants, accounts, hasher, events } = deps;
+
+  async function tenantByRef(ref: string) {
+    const tenant = await tenants.findByIdOrSlug(ref);
+    if (!tenant) throw notFound(`No tenant with id or slug "${ref}".`, 'tenant_not_found');
+    return tenant;
+  }
+
+  return {
+    tenantByRef,
+
+    async createTenant(input: { kind: string; name: string; parent?: string }, request: RequestInfo = {}) {
+      if (!(TENANT_KINDS as readonly string[]).includes(input.kind)) throw badRequest(`kind must be one of ${TENANT_KINDS.join(', ')}`);
+      const name = input.name.trim();
+      if (!name) throw badRequest('name is required');
+      const parent = input.parent ? await tenantByRef(input.parent) : await tenants.getPlatform();
+      if (!parent) throw badRequest('The platform tenant does not exist yet: run `gatehouse migrate` or start the server once.');
+      const tenant = await tenants.create({ kind: input.kind as (typeof TENANT_KINDS)[number], name, parentId: parent.id });
+      await events.emit({ action: 'tenant.created', tenantId: tenant.id, target: tenant.id, ...request, detail: { kind: tenant.kind, name } });
+      return tenant;
+    },
+
+    async createAccount(
+      input: { tenant: string; email: string; password?: string; role?: string; name?: string; platformOperator?: boolean; source?: 'local' | 'import' },
+      request: RequestInfo = {},
+    ) {
+      const tenant = await tenantByRef(input.tenant);
+      const parsedEmail = email.safeParse(input.email);
+      if (!parsedEmail.success) throw badRequest(`email ${parsedEmail.error.issues[0]?.message ?? 'is invalid'}`);
+      const role = input.role ?? 'user';
+      if (!(ROLES as readonly string[]).includes(role)) throw badRequest(`role must be one of ${ROLES.join(', ')}`);
+      if (input.password !== undefined) validateNewPassword(input.password);
+      const account = await accounts.create({
+        tenantId: tenant.id,
+        email: parsedEmail.data,
+        name: input.name?.trim() || null,
+        role: role as Role,
+        passwordHash: input.password !== undefined ? await hasher.hash(input.password) : null,
+        emailVerified: false,
+        platformOperator: input.platformOperator ?? false,
+        source: input.source ?? 'local',
+      });
+      await events.emit({ action: 'account.created', tenantId: tenant.id, target: account.id, ...request, detail: { role } });
+      return { ...account, tenant };
+    },
+  };
+}
+
+export type Directory = ReturnType<typeof createDirectory>;

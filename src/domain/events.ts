@@ -1,0 +1,78 @@
+// Every security outcome is a past-tense event (DESIGN.md §12.7). The audit log records all of them;
+// the events that change or use a user's MFA also notify the account owner by email.
+export const NOTIFYING_EVENTS = [
+  'mfa.enrolled',
+  'mfa.imported',
+  'mfa.recovery_code.used',
+  'mfa.recovery_codes.regenerated',
+  'mfa.disabled',
+  'mfa.reset_by_self',
+  'mfa.reset_by_admin',
+  'mfa.locked',
+] as const;
+
+export const SILENT_EVENTS = [
+  'auth.password.succeeded',
+  'auth.password.failed',
+  'auth.rate_limited',
+  'auth.signed_in',
+  'auth.signed_out',
+  'consent.granted',
+  'mfa.totp.verified',
+  'mfa.totp.check_failed',
+  'mfa.recovery_code.check_failed',
+  'mfa.enrolment.started',
+  'client.created',
+  'client.updated',
+  'client.deleted',
+  'keys.rotated',
+  'tenant.created',
+  'account.created',
+  'operator.setup_link_issued',
+  'operator.setup_completed',
+] as const;
+
+export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];
+export type SecurityEventName = NotifyingEvent | (typeof SILENT_EVENTS)[number];
+
+export interface RequestInfo {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export interface SecurityEvent extends RequestInfo {
+  action: SecurityEventName;
+  actorAccountId?: string | undefined;
+  tenantId?: string | undefined;
+  target?: string | undefined;
+  detail?: Record<string, unknown>;
+}
+
+export interface NotificationTarget {
+  email: string;
+  name: string | null;
+}
+
+export interface Notifier {
+  notify(event: NotifyingEvent, to: NotificationTarget, detail: Record<string, unknown>): Promise<void>;
+}
+
+export interface AuditSink {
+  record(event: SecurityEvent): Promise<unknown>;
+}
+
+const notifying = new Set<string>(NOTIFYING_EVENTS);
+export const isNotifying = (name: SecurityEventName): name is NotifyingEvent => notifying.has(name);
+
+export function createSecurityEvents(audit: AuditSink, notifier: Notifier) {
+  return {
+    /** Records the event; when it concerns a user's MFA and `owner` is given, mails them too. */
+    async emit(event: SecurityEvent, owner?: NotificationTarget): Promise<void> {
+      await audit.record(event);
+      if (owner && isNotifying(event.action)) await notifier.notify(event.action, owner, { ...event.detail, at: new Date().toISOString() });
+    },
+  };
+}
+
+export type SecurityEvents = ReturnType<typeof createSecurityEvents>;
