@@ -1,0 +1,165 @@
+// Composes the Koa app: request context → metrics → security headers → errors → assets, ops,
+// interaction and setup pages → oidc-provider for every protocol route.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Koa, { type Middleware } from 'koa';
+import type { Provider, KoaContextWithOIDC } from 'oidc-provider';
+import type { Runtime } from './runtime.ts';
+import { createMetrics, type Metrics } from './http/metrics.ts';
+import { requestContext } from './http/request-context.ts';
+import { securityHeaders, noStore } from './http/security-headers.ts';
+import { errorHandler, toErrorResponse } from './http/errors.ts';
+import { createViewRenderer, type ViewRenderer } from './http/views.ts';
+import { serveStatic } from './http/static.ts';
+import { createOpsRouter } from './http/ops-routes.ts';
+import { csrfProtection } from './http/csrf.ts';
+import { parseForm } from './http/body.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createClientAdapterClass } from './oidc/clients.ts';
+import { createFindAccount } from './oidc/accounts.ts';
+import { createStorageAdapter } from './oidc/adapters/index.ts';
+import type { KeyMaterial } from './oidc/keys.ts';
+import { createInteractionRouter } from './interactions/routes.ts';
+import { createInteractionStates } from './interactions/state.ts';
+import { createSetupRouter } from './setup/routes.ts';
+import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  /** where "MFA required by tenant policy" comes from (tests pass a double). */
+  policy?: MfaPolicySource;
+  /** how often the published key set is compared with the database (rotation on another instance). */
+  keyRefreshSeconds?: number;
+  /** seconds a client row stays cached in process. */
+  clientCacheSeconds?: number;
+  /** back-channel logout delivery (the provider's default refuses loopback hosts). */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  stepUpPasswordMaxAgeSeconds?: number;
+}
+
+export interface Gatehouse {
+  app: Koa;
+  metrics: Metrics;
+  views: ViewRenderer;
+  provider(): Provider;
+  /** re-reads the key set and rebuilds the provider when it changed. */
+  refreshKeys(): Promise<boolean>;
+  stop(): void;
+}
+
+export async function createApp(runtime: Runtime, options: AppOptions = {}): Promise<Gatehouse> {
+  const { config, logger, repos } = runtime;
+  const secure = config.issuer.startsWith('https:') || config.trustProxy;
+  const views = createViewRenderer({ viewsDir: path.join(root, 'views'), cache: config.env === 'production' });
+  const metrics = createMetrics();
+  const policy = options.policy ?? tenantTreePolicy;
+
+  await runtime.keys.ensure();
+  const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds ?? 5);
+  const StorageAdapter = createStorageAdapter(runtime);
+  const findAccount = createFindAccount(repos.accounts, repos.mfa, policy);
+
+  const build = (keys: KeyMaterial) =>
+    createProvider(config, keys, {
+      adapter: (name) => (name === 'Client' ? new ClientAdapter() : new StorageAdapter(name)),
+      findAccount,
+      async renderError(ctx, out, error) {
+        const status = ctx.status >= 400 ? ctx.status : 400;
+        if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'oidc-provider error');
+        const message = out.error_description ?? toErrorResponse(error).message;
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('error', {
+          title: 'Sign-in problem',
+          heading: status >= 500 ? 'Something went wrong' : 'This sign-in request cannot be completed',
+          message: `${message} (${out.error})`,
+          requestId: ctx.state.requestId,
+        });
+      },
+      async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('logout', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
+      },
+      async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+      },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+
+  const wire = (provider: Provider) => {
+    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
+    provider.on('end_session.success', (ctx) => {
+      void runtime.events.emit({ action: 'auth.signed_out', actorAccountId: ctx.oidc.session?.accountId, ip: ctx.ip, requestId: ctx.state.requestId as string | undefined });
+    });
+    return provider;
+  };
+
+  let keys = await runtime.keys.load();
+  let provider = wire(build(keys));
+  let callback = provider.callback();
+
+  const refreshKeys = async () => {
+    const next = await runtime.keys.load();
+    if (next.version === keys.version && next.cookieKeys.join() === keys.cookieKeys.join()) return false;
+    keys = next;
+    provider = wire(build(keys));
+    callback = provider.callback();
+    logger.info({ keys: keys.version }, 'signing keys changed; provider reloaded');
+    return true;
+  };
+  const refreshTimer = setInterval(() => {
+    refreshKeys().catch((err: unknown) => logger.warn({ err }, 'key refresh failed'));
+  }, (options.keyRefreshSeconds ?? 30) * 1000);
+  refreshTimer.unref();
+
+  const app = new Koa();
+  app.proxy = config.trustProxy;
+  app.silent = true;
+
+  /** Every HTML form page: no caching, a bounded form body, and a CSRF token bound to its purpose. */
+  const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), csrfProtection({ secure, purpose })];
+
+  const interactionRouter = createInteractionRouter({
+    provider: () => provider,
+    states: createInteractionStates(runtime.kv),
+    authenticate: runtime.authenticate,
+    mfa: runtime.mfa,
+    accounts: repos.accounts,
+    policy,
+    events: runtime.events,
+    box: runtime.box,
+    render: (ctx, template, locals) => views.render(ctx, template, locals),
+    onSignIn: (outcome) => metrics.recordSignin(outcome),
+    stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? 3600,
+    middleware: pageMiddleware('interaction'),
+  });
+  const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
+  const opsRouter = createOpsRouter({
+    checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
+    registry: metrics.registry,
+    logger,
+  });
+
+  app.use(requestContext({ logger }));
+  app.use(metrics.middleware());
+  app.use(securityHeaders({ issuer: config.issuer }));
+  app.use(errorHandler({ logger, views }));
+  app.use(serveStatic({ root: path.join(root, 'public') }));
+  app.use(opsRouter.routes());
+  app.use(interactionRouter.routes());
+  app.use(setupRouter.routes());
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await callback(ctx.req, ctx.res);
+  });
+
+  return {
+    app,
+    metrics,
+    views,
+    provider: () => provider,
+    refreshKeys,
+    stop: () => clearInterval(refreshTimer),
+  };
+}

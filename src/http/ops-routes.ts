@@ -1,0 +1,72 @@
+// Operational endpoints: liveness, readiness (dependency checks) and Prometheus metrics.
+// /metrics reveals traffic counts only; still, keep it off the public internet at the load balancer.
+import { Router } from '@koa/router';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.ts';
+
+export type ReadinessCheck = () => Promise<void>;
+export type CheckStatus = 'ok' | 'failed';
+
+export interface OpsRouterOptions {
+  /** Named dependency checks, e.g. `{ database: () => db.ping(), redis: () => kv.ping() }`. */
+  checks?: Record<string, ReadinessCheck | undefined>;
+  /** Registry served at /metrics (createMetrics().registry); without it /metrics is not mounted. */
+  registry?: Registry;
+  /** A check that has not settled after this long counts as failed (default 2000 ms). */
+  checkTimeoutMs?: number;
+  /** Failed checks are logged here (the response names the check, never the error). */
+  logger?: Logger;
+}
+
+const withTimeout = (check: ReadinessCheck, ms: number): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve().then(check), timeout]).finally(() => clearTimeout(timer));
+};
+
+/** Runs every check in parallel; `ok` only when all pass. */
+export async function runReadinessChecks(
+  checks: Record<string, ReadinessCheck | undefined>,
+  timeoutMs: number,
+  logger?: Logger,
+): Promise<{ ok: boolean; checks: Record<string, CheckStatus> }> {
+  const entries = Object.entries(checks).filter((e): e is [string, ReadinessCheck] => e[1] !== undefined);
+  const results = await Promise.allSettled(entries.map(([, check]) => withTimeout(check, timeoutMs)));
+  const statuses: Record<string, CheckStatus> = {};
+  results.forEach((result, i) => {
+    const name = entries[i]?.[0] ?? `check_${i}`;
+    statuses[name] = result.status === 'fulfilled' ? 'ok' : 'failed';
+    if (result.status === 'rejected') logger?.warn({ check: name, err: result.reason }, 'readiness check failed');
+  });
+  return { ok: results.every((r) => r.status === 'fulfilled'), checks: statuses };
+}
+
+/** `GET /healthz`, `GET /readyz`, `GET /metrics`. */
+export function createOpsRouter(options: OpsRouterOptions = {}): Router {
+  const router = new Router();
+  const timeoutMs = options.checkTimeoutMs ?? 2000;
+
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    const result = await runReadinessChecks(options.checks ?? {}, timeoutMs, options.logger);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = result.ok ? 200 : 503;
+    ctx.body = { status: result.ok ? 'ok' : 'unavailable', checks: result.checks };
+  });
+
+  const registry = options.registry;
+  if (registry) {
+    router.get('/metrics', async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Content-Type', registry.contentType);
+      ctx.body = await registry.metrics();
+    });
+  }
+  return router;
+}

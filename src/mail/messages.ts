@@ -1,0 +1,244 @@
+// Notification and link emails (DESIGN.md §9: every MFA change mails the account owner).
+// Each builder returns plain text plus simple HTML from one list of blocks, so both always agree.
+import { GatehouseError } from '../domain/errors.ts';
+
+export interface MailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** What every security notice needs to say who, which account and when. */
+export interface NoticeContext {
+  /** Used in the greeting; without it the mail says "Hello,". */
+  name?: string;
+  /** The account's email address (one email may own accounts in several organizations). */
+  email: string;
+  /** Organization or partner of the account, shown when known. */
+  tenantName?: string;
+  /** When it happened. */
+  at: Date;
+  /** IANA time zone for times in the mail (default UTC). */
+  timeZone?: string;
+  /** Where the user manages their security settings (a link is added when given). */
+  settingsUrl?: string;
+}
+
+type Block =
+  | { kind: 'p'; text: string }
+  | { kind: 'facts'; rows: [string, string][] }
+  | { kind: 'link'; label: string; url: string }
+  | { kind: 'warning'; text: string };
+
+const PRODUCT = 'Gatehouse';
+const NOT_YOU = "If this wasn't you, contact your administrator right away.";
+const FOOTER = `This is an automatic security message from ${PRODUCT}. Replies to this address are not read.`;
+
+/** "3 March 2025 at 14:05 (UTC)": unambiguous day-month order, 24-hour clock, zone named. */
+export function formatTime(at: Date, timeZone = 'UTC'): string {
+  const formatted = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(at);
+  return `${formatted} (${timeZone})`;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+function assertWebLink(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new GatehouseError('mail_invalid', 500, 'The email could not be prepared.', 'link is not a URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new GatehouseError('mail_invalid', 500, 'The email could not be prepared.', `link scheme ${parsed.protocol}`);
+  }
+  return parsed.toString();
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Account, organization (when known) and the given time rows. */
+function facts(email: string, tenantName: string | undefined, times: [string, string][]): Block {
+  const tenant: [string, string][] = tenantName ? [['Organization', tenantName]] : [];
+  return { kind: 'facts', rows: [['Account', email], ...tenant, ...times] };
+}
+
+const accountFacts = (c: NoticeContext): Block => facts(c.email, c.tenantName, [['When', formatTime(c.at, c.timeZone)]]);
+
+const settingsLink = (c: NoticeContext): Block[] =>
+  c.settingsUrl ? [{ kind: 'link', label: 'Open your security settings', url: c.settingsUrl }] : [];
+
+function renderText(greeting: string, blocks: Block[]): string {
+  const parts = [greeting];
+  for (const b of blocks) {
+    if (b.kind === 'p' || b.kind === 'warning') parts.push(b.text);
+    else if (b.kind === 'facts') parts.push(b.rows.map(([k, v]) => `${k}: ${v}`).join('\n'));
+    else parts.push(`${b.label}:\n${assertWebLink(b.url)}`);
+  }
+  parts.push('-- ', FOOTER);
+  return `${parts.join('\n\n')}\n`;
+}
+
+function renderHtml(subject: string, greeting: string, blocks: Block[]): string {
+  const body = blocks.map((b) => {
+    if (b.kind === 'p') return `<p>${escapeHtml(b.text)}</p>`;
+    if (b.kind === 'warning') return `<p><strong>${escapeHtml(b.text)}</strong></p>`;
+    if (b.kind === 'facts') {
+      const rows = b.rows.map(([k, v]) => `<tr><th align="left" valign="top">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+      return `<table role="presentation" cellpadding="4" cellspacing="0">${rows}</table>`;
+    }
+    const url = escapeHtml(assertWebLink(b.url));
+    return `<p><a href="${url}">${escapeHtml(b.label)}</a></p><p>If the link does not open, copy this address into your browser:<br>${url}</p>`;
+  });
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body>',
+    `<p>${escapeHtml(greeting)}</p>`,
+    ...body,
+    '<hr>',
+    `<p><small>${escapeHtml(FOOTER)}</small></p>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+function build(subject: string, name: string | undefined, blocks: Block[]): MailContent {
+  const greeting = name ? `Hello ${name},` : 'Hello,';
+  return { subject, text: renderText(greeting, blocks), html: renderHtml(subject, greeting, blocks) };
+}
+
+/** An authenticator app was added: MFA is on. */
+export function mfaEnabledMessage(c: NoticeContext): MailContent {
+  return build(`Multi-factor authentication is now on for your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `An authenticator app was added to your ${PRODUCT} account. From now on, signing in asks for your password and a one-time code from that app.` },
+    accountFacts(c),
+    { kind: 'p', text: 'Keep your recovery codes somewhere safe. You need them if your phone is lost or replaced, or your authenticator app is unavailable. Each code can be used once.' },
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** A recovery code was used in place of the authenticator code. */
+export function recoveryCodeUsedMessage(c: NoticeContext & { remaining: number }): MailContent {
+  const remaining = Math.max(0, Math.floor(c.remaining));
+  const left =
+    remaining === 0
+      ? 'You have no recovery codes left. Sign in and create new ones now, so you can still get in if you lose your device.'
+      : remaining <= 3
+        ? `You have ${plural(remaining, 'recovery code', 'recovery codes')} left. Consider creating a new set in your security settings.`
+        : `You have ${plural(remaining, 'recovery code', 'recovery codes')} left.`;
+  return build(`A recovery code was used to sign in to your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `Someone signed in to your ${PRODUCT} account with a recovery code instead of a code from the authenticator app. That recovery code can't be used again.` },
+    accountFacts(c),
+    { kind: 'p', text: left },
+    { kind: 'p', text: 'If you no longer have your authenticator app, you can set up a new device from your security settings.' },
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** A new set of recovery codes replaced the old one. */
+export function recoveryCodesRegeneratedMessage(c: NoticeContext): MailContent {
+  return build(`Your ${PRODUCT} recovery codes were replaced`, c.name, [
+    { kind: 'p', text: `A new set of recovery codes was created for your ${PRODUCT} account. Your previous recovery codes no longer work.` },
+    accountFacts(c),
+    { kind: 'p', text: 'Store the new codes securely, for example in a password manager. Each code can be used once.' },
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** The user turned MFA off. */
+export function mfaDisabledMessage(c: NoticeContext): MailContent {
+  return build(`Multi-factor authentication was turned off for your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `Multi-factor authentication (MFA) was turned off for your ${PRODUCT} account. Signing in now needs only your password, and your recovery codes no longer work.` },
+    accountFacts(c),
+    { kind: 'p', text: 'Turning off MFA significantly reduces the security of your account. Consider turning it on again as soon as possible.' },
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+export interface MfaResetNotice extends NoticeContext {
+  /** Who reset it: the user (through an emailed link) or an administrator. */
+  by: 'self' | 'admin';
+  /** The administrator's name, when `by` is 'admin'. */
+  adminName?: string;
+  /** True when the organization enforces MFA, so setup is required at the next sign-in. */
+  setupRequired: boolean;
+}
+
+/** MFA was reset: the authenticator and recovery codes were removed. */
+export function mfaResetMessage(c: MfaResetNotice): MailContent {
+  const who =
+    c.by === 'admin'
+      ? `${c.adminName ? `An administrator (${c.adminName})` : 'An administrator'} reset multi-factor authentication (MFA) for your ${PRODUCT} account.`
+      : `Multi-factor authentication (MFA) for your ${PRODUCT} account was reset using the confirmation link we emailed you.`;
+  const next = c.setupRequired
+    ? 'Your organization requires MFA, so the next time you sign in you will be asked to set up your authenticator app again: scan the QR code or enter the setup key, then type the code it shows.'
+    : 'You can set up your authenticator app again at any time from your security settings.';
+  return build(`Multi-factor authentication was reset for your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `${who} Your authenticator app and recovery codes no longer work for this account.` },
+    accountFacts(c),
+    { kind: 'p', text: next },
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** The authenticator moved to a new device (the old one stops working). */
+export function newDeviceMessage(c: NoticeContext): MailContent {
+  return build(`A new authenticator device was set up for your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `A new device was set up to give the one-time codes for your ${PRODUCT} account. Codes from the previous device no longer work.` },
+    accountFacts(c),
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** Too many wrong codes: the MFA step is locked until `lockedUntil`. */
+export function mfaLockedMessage(c: NoticeContext & { lockedUntil: Date }): MailContent {
+  return build(`Sign-in to your ${PRODUCT} account is paused after too many wrong codes`, c.name, [
+    { kind: 'p', text: `A wrong one-time code was entered too many times while signing in to your ${PRODUCT} account, so the code step is locked for a while.` },
+    facts(c.email, c.tenantName, [
+      ['When', formatTime(c.at, c.timeZone)],
+      ['Locked until', formatTime(c.lockedUntil, c.timeZone)],
+    ]),
+    { kind: 'p', text: 'If this was you, wait until then and try again with a fresh code from your authenticator app, or use a recovery code. If you have lost your device, ask your administrator to reset MFA for your account.' },
+    { kind: 'warning', text: `If this wasn't you, someone may know your password. Change your password and contact your administrator right away.` },
+  ]);
+}
+
+export interface LinkMessageContext {
+  name?: string;
+  email: string;
+  /** The single-use link (https in production). */
+  link: string;
+  expiresAt: Date;
+  at: Date;
+  timeZone?: string;
+}
+
+/** Self-service MFA reset: the link that confirms the reset (issue C, "lost your device?"). */
+export function mfaResetLinkMessage(c: LinkMessageContext & { tenantName?: string }): MailContent {
+  return build(`Confirm the reset of multi-factor authentication for your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `We received a request to reset multi-factor authentication (MFA) for your ${PRODUCT} account. To confirm, open the link below. It works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Confirm the MFA reset', url: c.link },
+    facts(c.email, c.tenantName, [['Requested', formatTime(c.at, c.timeZone)]]),
+    { kind: 'p', text: 'After the reset you sign in with your password, and set up your authenticator app again if your organization requires MFA.' },
+    { kind: 'warning', text: "If you didn't ask for this, ignore this email: nothing changes unless the link is opened. Tell your administrator, because someone may know your password." },
+  ]);
+}
+
+/** The link a platform operator uses to set a password (and MFA) for a new operator account. */
+export function operatorSetupLinkMessage(c: LinkMessageContext): MailContent {
+  return build(`Set up your ${PRODUCT} operator account`, c.name, [
+    { kind: 'p', text: `An operator account was created for you on ${PRODUCT}. Open the link below to choose your password and set up multi-factor authentication. The link works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Set up your account', url: c.link },
+    facts(c.email, undefined, [['Sent', formatTime(c.at, c.timeZone)]]),
+    { kind: 'warning', text: "If you weren't expecting this, don't open the link and contact your administrator." },
+  ]);
+}

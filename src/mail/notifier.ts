@@ -1,0 +1,53 @@
+// Turns MFA events into the owner's notification mail. A mail that cannot be sent is logged, never
+// allowed to fail the sign-in or the change that caused it (the audit event is already recorded).
+import type { Notifier, NotifyingEvent } from '../domain/events.ts';
+import type { Logger } from '../http/logger.ts';
+import type { Mailer } from './mailer.ts';
+import {
+  mfaDisabledMessage,
+  mfaEnabledMessage,
+  mfaLockedMessage,
+  mfaResetMessage,
+  recoveryCodesRegeneratedMessage,
+  recoveryCodeUsedMessage,
+  type MailContent,
+  type NoticeContext,
+} from './messages.ts';
+
+const asDate = (v: unknown, fallback: Date) => (typeof v === 'string' || v instanceof Date ? new Date(v) : fallback);
+
+const builders = {
+  'mfa.enrolled': (c) => mfaEnabledMessage(c),
+  'mfa.imported': (c) => mfaEnabledMessage(c),
+  'mfa.recovery_code.used': (c, d) => recoveryCodeUsedMessage({ ...c, remaining: typeof d.remaining === 'number' ? d.remaining : 0 }),
+  'mfa.recovery_codes.regenerated': (c) => recoveryCodesRegeneratedMessage(c),
+  'mfa.disabled': (c) => mfaDisabledMessage(c),
+  'mfa.reset_by_self': (c) => mfaResetMessage({ ...c, by: 'self', setupRequired: requiresSetup(c) }),
+  'mfa.reset_by_admin': (c) => mfaResetMessage({ ...c, by: 'admin', setupRequired: requiresSetup(c) }),
+  'mfa.locked': (c, d) => mfaLockedMessage({ ...c, lockedUntil: asDate(d.lockedUntil, c.at) }),
+} satisfies Record<NotifyingEvent, (c: NoticeContext, detail: Record<string, unknown>) => MailContent>;
+
+function requiresSetup(c: NoticeContext & { setupRequired?: boolean }): boolean {
+  return c.setupRequired === true;
+}
+
+export function createMailNotifier(mailer: Mailer, logger: Logger, settingsUrl?: string): Notifier {
+  return {
+    async notify(event, to, detail) {
+      const context: NoticeContext & { setupRequired?: boolean } = {
+        email: to.email,
+        ...(to.name ? { name: to.name } : {}),
+        ...(typeof detail.tenantName === 'string' ? { tenantName: detail.tenantName } : {}),
+        ...(settingsUrl ? { settingsUrl } : {}),
+        at: asDate(detail.at, new Date()),
+        setupRequired: detail.setupRequired === true,
+      };
+      const message = builders[event](context, detail);
+      try {
+        await mailer.send({ to: to.email, subject: message.subject, text: message.text, html: message.html });
+      } catch (error) {
+        logger.warn({ err: error, event }, 'security notification could not be sent');
+      }
+    },
+  };
+}

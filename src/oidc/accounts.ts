@@ -1,0 +1,53 @@
+// findAccount: one query per lookup (account + tenant + parent policy), claims per DESIGN.md §6.
+import type { Account, AccessToken, KoaContextWithOIDC } from 'oidc-provider';
+import type { Repos } from '../store/repos.ts';
+import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
+
+export interface GatehouseAccount extends Account {
+  mfa: { hasAuthenticator: boolean; policyRequiresMfa: boolean };
+  tenant: { id: string; name: string };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface TokenExtra {
+  amr?: unknown;
+  acr?: unknown;
+  auth_time?: unknown;
+}
+
+/** amr/acr/auth_time that extraTokenClaims stored on the access token (so userinfo can repeat them). */
+function authenticationClaims(token: AccessToken | undefined): TokenExtra {
+  const extra = (token as { extra?: TokenExtra } | undefined)?.extra;
+  if (!extra) return {};
+  return {
+    ...(Array.isArray(extra.amr) ? { amr: extra.amr } : {}),
+    ...(typeof extra.acr === 'string' ? { acr: extra.acr } : {}),
+    ...(typeof extra.auth_time === 'number' ? { auth_time: extra.auth_time } : {}),
+  };
+}
+
+export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, mfa: Pick<Repos['mfa'], 'getTotp'>, policy: MfaPolicySource) {
+  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<GatehouseAccount | undefined> {
+    if (!UUID.test(sub)) return undefined;
+    const [account, totp] = await Promise.all([accounts.findById(sub), mfa.getTotp(sub)]);
+    if (!account || account.status !== 'active') return undefined; // never null (notes §4)
+    const policyRequiresMfa = await policy.requiresMfa(account);
+    const fromToken = authenticationClaims(token as AccessToken | undefined);
+    return {
+      accountId: account.id,
+      mfa: { hasAuthenticator: Boolean(totp?.confirmedAt), policyRequiresMfa },
+      tenant: { id: account.tenant.id, name: account.tenant.name },
+      async claims() {
+        return {
+          sub: account.id,
+          email: account.email,
+          email_verified: account.emailVerified,
+          name: account.name ?? undefined,
+          tenant: { id: account.tenant.id, name: account.tenant.name },
+          ...fromToken,
+        };
+      },
+    };
+  };
+}

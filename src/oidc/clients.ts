@@ -1,0 +1,65 @@
+// Clients live in the database. oidc-provider asks its Client adapter on every request, so rows are
+// cached in process for a few seconds (edits reach every instance within CLIENT_CACHE_SECONDS).
+// Secrets are generated with ≥256 bits, so the stored SHA-256 digest is compared in constant time
+// (DESIGN.md §9) and the digest stands in for `client_secret` in the provider's metadata.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Provider } from 'oidc-provider';
+import type { Repos } from '../store/repos.ts';
+
+export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export function secretMatches(presented: string, storedDigest: string): boolean {
+  const a = Buffer.from(sha256Hex(presented), 'hex');
+  const b = Buffer.from(storedDigest, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+type ClientRow = Awaited<ReturnType<Repos['clients']['find']>>;
+
+/** The provider metadata of a stored client, or undefined for unknown/disabled ones. */
+export function providerMetadata(row: ClientRow): Record<string, unknown> | undefined {
+  if (!row || row.disabled) return undefined;
+  return {
+    ...row.metadata,
+    client_id: row.clientId,
+    ...(row.secretHash ? { client_secret: row.secretHash } : {}),
+    first_party: row.firstParty,
+    require_mfa: row.requireMfa,
+    tenant_id: row.tenantId ?? undefined,
+  };
+}
+
+export function createClientAdapterClass(clients: Repos['clients'], cacheSeconds: number) {
+  const cache = new Map<string, { at: number; value: Record<string, unknown> | undefined }>();
+  return class ClientAdapter {
+    async find(id: string) {
+      const hit = cache.get(id);
+      if (hit && Date.now() - hit.at < cacheSeconds * 1000) return hit.value;
+      const value = providerMetadata(await clients.find(id));
+      if (cache.size > 10_000) cache.clear();
+      cache.set(id, { at: Date.now(), value });
+      return value;
+    }
+    async upsert() {
+      throw new Error('clients are managed through Gatehouse, not dynamic registration');
+    }
+    async destroy(id: string) {
+      cache.delete(id);
+    }
+    async consume() {}
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async revokeByGrantId() {}
+  };
+}
+
+/** Compares presented secrets against the stored digest instead of a plain secret. */
+export function useHashedClientSecrets(provider: Provider): void {
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && secretMatches(actual, this.clientSecret);
+  };
+}

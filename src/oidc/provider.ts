@@ -1,0 +1,149 @@
+// oidc-provider 9 configured for Gatehouse (oidc-provider-notes.md §1, §5, §7 explain each choice).
+import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Adapter } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import { ACR_1FA, ACR_MFA } from '../domain/amr.ts';
+import { createInteractionPolicy } from './policy.ts';
+import { useHashedClientSecrets } from './clients.ts';
+import type { KeyMaterial } from './keys.ts';
+
+export const API_AUDIENCE = 'gatehouse-api';
+export const API_SCOPE = 'gatehouse:api';
+export const apiResource = (issuer: string) => `${issuer}/api`;
+
+export interface ProviderHooks {
+  adapter: (name: string) => Adapter;
+  findAccount: NonNullable<Configuration['findAccount']>;
+  renderError: NonNullable<Configuration['renderError']>;
+  logoutSource: (ctx: KoaContextWithOIDC, form: string) => void | Promise<void>;
+  postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => void | Promise<void>;
+  /** trusted delivery for back-channel logout (the default fetch refuses loopback/private hosts, notes §7). */
+  fetch?: Configuration['fetch'];
+}
+
+const isFirstParty = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.metadata().first_party === true;
+
+/** First-party clients skip consent: their grant always holds what they ask for (notes §5). */
+async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const { client, session } = ctx.oidc;
+  if (!client || !session?.accountId) return undefined;
+  const grantId = (ctx.oidc.result?.consent as { grantId?: string } | undefined)?.grantId ?? session.grantIdFor(client.clientId);
+  let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+  if (grant && (grant.accountId !== session.accountId || grant.clientId !== client.clientId)) grant = undefined;
+  if (!isFirstParty(ctx)) return grant;
+  grant ??= new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+  const scopes = [...(ctx.oidc.requestParamScopes ?? [])].join(' ');
+  if (scopes) grant.addOIDCScope(scopes);
+  const claims = [...(ctx.oidc.requestParamClaims ?? [])];
+  if (claims.length) grant.addOIDCClaims(claims);
+  for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+    if (server.scope) grant.addResourceScope(indicator, server.scope);
+  }
+  await grant.save();
+  return grant;
+}
+
+export function createProvider(config: Config, keys: KeyMaterial, hooks: ProviderHooks): Provider {
+  const resource = apiResource(config.issuer);
+  const configuration: Configuration = {
+    adapter: hooks.adapter,
+    findAccount: hooks.findAccount,
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    acrValues: [ACR_1FA, ACR_MFA],
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'tenant'],
+      email: ['email', 'email_verified'],
+      profile: ['name'],
+    },
+    conformIdTokenClaims: false,
+    scopes: ['openid', 'offline_access', 'email', 'profile', API_SCOPE],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+      clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+    },
+    extraClientMetadata: {
+      properties: ['first_party', 'require_mfa', 'tenant_id'],
+      validator(_ctx, key, value) {
+        if ((key === 'first_party' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: hooks.logoutSource, postLogoutSuccessSource: hooks.postLogoutSuccessSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? resource : undefined),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+          return {
+            scope: API_SCOPE,
+            audience: API_AUDIENCE,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: config.ttl.accessToken,
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    extraTokenClaims(ctx) {
+      // acr/amr live on the session and are copied to codes and refresh tokens, not access tokens (notes §1).
+      const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      if (!source) return undefined;
+      return { amr: source.amr, acr: source.acr, auth_time: source.authTime };
+    },
+    issueRefreshToken: async (ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || client.metadata().first_party === true),
+    rotateRefreshToken: true,
+    loadExistingGrant,
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: createInteractionPolicy(),
+    },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: 60,
+      ClientCredentials: config.ttl.accessToken,
+      IdToken: config.ttl.idToken,
+      Interaction: 3600,
+      Session: config.ttl.session,
+      Grant: config.ttl.refreshToken,
+      RefreshToken: config.ttl.refreshToken,
+      BackchannelAuthenticationRequest: 600,
+      DeviceCode: 600,
+      LogoutToken: 120,
+    },
+    renderError: hooks.renderError,
+    ...(hooks.fetch ? { fetch: hooks.fetch } : {}),
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  useHashedClientSecrets(provider);
+  return provider;
+}

@@ -1,0 +1,65 @@
+// Starts one Gatehouse instance: runtime → app → HTTP server, periodic sweeping, clean shutdown.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import type { Logger } from './http/logger.ts';
+import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+import { createApp, type AppOptions, type Gatehouse } from './app.ts';
+import { bootstrapOf } from './setup/routes.ts';
+import { sweepExpired } from './oidc/adapters/sweeper.ts';
+
+export interface RunningGatehouse {
+  url: string;
+  runtime: Runtime;
+  gatehouse: Gatehouse;
+  server: http.Server;
+  /** the first-start link, when no platform operator exists yet. */
+  setupLink: { link: string; expiresAt: Date } | undefined;
+  close(): Promise<void>;
+}
+
+export async function startGatehouse(
+  config: Config,
+  logger: Logger,
+  options: AppOptions & Omit<RuntimeOptions, 'role'> & { sweepSeconds?: number } = {},
+): Promise<RunningGatehouse> {
+  const runtime = await openRuntime(config, logger, { role: 'server', ...options });
+  let gatehouse: Gatehouse | undefined;
+  try {
+    const bootstrap = bootstrapOf(runtime);
+    await bootstrap.platform();
+    gatehouse = await createApp(runtime, options);
+    const setupLink = await bootstrap.issueSetupLink(config.issuer);
+    const server = http.createServer(gatehouse.app.callback());
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const sweeper = setInterval(() => {
+      sweepExpired(runtime.database.db, new Date()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired rows failed'));
+    }, (options.sweepSeconds ?? 300) * 1000);
+    sweeper.unref();
+    const { port } = server.address() as AddressInfo;
+    const g = gatehouse;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      runtime,
+      gatehouse: g,
+      server,
+      setupLink,
+      async close() {
+        clearInterval(sweeper);
+        g.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await runtime.close();
+      },
+    };
+  } catch (e) {
+    gatehouse?.stop();
+    await runtime.close();
+    throw e;
+  }
+}

@@ -1,0 +1,74 @@
+// An in-process Gatehouse on a free loopback port, over the test database (an isolated PostgreSQL
+// schema or in-memory PGlite) and, when REDIS_URL is set, Redis under a key prefix of its own.
+import net from 'node:net';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/http/logger.ts';
+import { startGatehouse, type RunningGatehouse } from '../../src/server.ts';
+import type { AppOptions } from '../../src/app.ts';
+import type { MailMessage, Mailer } from '../../src/mail/mailer.ts';
+import { generateSecretKey } from '../../src/domain/secrets.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { testRedisUrl, uniquePrefix } from './redis.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestGatehouse extends RunningGatehouse {
+  issuer: string;
+  mail: MailMessage[];
+  database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+export async function startTestGatehouse(
+  options: AppOptions & { env?: Record<string, string>; database?: TestDatabase; redisPrefix?: string } = {},
+): Promise<TestGatehouse> {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    GATEHOUSE_SECRET_KEY: generateSecretKey(),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(testRedisUrl() ? { REDIS_URL: testRedisUrl() as string } : {}),
+    ...options.env,
+  });
+  const database = options.database ?? (await createTestDatabase());
+  const mail: MailMessage[] = [];
+  const mailer: Mailer = {
+    async send(message) {
+      mail.push(message);
+    },
+  };
+  const running = await startGatehouse(config, createLogger(config), {
+    ...options,
+    database,
+    mailer,
+    redisPrefix: options.redisPrefix ?? uniquePrefix(),
+  });
+  return {
+    ...running,
+    issuer: config.issuer,
+    mail,
+    database,
+    async stop() {
+      await running.close();
+      if (!options.database) await database.dispose();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
