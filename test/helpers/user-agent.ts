@@ -1,0 +1,95 @@
+// A minimal browser for end-to-end tests over real HTTP: a cookie jar, manual redirects, and form
+// submission that picks up the page's CSRF token, so tests drive the real pages as a user would.
+export interface Page {
+  url: string;
+  status: number;
+  html: string;
+}
+
+interface Cookie {
+  name: string;
+  value: string;
+  path: string;
+}
+
+export class UserAgent {
+  private readonly cookies = new Map<string, Cookie>();
+
+  private cookieHeader(url: URL): string {
+    return [...this.cookies.values()]
+      .filter((c) => url.pathname.startsWith(c.path))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
+  private remember(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const pathAttr = attrs.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='));
+      const path = pathAttr ? pathAttr.slice(5) : '/';
+      const expired = attrs.some((a) => /^max-age=0$/i.test(a.trim()) || /^expires=thu, 01 jan 1970/i.test(a.trim()));
+      const key = `${name};${path}`;
+      if (expired || value === '') this.cookies.delete(key);
+      else this.cookies.set(key, { name, value, path });
+    }
+  }
+
+  /** One request, no redirect following. */
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url);
+    const headers = new Headers(init.headers);
+    const cookie = this.cookieHeader(target);
+    if (cookie) headers.set('cookie', cookie);
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    this.remember(res);
+    return res;
+  }
+
+  /**
+   * Follows redirects until a page is returned, or until a Location starts with `stopAt`
+   * (the client's redirect URI, which no server answers in these tests).
+   */
+  async follow(url: string, init: RequestInit = {}, stopAt?: string): Promise<Page> {
+    let res = await this.request(url, init);
+    let current = url;
+    for (let hops = 0; hops < 20 && res.status >= 300 && res.status < 400; hops++) {
+      const location = new URL(res.headers.get('location') ?? '', current).href;
+      if (stopAt && location.startsWith(stopAt)) return { url: location, status: res.status, html: '' };
+      current = location;
+      res = await this.request(location);
+    }
+    return { url: current, status: res.status, html: await res.text() };
+  }
+
+  async get(url: string, stopAt?: string): Promise<Page> {
+    return this.follow(url, {}, stopAt);
+  }
+
+  /** Submits the form whose action contains `actionPart`, with the page's hidden fields plus `fields`. */
+  async submit(page: Page, actionPart: string, fields: Record<string, string>, stopAt?: string): Promise<Page> {
+    const form = findForm(page.html, actionPart);
+    const body = new URLSearchParams({ ...form.hidden, ...fields });
+    return this.follow(new URL(form.action, page.url).href, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, stopAt);
+  }
+}
+
+const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+
+export function findForm(html: string, actionPart: string): { action: string; hidden: Record<string, string> } {
+  const forms = [...html.matchAll(/<form\b[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)];
+  const match = forms.find((f) => decode(f[1] ?? '').includes(actionPart));
+  if (!match) throw new Error(`no form with action containing ${actionPart} in:\n${html.slice(0, 2000)}`);
+  const hidden: Record<string, string> = {};
+  for (const input of (match[2] ?? '').matchAll(/<input\b[^>]*type="hidden"[^>]*>/g)) {
+    const name = /name="([^"]*)"/.exec(input[0])?.[1];
+    const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+    if (name) hidden[name] = decode(value);
+  }
+  return { action: decode(match[1] ?? ''), hidden };
+}
+
+/** Text content of the first element matching a tag/class, for assertions on messages. */
+export const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '));
