@@ -9,4 +9,5 @@ export default {
   setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
   testTimeout: 60000,
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

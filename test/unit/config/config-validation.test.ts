@@ -28,3 +28,11 @@ describe('configuration validation', () => {
     expect(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
   });
 });
+
+describe('documented defaults', () => {
+  it('config/defaults.env is generated from the schema (run npm run config:reference > config/defaults.env)', async () => {
+    const fs = await import('node:fs');
+    const { configReference } = await import('../../../src/config-reference.ts');
+    expect(fs.readFileSync(new URL('../../../config/defaults.env', import.meta.url), 'utf8')).toBe(configReference());
+  });
+});
