@@ -3,28 +3,24 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Koa, { type Middleware } from 'koa';
-import type { Provider, KoaContextWithOIDC } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import type { Runtime } from './runtime.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders, noStore } from './http/security-headers.ts';
-import { errorHandler, toErrorResponse } from './http/errors.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
 import { createOpsRouter } from './http/ops-routes.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
-import { createProvider } from './oidc/provider.ts';
-import { createClientAdapterClass } from './oidc/clients.ts';
-import { createFindAccount } from './oidc/accounts.ts';
-import { createStorageAdapter } from './oidc/adapters/index.ts';
-import type { KeyMaterial } from './oidc/keys.ts';
+import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
+import { errorHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppOptions {
   /** where "MFA required by tenant policy" comes from (tests pass a double). */
@@ -33,8 +29,6 @@ export interface AppOptions {
   keyRefreshSeconds?: number;
   /** seconds a client row stays cached in process. */
   clientCacheSeconds?: number;
-  /** back-channel logout delivery (the provider's default refuses loopback hosts). */
-  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   stepUpPasswordMaxAgeSeconds?: number;
 }
 
@@ -43,6 +37,7 @@ export interface Gatehouse {
   metrics: Metrics;
   views: ViewRenderer;
   provider(): Provider;
+  factory: ProviderFactory;
   /** re-reads the key set and rebuilds the provider when it changed. */
   refreshKeys(): Promise<boolean>;
   stop(): void;
@@ -56,61 +51,29 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const policy = options.policy ?? tenantTreePolicy;
 
   await runtime.keys.ensure();
-  const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds ?? 5);
-  const StorageAdapter = createStorageAdapter(runtime);
-  const findAccount = createFindAccount(repos.accounts, repos.mfa, policy);
-
-  const build = (keys: KeyMaterial) =>
-    createProvider(config, keys, {
-      adapter: (name) => (name === 'Client' ? new ClientAdapter() : new StorageAdapter(name)),
-      findAccount,
-      async renderError(ctx, out, error) {
-        const status = ctx.status >= 400 ? ctx.status : 400;
-        if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'oidc-provider error');
-        const message = out.error_description ?? toErrorResponse(error).message;
-        ctx.type = 'html';
-        ctx.body = await views.renderToString('error', {
-          title: 'Sign-in problem',
-          heading: status >= 500 ? 'Something went wrong' : 'This sign-in request cannot be completed',
-          message: `${message} (${out.error})`,
-          requestId: ctx.state.requestId,
-        });
-      },
-      async logoutSource(ctx: KoaContextWithOIDC, form: string) {
-        ctx.type = 'html';
-        ctx.body = await views.renderToString('logout', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
-      },
-      async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
-        ctx.type = 'html';
-        ctx.body = await views.renderToString('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
-      },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
-
-  const wire = (provider: Provider) => {
-    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
-    provider.on('end_session.success', (ctx) => {
-      void runtime.events.emit({ action: 'auth.signed_out', actorAccountId: ctx.oidc.session?.accountId, ip: ctx.ip, requestId: ctx.state.requestId as string | undefined });
-    });
-    return provider;
-  };
+  const factory = createProviderFactory(runtime, {
+    views,
+    policy,
+    clientCacheSeconds: options.clientCacheSeconds ?? 5,
+    allowPrivateNetworks: config.fetchAllowPrivateNetworks,
+  });
 
   let keys = await runtime.keys.load();
-  let provider = wire(build(keys));
+  let provider = factory.build(keys);
   let callback = provider.callback();
 
   const refreshKeys = async () => {
     const next = await runtime.keys.load();
     if (next.version === keys.version && next.cookieKeys.join() === keys.cookieKeys.join()) return false;
     keys = next;
-    provider = wire(build(keys));
+    provider = factory.build(keys);
     callback = provider.callback();
     logger.info({ keys: keys.version }, 'signing keys changed; provider reloaded');
     return true;
   };
   const refreshTimer = setInterval(() => {
     refreshKeys().catch((err: unknown) => logger.warn({ err }, 'key refresh failed'));
-  }, (options.keyRefreshSeconds ?? 30) * 1000);
+  }, (options.keyRefreshSeconds ?? config.keyRefreshSeconds) * 1000);
   refreshTimer.unref();
 
   const app = new Koa();
@@ -159,6 +122,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     metrics,
     views,
     provider: () => provider,
+    factory,
     refreshKeys,
     stop: () => clearInterval(refreshTimer),
   };

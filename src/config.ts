@@ -58,6 +58,10 @@ export const envSchema = z.object({
   ID_TOKEN_TTL: int('ID_TOKEN_TTL', 3600, 60).describe('ID token lifetime (s)'),
   REFRESH_TOKEN_TTL: int('REFRESH_TOKEN_TTL', 14 * 86400, 60).describe('refresh token lifetime (s)'),
   SESSION_TTL: int('SESSION_TTL', 14 * 86400, 60).describe('SSO session lifetime (s)'),
+  KEY_REFRESH_SECONDS: int('KEY_REFRESH_SECONDS', 30, 1).describe('how often an instance checks for signing keys rotated elsewhere'),
+  FETCH_ALLOW_PRIVATE_NETWORKS: bool(false).describe(
+    'let Gatehouse call relying parties on loopback/private addresses (back-channel logout, jwks_uri); development and tests only',
+  ),
   KEY_RETIRE_AFTER_SECONDS: int('KEY_RETIRE_AFTER_SECONDS', 0, 0).describe(
     'how long a replaced signing key stays published (0 → the longest token lifetime)',
   ),
@@ -89,6 +93,8 @@ export interface Config {
   enrolPendingSeconds: number;
   ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
   keyRetireAfterSeconds: number;
+  keyRefreshSeconds: number;
+  fetchAllowPrivateNetworks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +149,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     lockout: { threshold: e.MFA_LOCKOUT_THRESHOLD, baseSeconds: e.MFA_LOCKOUT_BASE_SECONDS, maxSeconds: e.MFA_LOCKOUT_MAX_SECONDS },
     enrolPendingSeconds: e.MFA_ENROL_PENDING_SECONDS,
     ttl: { accessToken: e.ACCESS_TOKEN_TTL, idToken: e.ID_TOKEN_TTL, refreshToken: e.REFRESH_TOKEN_TTL, session: e.SESSION_TTL },
+    keyRefreshSeconds: e.KEY_REFRESH_SECONDS,
+    fetchAllowPrivateNetworks: e.FETCH_ALLOW_PRIVATE_NETWORKS,
     keyRetireAfterSeconds: e.KEY_RETIRE_AFTER_SECONDS || Math.max(e.ACCESS_TOKEN_TTL, e.ID_TOKEN_TTL, e.REFRESH_TOKEN_TTL),
   };
 }

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.ts';
 import { bootstrapOf } from '../setup/routes.ts';
 import { notFound } from '../domain/errors.ts';
 import { parseBase32Secret } from '../domain/mfa/totp.ts';
+import { endSessionsOf } from './sessions.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -114,6 +115,22 @@ export const commands: Record<string, Command> = {
       secret: { type: 'string', required: true, description: 'base32 TOTP secret (at least 80 bits)' },
     },
     run: (runtime, flags) => importTotp(runtime, need(flags, 'tenant'), need(flags, 'email'), need(flags, 'secret'), 'cli'),
+    text: (r) => json(r),
+  },
+
+  'user sessions end': {
+    summary: "sign a user out everywhere: end their sessions and notify apps by back-channel logout",
+    flags: {
+      tenant: { type: 'string', required: true, description: 'tenant id or slug' },
+      email: { type: 'string', required: true, description: 'email of the account in that tenant' },
+    },
+    async run(runtime, flags) {
+      const tenant = await runtime.directory.tenantByRef(need(flags, 'tenant'));
+      const account = await runtime.repos.accounts.findInTenant(tenant.id, need(flags, 'email'));
+      if (!account) throw notFound(`No account ${need(flags, 'email')} in tenant ${tenant.slug}.`, 'account_not_found');
+      const ended = await endSessionsOf(runtime, account.id);
+      return { account_id: account.id, sessions_ended: ended.sessions, clients_notified: ended.notified, notification_failures: ended.failed };
+    },
     text: (r) => json(r),
   },
 

@@ -1,0 +1,73 @@
+// Builds Gatehouse's oidc-provider from the runtime: DB clients, storage adapter, findAccount,
+// pages for errors and logout. The server rebuilds it when the key set changes; the CLI builds one
+// to end a user's sessions (back-channel logout needs the provider's signing keys and clients).
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { Runtime } from '../runtime.ts';
+import type { ViewRenderer } from '../http/views.ts';
+import { toErrorResponse } from '../http/errors.ts';
+import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
+import { createProvider } from './provider.ts';
+import { createClientAdapterClass } from './clients.ts';
+import { createFindAccount } from './accounts.ts';
+import { createStorageAdapter } from './adapters/index.ts';
+import type { KeyMaterial } from './keys.ts';
+
+export interface ProviderFactoryOptions {
+  views: ViewRenderer;
+  policy: MfaPolicySource;
+  clientCacheSeconds: number;
+  /** lets oidc-provider call relying parties on loopback/private addresses (development and tests). */
+  allowPrivateNetworks: boolean;
+}
+
+/** The provider's own fetch refuses private addresses (SSRF guard); this one keeps timeout and headers but not that guard. */
+const fetchAllowingPrivateNetworks = (input: string | URL | Request, init?: RequestInit) => {
+  const { dispatcher: _guard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+  return globalThis.fetch(input, rest);
+};
+
+export function createProviderFactory(runtime: Runtime, options: ProviderFactoryOptions) {
+  const { config, logger, repos, events } = runtime;
+  const { views } = options;
+  const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds);
+  const StorageAdapter = createStorageAdapter(runtime);
+  const findAccount = createFindAccount(repos.accounts, repos.mfa, options.policy);
+
+  function build(keys: KeyMaterial): Provider {
+    const provider = createProvider(config, keys, {
+      adapter: (name) => (name === 'Client' ? new ClientAdapter() : new StorageAdapter(name)),
+      findAccount,
+      async renderError(ctx, out, error) {
+        const status = ctx.status >= 400 ? ctx.status : 400;
+        if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'oidc-provider error');
+        const message = out.error_description ?? toErrorResponse(error).message;
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('error', {
+          title: 'Sign-in problem',
+          heading: status >= 500 ? 'Something went wrong' : 'This sign-in request cannot be completed',
+          message: `${message} (${out.error})`,
+          requestId: ctx.state.requestId,
+        });
+      },
+      async logoutSource(ctx: KoaContextWithOIDC, form: string) {
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('logout', { title: 'Sign out', form, clientName: ctx.oidc.client?.clientName });
+      },
+      async postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+        ctx.type = 'html';
+        ctx.body = await views.renderToString('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+      },
+      ...(options.allowPrivateNetworks ? { fetch: fetchAllowingPrivateNetworks } : {}),
+    });
+    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
+    provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err, clientId: client.clientId }, 'back-channel logout delivery failed'));
+    provider.on('end_session.success', (ctx) => {
+      void events.emit({ action: 'auth.signed_out', actorAccountId: ctx.oidc.session?.accountId, ip: ctx.ip, requestId: ctx.state.requestId as string | undefined });
+    });
+    return provider;
+  }
+
+  return { build, StorageAdapter };
+}
+
+export type ProviderFactory = ReturnType<typeof createProviderFactory>;
