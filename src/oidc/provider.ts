@@ -111,6 +111,13 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
         },
       },
     },
+    // Browser apps (public clients) may call the token and userinfo endpoints from their own origin,
+    // which must be the origin of one of their registered redirect URIs.
+    clientBasedCORS(ctx, origin, client) {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+      return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
+    },
     extraTokenClaims(ctx) {
       // acr/amr live on the session and are copied to codes and refresh tokens, not access tokens (notes §1).
       const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
