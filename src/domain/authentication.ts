@@ -1,6 +1,5 @@
 // Password sign-in (DESIGN.md §5.1): unknown email and wrong password answer the same and take the
 // same time; attempts are limited per account and per IP with counters shared by all instances.
-import type { Repos } from '../store/repos.ts';
 import type { PasswordHasher } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
 
@@ -19,6 +18,21 @@ export type PasswordOutcome =
   | { ok: false; reason: 'bad_credentials' }
   | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
 
+/** What the password step reads of an account (the accounts repository returns more). */
+export interface PasswordAccount {
+  id: string;
+  tenantId: string;
+  email: string;
+  status: 'active' | 'disabled';
+  passwordHash: string | null;
+  tenant: { name: string; slug: string };
+}
+
+export interface PasswordAccounts {
+  findByEmail(email: string): Promise<PasswordAccount[]>;
+  updatePasswordHash(id: string, hash: string): Promise<unknown>;
+}
+
 export interface PasswordLimits {
   loginPerAccount: number;
   loginPerIp: number;
@@ -26,7 +40,7 @@ export interface PasswordLimits {
 }
 
 export function createPasswordAuthenticator(deps: {
-  accounts: Pick<Repos['accounts'], 'findByEmail' | 'updatePasswordHash'>;
+  accounts: PasswordAccounts;
   hasher: PasswordHasher;
   limit: Limit;
   limits: PasswordLimits;
