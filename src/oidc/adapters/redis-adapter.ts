@@ -1,0 +1,164 @@
+// oidc-provider storage in Redis (DESIGN.md §10, oidc-provider-notes.md §6).
+// Keys, under `prefix`:
+//   oidc:<Model>:<id>            hash { p: payload JSON, c: consumed at (epoch s) }, expiring with the artifact
+//   oidc:grant:<grantId>         set of artifact keys of a grant, living as long as its longest member
+//   oidc:uid:<Model>:<uid>       → id (Session.findByUid)
+//   oidc:userCode:<Model>:<code> → id (DeviceCode.findByUserCode)
+//   oidc:account:<accountId>     set of session ids (to end a user's sessions)
+// Every write that touches an artifact and its indexes is one Lua script, so it is atomic.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { luaScript, runScript, type RedisClient } from '../../store/redis.ts';
+import { alreadyConsumed, payloadIndexes, type GatehouseAdapterClass } from './sql-adapter.ts';
+
+const UPSERT = luaScript(`
+local key, id, ttl = KEYS[1], ARGV[2], ARGV[3]
+local previous = redis.call('HGET', key, 'c')
+redis.call('DEL', key)
+redis.call('HSET', key, 'p', ARGV[1])
+if previous then
+  redis.call('HSET', key, 'c', previous)
+elseif ARGV[4] ~= '' then
+  redis.call('HSET', key, 'c', ARGV[4])
+end
+if ttl ~= 'none' then redis.call('PEXPIRE', key, ttl) end
+
+local function addMember(setKey, member)
+  local existed = redis.call('EXISTS', setKey) == 1
+  local current = redis.call('PTTL', setKey)
+  redis.call('SADD', setKey, member)
+  if ttl == 'none' then
+    redis.call('PERSIST', setKey)
+  elseif (not existed) or (current >= 0 and current < tonumber(ttl)) then
+    redis.call('PEXPIRE', setKey, ttl)
+  end
+end
+local function pointTo(indexKey)
+  if ttl == 'none' then redis.call('SET', indexKey, id) else redis.call('SET', indexKey, id, 'PX', ttl) end
+end
+if ARGV[5] == '1' then addMember(KEYS[2], key) end
+if ARGV[6] == '1' then pointTo(KEYS[3]) end
+if ARGV[7] == '1' then pointTo(KEYS[4]) end
+if ARGV[8] == '1' then addMember(KEYS[5], id) end
+return 1`);
+
+// Single winner: only the first consume of a live artifact sets its `c` field.
+const CONSUME = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'c', ARGV[1])`);
+
+const DESTROY = luaScript(`
+local raw = redis.call('HGET', KEYS[1], 'p')
+redis.call('DEL', KEYS[1])
+if not raw then return 0 end
+local ok, payload = pcall(cjson.decode, raw)
+if not ok or type(payload) ~= 'table' then return 1 end
+local base, model, id = ARGV[1], ARGV[2], ARGV[3]
+local function dropPointer(indexKey)
+  if redis.call('GET', indexKey) == id then redis.call('DEL', indexKey) end
+end
+if type(payload.uid) == 'string' then dropPointer(base .. 'uid:' .. model .. ':' .. payload.uid) end
+if type(payload.userCode) == 'string' then dropPointer(base .. 'userCode:' .. model .. ':' .. payload.userCode) end
+if type(payload.grantId) == 'string' then redis.call('SREM', base .. 'grant:' .. payload.grantId, KEYS[1]) end
+if model == 'Session' and type(payload.accountId) == 'string' then
+  redis.call('SREM', base .. 'account:' .. payload.accountId, id)
+end
+return 1`);
+
+const REVOKE_GRANT = luaScript(`
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, member in ipairs(members) do redis.call('DEL', member) end
+redis.call('DEL', KEYS[1])
+return #members`);
+
+const flag = (value: unknown) => (value === null || value === undefined ? '0' : '1');
+
+export function createRedisAdapter(redis: RedisClient, prefix: string): GatehouseAdapterClass {
+  const base = `${prefix}oidc:`;
+  const artifactKey = (model: string, id: string) => `${base}${model}:${id}`;
+  const grantKey = (grantId: string) => `${base}grant:${grantId}`;
+  const uidKey = (model: string, uid: string) => `${base}uid:${model}:${uid}`;
+  const userCodeKey = (model: string, userCode: string) => `${base}userCode:${model}:${userCode}`;
+  const accountKey = (accountId: string) => `${base}account:${accountId}`;
+
+  const read = async (model: string, id: string): Promise<AdapterPayload | undefined> => {
+    const [raw, consumed] = await redis.hmGet(artifactKey(model, id), ['p', 'c']);
+    if (typeof raw !== 'string') return undefined;
+    const payload = JSON.parse(raw) as AdapterPayload;
+    return typeof consumed === 'string' ? { ...payload, consumed: Number(consumed) } : payload;
+  };
+
+  return class RedisAdapter implements Adapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    static async listSessionIdsForAccount(accountId: string): Promise<string[]> {
+      const ids = await redis.sMembers(accountKey(accountId));
+      const sessions = await Promise.all(ids.map(async (id) => ({ id, payload: await read('Session', id) })));
+      const stale = sessions.filter((s) => s.payload?.accountId !== accountId).map((s) => s.id);
+      if (stale.length > 0) await redis.sRem(accountKey(accountId), stale);
+      return sessions.filter((s) => s.payload?.accountId === accountId).map((s) => s.id);
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const indexes = payloadIndexes(this.model, payload);
+      const ttl = typeof expiresIn === 'number' ? String(Math.max(1, Math.ceil(expiresIn * 1000))) : 'none';
+      const consumed = payload.consumed ? String(typeof payload.consumed === 'number' ? payload.consumed : Math.floor(Date.now() / 1000)) : '';
+      await runScript(
+        redis,
+        UPSERT,
+        [
+          artifactKey(this.model, id),
+          grantKey(indexes.grantId ?? ''),
+          uidKey(this.model, indexes.uid ?? ''),
+          userCodeKey(this.model, indexes.userCode ?? ''),
+          accountKey(indexes.accountId ?? ''),
+        ],
+        [
+          JSON.stringify(payload),
+          id,
+          ttl,
+          consumed,
+          flag(indexes.grantId),
+          flag(indexes.uid),
+          flag(indexes.userCode),
+          flag(indexes.accountId),
+        ],
+      );
+    }
+
+    find(id: string): Promise<AdapterPayload | undefined> {
+      return read(this.model, id);
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(uidKey(this.model, uid));
+      if (id === null) return undefined;
+      const payload = await read(this.model, id);
+      return payload?.uid === uid ? payload : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const id = await redis.get(userCodeKey(this.model, userCode));
+      if (id === null) return undefined;
+      const payload = await read(this.model, id);
+      return payload?.userCode === userCode ? payload : undefined;
+    }
+
+    /** One winner: a second consume of the same artifact (parallel code exchange) fails with invalid_grant. */
+    async consume(id: string): Promise<void> {
+      const won = await runScript(redis, CONSUME, [artifactKey(this.model, id)], [String(Math.floor(Date.now() / 1000))]);
+      if (Number(won) !== 1) throw alreadyConsumed();
+    }
+
+    async destroy(id: string): Promise<void> {
+      await runScript(redis, DESTROY, [artifactKey(this.model, id)], [base, this.model, id]);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await runScript(redis, REVOKE_GRANT, [grantKey(grantId)], []);
+    }
+  };
+}

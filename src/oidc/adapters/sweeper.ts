@@ -1,0 +1,23 @@
+// Deletes what has expired: the provider only checks `exp`, deleting old rows is ours
+// (oidc-provider-notes.md §6). The server runs it periodically; reads already treat expired rows as absent.
+import type { Db } from '../../store/db.ts';
+import { createEmailTokenRepo } from '../../store/repositories/email-tokens.ts';
+import { createKvStoreRepo } from '../../store/repositories/kv-store.ts';
+import { createMfaRepo } from '../../store/repositories/mfa.ts';
+import { createOidcPayloadRepo } from '../../store/repositories/oidc-payloads.ts';
+
+export interface SweepResult {
+  oidcPayloads: number;
+  kv: number;
+  pendingTotp: number;
+  emailTokens: number;
+}
+
+export async function sweepExpired(db: Db, now: Date = new Date()): Promise<SweepResult> {
+  // one after another: over the shared embedded database there is a single connection anyway
+  const oidcPayloads = await createOidcPayloadRepo(db).deleteExpired(now);
+  const kv = await createKvStoreRepo(db).deleteExpired(now);
+  const pendingTotp = await createMfaRepo(db).purgeExpiredPending(now);
+  const emailTokens = await createEmailTokenRepo(db).deleteSpent(now);
+  return { oidcPayloads, kv, pendingTotp, emailTokens };
+}

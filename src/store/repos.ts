@@ -1,0 +1,46 @@
+// Every repository over one database handle (DESIGN.md §12.2). Use cases take only what they need:
+// `Pick<Repos, 'accounts' | 'mfa'>`.
+import type { Db } from './db.ts';
+import { createAccountRepo, type AccountRepo } from './repositories/accounts.ts';
+import { createAuditRepo, type AuditRepo } from './repositories/audit.ts';
+import { createClientRepo, type ClientRepo } from './repositories/clients.ts';
+import { createEmailTokenRepo, type EmailTokenRepo } from './repositories/email-tokens.ts';
+import { createCookieKeyRepo, createSigningKeyRepo, type CookieKeyRepo, type SigningKeyRepo } from './repositories/keys.ts';
+import { createLockoutRepo, type LockoutRepo } from './repositories/lockouts.ts';
+import { createMfaRepo, type MfaRepo } from './repositories/mfa.ts';
+import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
+
+export interface Repos {
+  tenants: TenantRepo;
+  accounts: AccountRepo;
+  mfa: MfaRepo;
+  lockouts: LockoutRepo;
+  clients: ClientRepo;
+  signingKeys: SigningKeyRepo;
+  cookieKeys: CookieKeyRepo;
+  audit: AuditRepo;
+  emailTokens: EmailTokenRepo;
+}
+
+export interface ReposOptions {
+  /**
+   * Database.transactional: when true, the few multi-statement changes (replacing recovery codes) run in a
+   * transaction that also serialises concurrent callers; when false (the shared embedded database's
+   * socket) they run as one atomic statement instead.
+   */
+  transactional?: boolean | undefined;
+}
+
+export function createRepos(db: Db, options: ReposOptions = {}): Repos {
+  return {
+    tenants: createTenantRepo(db),
+    accounts: createAccountRepo(db),
+    mfa: createMfaRepo(db, { transactional: options.transactional }),
+    lockouts: createLockoutRepo(db),
+    clients: createClientRepo(db),
+    signingKeys: createSigningKeyRepo(db),
+    cookieKeys: createCookieKeyRepo(db),
+    audit: createAuditRepo(db),
+    emailTokens: createEmailTokenRepo(db),
+  };
+}

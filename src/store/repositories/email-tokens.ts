@@ -1,0 +1,77 @@
+// Single-use email links (DESIGN.md §9): only the SHA-256 digest of the token is stored, and it is
+// spent by one conditional UPDATE (§12.3).
+import { and, eq, gt, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import type { Db } from '../db.ts';
+import { emailTokens } from '../schema.ts';
+import { GatehouseError } from '../../domain/errors.ts';
+
+export type EmailToken = typeof emailTokens.$inferSelect;
+
+export interface NewEmailToken {
+  accountId: string | null;
+  purpose: string;
+  tokenHash: string;
+  expiresAt: Date;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export interface EmailTokenRepo {
+  create(input: NewEmailToken): Promise<EmailToken>;
+  /** The token, spent now; null when unknown, for another purpose, expired or spent already. */
+  consume(tokenHash: string, purpose: string, now: Date): Promise<EmailToken | null>;
+  /** The token in any state (to tell "expired" from "already used" on a page). */
+  find(tokenHash: string, purpose: string): Promise<EmailToken | undefined>;
+  /** Deletes used and expired tokens; returns how many. */
+  deleteSpent(now: Date): Promise<number>;
+}
+
+export function createEmailTokenRepo(db: Db): EmailTokenRepo {
+  return {
+    async create(input) {
+      const [row] = await db
+        .insert(emailTokens)
+        .values({
+          accountId: input.accountId,
+          purpose: input.purpose,
+          tokenHash: input.tokenHash,
+          expiresAt: input.expiresAt,
+          detail: input.detail ?? {},
+        })
+        .returning();
+      if (!row) throw new GatehouseError('token_not_created', 500, 'The link could not be created.');
+      return row;
+    },
+
+    async consume(tokenHash, purpose, now) {
+      const [row] = await db
+        .update(emailTokens)
+        .set({ usedAt: sql`now()` })
+        .where(
+          and(
+            eq(emailTokens.tokenHash, tokenHash),
+            eq(emailTokens.purpose, purpose),
+            isNull(emailTokens.usedAt),
+            gt(emailTokens.expiresAt, now),
+          ),
+        )
+        .returning();
+      return row ?? null;
+    },
+
+    async find(tokenHash, purpose) {
+      const [row] = await db
+        .select()
+        .from(emailTokens)
+        .where(and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose)));
+      return row;
+    },
+
+    async deleteSpent(now) {
+      const rows = await db
+        .delete(emailTokens)
+        .where(or(isNotNull(emailTokens.usedAt), lte(emailTokens.expiresAt, now)))
+        .returning({ id: emailTokens.id });
+      return rows.length;
+    },
+  };
+}

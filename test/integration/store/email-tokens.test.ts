@@ -1,0 +1,65 @@
+// Email links (DESIGN.md §9): only a digest is stored; a link works once, before it expires, and only
+// for its purpose — even when it is opened twice at the same moment.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { createRepos, type Repos } from '../../../src/store/repos.ts';
+import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+
+const digest = () => createHash('sha256').update(randomBytes(32)).digest('hex');
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+
+describe(`email link tokens on ${backendName()}`, () => {
+  let database: TestDatabase;
+  let repos: Repos;
+  let accountId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    repos = createRepos(database.db, { transactional: database.transactional });
+    const platform = await repos.tenants.ensurePlatform('Platform');
+    accountId = (await repos.accounts.create({ tenantId: platform.id, email: 'e@example.com', passwordHash: 'h' })).id;
+  });
+  afterAll(() => database.dispose());
+
+  it('lets exactly one of 10 simultaneous clicks use a link', async () => {
+    const tokenHash = digest();
+    await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash, expiresAt: inMinutes(30), detail: { ip: '192.0.2.1' } });
+    const now = new Date();
+    const results = await Promise.all(Array.from({ length: 10 }, () => repos.emailTokens.consume(tokenHash, 'mfa_reset', now)));
+    const winners = results.filter((r) => r !== null);
+    expect(winners).toHaveLength(1);
+    expect(winners[0]).toMatchObject({ accountId, purpose: 'mfa_reset', detail: { ip: '192.0.2.1' } });
+    expect(winners[0]?.usedAt).toBeInstanceOf(Date);
+    expect(await repos.emailTokens.consume(tokenHash, 'mfa_reset', now)).toBeNull();
+    expect((await repos.emailTokens.find(tokenHash, 'mfa_reset'))?.usedAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses an expired link', async () => {
+    const tokenHash = digest();
+    await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash, expiresAt: inMinutes(30) });
+    expect(await repos.emailTokens.consume(tokenHash, 'mfa_reset', inMinutes(31))).toBeNull();
+    expect((await repos.emailTokens.find(tokenHash, 'mfa_reset'))?.usedAt).toBeNull();
+  });
+
+  it('refuses a link used for another purpose', async () => {
+    const tokenHash = digest();
+    await repos.emailTokens.create({ accountId, purpose: 'operator_setup', tokenHash, expiresAt: inMinutes(30) });
+    expect(await repos.emailTokens.consume(tokenHash, 'mfa_reset', new Date())).toBeNull();
+    expect(await repos.emailTokens.find(tokenHash, 'mfa_reset')).toBeUndefined();
+    expect(await repos.emailTokens.consume(tokenHash, 'operator_setup', new Date())).not.toBeNull();
+  });
+
+  it('accepts a token without account (operator invitation)', async () => {
+    const tokenHash = digest();
+    const created = await repos.emailTokens.create({ accountId: null, purpose: 'invite', tokenHash, expiresAt: inMinutes(30) });
+    expect(created.accountId).toBeNull();
+  });
+
+  it('deletes used and expired tokens, keeps live ones', async () => {
+    const live = digest();
+    await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash: live, expiresAt: inMinutes(30) });
+    const deleted = await repos.emailTokens.deleteSpent(new Date()); // no link has expired yet
+    expect(deleted).toBeGreaterThanOrEqual(2); // the two links used above
+    expect(await repos.emailTokens.find(live, 'mfa_reset')).toBeDefined();
+  });
+});

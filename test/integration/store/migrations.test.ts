@@ -1,0 +1,72 @@
+// Migrations: the same set builds an empty database, and running it again on a database in use is a
+// no-op that keeps the data (every instance migrates at start-up).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { migrationsFolder, openDatabase, queryRows, type Database } from '../../../src/store/db.ts';
+import { createRepos } from '../../../src/store/repos.ts';
+import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
+
+const EXPECTED_TABLES = [
+  'account_links', 'accounts', 'audit_events', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries',
+  'mfa_lockouts', 'mfa_recovery_codes', 'mfa_totp', 'oidc_payloads', 'signing_keys', 'tenants', 'upstream_idps',
+];
+
+describe(`migrations on ${backendName()}`, () => {
+  const url = testDatabaseUrl();
+  const schemaName = url ? `t_${randomBytes(6).toString('hex')}` : undefined;
+  const currentSchema = schemaName ?? 'public';
+  const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+  let database: Database;
+
+  const tables = async () =>
+    (
+      await queryRows<{ table_name: string }>(
+        database.db,
+        sql`select table_name from information_schema.tables where table_schema = ${currentSchema} and table_type = 'BASE TABLE' order by table_name`,
+      )
+    ).map((r) => r.table_name);
+  const appliedMigrations = async () => {
+    const table = schemaName ? sql.raw(`${schemaName}.__drizzle_migrations`) : sql.raw('drizzle.__drizzle_migrations');
+    const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${table}`);
+    return row?.n;
+  };
+
+  beforeAll(async () => {
+    // not createTestDatabase(): this test wants the database before its first migration
+    database = await openDatabase({ databaseUrl: url, dataDir: '', role: 'server', inMemory: !url, schemaName, poolSize: 2 });
+  });
+  afterAll(async () => {
+    await database.close();
+    if (url && schemaName) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schemaName} CASCADE`);
+      await client.end();
+    }
+  });
+
+  it('builds every table on an empty database', async () => {
+    if (schemaName) await database.db.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`));
+    expect(await tables()).toEqual([]);
+    await database.migrate();
+    expect(await tables()).toEqual(expect.arrayContaining(EXPECTED_TABLES));
+    expect(await appliedMigrations()).toBe(journal.entries.length);
+  });
+
+  it('does nothing when run again on a database with data, and keeps the data', async () => {
+    const repos = createRepos(database.db);
+    const platform = await repos.tenants.ensurePlatform('Kept');
+    const account = await repos.accounts.create({ tenantId: platform.id, email: 'kept@example.com', passwordHash: 'h' });
+
+    await database.migrate();
+    await database.migrate();
+
+    expect(await appliedMigrations()).toBe(journal.entries.length);
+    expect((await repos.tenants.getPlatform())?.id).toBe(platform.id);
+    expect((await repos.accounts.findById(account.id))?.email).toBe('kept@example.com');
+  });
+});
