@@ -61,8 +61,22 @@ export const REDACTED = '[redacted]';
  * Creates the process logger: JSON lines with ISO time and level names, secrets redacted.
  * `destination` is for tests (capture lines); by default pino writes to stdout.
  */
+/**
+ * drizzle puts the parameters of a failed query into the error message (emails, digests); the log
+ * keeps the statement and drops the values.
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  for (const key of ['message', 'stack'] as const) {
+    const value = serialized[key];
+    if (typeof value === 'string') serialized[key] = value.replace(/\nparams: [^\n]*/g, '\nparams: [redacted]');
+  }
+  return serialized;
+}
+
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   const options = {
+    serializers: { err: serializeError, error: serializeError },
     name: 'gatehouse',
     level: config.logLevel,
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },

@@ -44,3 +44,13 @@ describe('logger redaction', () => {
     expect(capture.lines).toHaveLength(0);
   });
 });
+
+describe('database error messages', () => {
+  it('keep the failed statement but not its parameters', async () => {
+    const { serializeError } = await import('../../../src/http/logger.ts');
+    const err = new Error('Failed query: select * from accounts where lower(email) = $1\nparams: ada@example.com');
+    const out = serializeError(err);
+    expect(out.message).toBe('Failed query: select * from accounts where lower(email) = $1\nparams: [redacted]');
+    expect(JSON.stringify(out)).not.toContain('ada@example.com');
+  });
+});
