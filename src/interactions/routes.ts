@@ -322,6 +322,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.post('/recovery-codes', async (ctx) => {
     const interaction = await details(ctx);
     const state = await loadState(interaction);
+    // Only the page shown after a confirmed enrolment may finish here; anything else has no second factor yet.
+    if (!state.recoveryCodesSealed || !hasSecondFactor(state)) throw badRequest('Enter your code first.');
     if (field(ctx, 'saved') !== 'yes') {
       ctx.status = 400;
       return show(ctx, interaction, state, { error: 'Confirm that you have saved your recovery codes before you continue.' });
