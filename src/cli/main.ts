@@ -25,7 +25,10 @@ function resolve(argv: string[]): { name: string; command: Command; rest: string
     const command = commands[name];
     if (command && argv.slice(0, words).every((w) => !w.startsWith('-'))) return { name, command, rest: argv.slice(words) };
   }
-  throw new UsageError(argv.length ? `unknown command "${argv.filter((a) => !a.startsWith('-')).join(' ')}"` : 'no command given');
+  // the command is the words before the first flag (flag values are not part of it)
+  const firstFlag = argv.findIndex((a) => a.startsWith('-'));
+  const words = firstFlag === -1 ? argv : argv.slice(0, firstFlag);
+  throw new UsageError(words.length ? `unknown command "${words.join(' ')}"` : 'no command given');
 }
 
 export async function runCli(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {

@@ -1,0 +1,177 @@
+// Scale-out (issue 2 §8, DESIGN.md §10): two Gatehouse processes on one PostgreSQL database and one
+// Redis keep nothing in process memory that the other needs. A sign-in started on A finishes on B, a
+// refresh token from A works on B, a rate-limit counter is shared, and a key rotated with the CLI is
+// published and used by both.
+//
+// Both run with A's URL as ISSUER (as behind one load balancer); the "browser" sends the requests of
+// the steps that happen on B to B's port.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type * as oidc from 'openid-client';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { loadConfig } from '../../../src/config.ts';
+import { createLogger } from '../../../src/http/logger.ts';
+import { openRuntime, type Runtime } from '../../../src/runtime.ts';
+import { generateSecretKey } from '../../../src/domain/secrets.ts';
+import { freePort } from '../../helpers/gatehouse.ts';
+import { testDatabaseUrl } from '../../helpers/db.ts';
+import { testRedisUrl } from '../../helpers/redis.ts';
+import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
+import { UserAgent, findForm, textOf, type Page } from '../../helpers/user-agent.ts';
+import { cliJson, createScratchPostgresDatabase, startGatehouseProcess, type GatehouseProcess, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
+
+jest.setTimeout(120_000);
+
+const haveBackends = Boolean(testDatabaseUrl() && testRedisUrl());
+const describeScaleOut = haveBackends ? describe : describe.skip;
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/**
+ * Submits a form of `page` to `base` (another instance) and follows redirects there, rewriting the
+ * issuer's origin in each Location to `base`, until the client's redirect URI. Returns the final page
+ * and every origin that answered.
+ */
+async function submitOn(agent: UserAgent, base: string, page: Page, actionPart: string, fields: Record<string, string>): Promise<{ page: Page; origins: string[] }> {
+  const form = findForm(page.html, actionPart);
+  const origins: string[] = [];
+  let url = new URL(form.action, base).href;
+  let res = await agent.request(url, { method: 'POST', headers: FORM, body: new URLSearchParams({ ...form.hidden, ...fields }) });
+  origins.push(new URL(url).origin);
+  for (let hops = 0; hops < 20 && res.status >= 300 && res.status < 400; hops++) {
+    const location = new URL(res.headers.get('location') ?? '', url);
+    if (location.href.startsWith(REDIRECT_URI)) return { page: { url: location.href, status: res.status, html: '' }, origins };
+    url = new URL(`${location.pathname}${location.search}`, base).href;
+    res = await agent.request(url);
+    origins.push(new URL(url).origin);
+  }
+  return { page: { url, status: res.status, html: await res.text() }, origins };
+}
+
+describeScaleOut(haveBackends ? 'two Gatehouse instances on one PostgreSQL + Redis' : 'two Gatehouse instances (needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL)', () => {
+  let scratch: ScratchDatabase;
+  let dataDir: string;
+  let env: ProcessEnv;
+  let a: GatehouseProcess | undefined;
+  let b: GatehouseProcess | undefined;
+  let runtime: Runtime | undefined;
+  let config: oidc.Configuration;
+  let client: { clientId: string; clientSecret?: string | undefined };
+  let tenant: Awaited<ReturnType<typeof seedTenant>>;
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-scale-'));
+    const portA = await freePort();
+    env = {
+      DATABASE_URL: scratch.url,
+      REDIS_URL: testRedisUrl(),
+      GATEHOUSE_SECRET_KEY: generateSecretKey(),
+      DATA_DIR: dataDir,
+      ISSUER: `http://127.0.0.1:${portA}`,
+      LOGIN_MAX_PER_ACCOUNT: '3',
+      LOGIN_MAX_PER_IP: '100000',
+      KEY_REFRESH_SECONDS: '1',
+    };
+    // one after the other, as a rolling deployment would (the first one migrates and creates the keys)
+    a = await startGatehouseProcess(env, { port: portA });
+    b = await startGatehouseProcess(env);
+    const seedConfig = loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+    runtime = await openRuntime(seedConfig, createLogger(seedConfig), { role: 'client' });
+    tenant = await seedTenant(runtime, 'organization', 'Scale-out Ltd');
+    client = await seedClient(runtime);
+    config = await rpConfig(env.ISSUER ?? '', client);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await runtime?.close();
+    await scratch?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const urlA = () => a?.url ?? '';
+  const urlB = () => b?.url ?? '';
+
+  it('finishes on B a sign-in started on A, and A exchanges the code', async () => {
+    const account = await seedAccount(runtime as Runtime, tenant.id, { name: 'Roaming Rita' });
+    const agent = new UserAgent();
+    const start = await startAuthorization(config);
+    expect(start.url.origin).toBe(urlA());
+    const login = await agent.get(start.url.href, REDIRECT_URI);
+    expect(login.url.startsWith(`${urlA()}/interaction/`)).toBe(true);
+    expect(login.html).toContain('autocomplete="current-password"');
+
+    const { page: callback, origins } = await submitOn(agent, urlB(), login, '/login', { email: account.email, password: PASSWORD });
+    expect(origins.length).toBeGreaterThanOrEqual(2); // POST login + resume at /auth/:uid, both on B
+    expect(new Set(origins)).toEqual(new Set([urlB()]));
+
+    const tokens = await finishAuthorization(config, start, callback); // token endpoint of A
+    expect(tokens.claims()).toMatchObject({ sub: account.id, iss: urlA(), amr: ['pwd'], tenant: { id: tenant.id, name: 'Scale-out Ltd' } });
+
+    // a refresh token issued by A is rotated by B, and the old one is then refused by A
+    const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`;
+    const onB = await fetch(`${urlB()}/token`, { method: 'POST', headers: { ...FORM, authorization: basic }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' }) });
+    expect(onB.status).toBe(200);
+    const refreshed = (await onB.json()) as { refresh_token: string };
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    const replay = await fetch(`${urlA()}/token`, { method: 'POST', headers: { ...FORM, authorization: basic }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' }) });
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('shares the password rate-limit counter: 2 failures on A + 1 on B, then the 4th on A is refused', async () => {
+    const account = await seedAccount(runtime as Runtime, tenant.id);
+    const attempt = async (base: string, password: string) => {
+      const agent = new UserAgent();
+      const start = await startAuthorization(config);
+      const login = await agent.get(start.url.href, REDIRECT_URI);
+      return (await submitOn(agent, base, login, '/login', { email: account.email, password })).page;
+    };
+    expect((await attempt(urlA(), 'wrong guess one')).status).toBe(401);
+    expect((await attempt(urlA(), 'wrong guess two')).status).toBe(401);
+    expect((await attempt(urlB(), 'wrong guess three')).status).toBe(401);
+    const fourth = await attempt(urlA(), PASSWORD);
+    expect(fourth.status).toBe(429);
+    expect(textOf(fourth.html)).toContain('Too many sign-in attempts.');
+    expect((await attempt(urlB(), PASSWORD)).status).toBe(429);
+  });
+
+  it('serves a key rotated with the CLI from both instances, and both sign with the new active key', async () => {
+    const jwks = async (base: string) => (await (await fetch(`${base}/jwks`)).json()) as JSONWebKeySet;
+    const kids = (set: JSONWebKeySet) => set.keys.map((k) => k.kid ?? '').sort();
+    expect(kids(await jwks(urlA()))).toEqual(kids(await jwks(urlB())));
+
+    const rotation = await cliJson<{ activated: string[]; retiring: { kid: string }[]; published_next: string[] }>(['keys', 'rotate'], env);
+    expect(rotation.published_next.length).toBeGreaterThan(0);
+
+    // each instance notices within KEY_REFRESH_SECONDS (1 s here)
+    const deadline = Date.now() + 20_000;
+    let seen: [string[], string[]] = [[], []];
+    while (Date.now() < deadline) {
+      seen = [kids(await jwks(urlA())), kids(await jwks(urlB()))];
+      if (seen.every((set) => rotation.published_next.every((kid) => set.includes(kid)))) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const set of seen) {
+      expect(set).toEqual(expect.arrayContaining([...rotation.published_next, ...rotation.activated, ...rotation.retiring.map((r) => r.kid)]));
+    }
+    expect(seen[0]).toEqual(seen[1]);
+
+    // tokens now carry the activated ES256 key, and each instance's token verifies with the other's key set
+    const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`;
+    const published = await jwks(urlA());
+    const activatedEs256 = published.keys.find((k) => k.alg === 'ES256' && rotation.activated.includes(k.kid ?? ''))?.kid;
+    expect(activatedEs256).toBeDefined();
+    for (const [issuing, verifying] of [
+      [urlA(), urlB()],
+      [urlB(), urlA()],
+    ] as const) {
+      const res = await fetch(`${issuing}/token`, { method: 'POST', headers: { ...FORM, authorization: basic }, body: 'grant_type=client_credentials' });
+      const { access_token: accessToken } = (await res.json()) as { access_token: string };
+      expect(decodeProtectedHeader(accessToken).kid).toBe(activatedEs256);
+      const { payload } = await jwtVerify(accessToken, createLocalJWKSet(await jwks(verifying)), { issuer: urlA() });
+      expect(payload).toMatchObject({ client_id: client.clientId, aud: 'gatehouse-api' });
+    }
+  });
+});
