@@ -53,7 +53,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events }),
     clients: createClientService({ clients: repos.clients, events }),
-    keys: createKeyStore(repos, box),
+    keys: createKeyStore(repos, box, (name, work) => database.exclusive(name, work)),
     mfa: createMfaService({
       mfa: repos.mfa,
       lockouts: repos.lockouts,

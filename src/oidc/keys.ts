@@ -4,6 +4,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { planInitialKeys, planRotation, publishedKeys, type KeyRecord, type RotationPlan, type SigningAlg } from '../domain/keys.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import type { Repos } from '../store/repos.ts';
+import type { Exclusive } from '../store/db.ts';
 
 export interface PublishedKey {
   kid: string;
@@ -32,7 +33,13 @@ async function generateJwk(alg: SigningAlg): Promise<JWK & { kid: string }> {
   return { ...jwk, kid, alg, use: 'sig' };
 }
 
-export function createKeyStore(repos: Pick<Repos, 'signingKeys' | 'cookieKeys' | 'audit'>, box: SecretBox) {
+const LOCK = 'gatehouse:keys';
+
+/**
+ * `exclusive` serialises key changes across instances: two instances starting together on an empty
+ * database must not each create keys, and two rotations must not interleave.
+ */
+export function createKeyStore(repos: Pick<Repos, 'signingKeys' | 'cookieKeys' | 'audit'>, box: SecretBox, exclusive: Exclusive) {
   const records = async (): Promise<KeyRecord[]> =>
     (await repos.signingKeys.list()).map((k) => ({ kid: k.kid, alg: k.alg, state: k.state, createdAt: k.createdAt, retireAfter: k.retireAfter }));
 
@@ -52,16 +59,20 @@ export function createKeyStore(repos: Pick<Repos, 'signingKeys' | 'cookieKeys' |
 
   return {
     /** First start: every algorithm gets an active and a next key; one cookie key. */
-    async ensure(now = new Date()): Promise<void> {
-      await apply(planInitialKeys(await records()), now);
-      if ((await repos.cookieKeys.list()).length === 0) await repos.cookieKeys.insert(box.seal(randomBytes(32).toString('base64url'), COOKIE_CONTEXT));
+    ensure(now = new Date()): Promise<void> {
+      return exclusive(LOCK, async () => {
+        await apply(planInitialKeys(await records()), now);
+        if ((await repos.cookieKeys.list()).length === 0) await repos.cookieKeys.insert(box.seal(randomBytes(32).toString('base64url'), COOKIE_CONTEXT));
+      });
     },
 
-    async rotate(retireAfterSeconds: number, now = new Date()) {
-      const plan = planRotation(await records(), now, retireAfterSeconds);
-      const created = await apply(plan, now);
-      await repos.audit.record({ action: 'keys.rotated', detail: { activated: plan.activate, retiring: plan.retire.map((r) => r.kid), created } });
-      return { activated: plan.activate, retiring: plan.retire, created, dropped: plan.drop };
+    rotate(retireAfterSeconds: number, now = new Date()) {
+      return exclusive(LOCK, async () => {
+        const plan = planRotation(await records(), now, retireAfterSeconds);
+        const created = await apply(plan, now);
+        await repos.audit.record({ action: 'keys.rotated', detail: { activated: plan.activate, retiring: plan.retire.map((r) => r.kid), created } });
+        return { activated: plan.activate, retiring: plan.retire, created, dropped: plan.drop };
+      });
     },
 
     async list(now = new Date()): Promise<PublishedKey[]> {

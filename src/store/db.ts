@@ -27,6 +27,8 @@ export interface Database {
   /** true when statements may be grouped in a transaction (false over the shared PGlite socket). */
   transactional: boolean;
   migrate(): Promise<void>;
+  /** runs `work` while holding a cluster-wide lock named `name` (one process at a time across instances). */
+  exclusive: Exclusive;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -85,10 +87,50 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
         client.release();
       }
     },
+    exclusive: queuedPerName(async (name, work) => {
+      // The lock is held on one pooled connection while `work` uses the others.
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+        try {
+          return await work();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+        }
+      } finally {
+        client.release();
+      }
+    }),
     async ping() {
       await pool.query('SELECT 1');
     },
     close: () => pool.end(),
+  };
+}
+
+/** An embedded database has one owning process (the lock file), so its work is already exclusive. */
+const alreadyExclusive = <T>(_name: string, work: () => Promise<T>) => work();
+
+export type Exclusive = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * Callers in one process wait their turn in memory, so a process never parks several pooled
+ * connections on the same advisory lock (which could leave the holder's work without a connection).
+ */
+function queuedPerName(lock: Exclusive): Exclusive {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(name: string, work: () => Promise<T>) => {
+    const previous = tails.get(name) ?? Promise.resolve();
+    const run = previous.then(
+      () => lock(name, work),
+      () => lock(name, work),
+    );
+    const tail = run.catch(() => undefined);
+    tails.set(name, tail);
+    void tail.then(() => {
+      if (tails.get(name) === tail) tails.delete(name);
+    });
+    return run;
   };
 }
 
@@ -99,6 +141,7 @@ function openEmbedded(pglite: PGlite, onClose: (() => Promise<void>) | undefined
     kind: 'pglite',
     transactional: true,
     migrate: () => migratePglite(drizzlePglite(pglite, { schema }), { migrationsFolder }),
+    exclusive: alreadyExclusive,
     async ping() {
       await db.execute(sql`SELECT 1`);
     },
@@ -218,6 +261,7 @@ async function connectToRunningServer(holder: LockInfo): Promise<Database> {
     async migrate() {
       await migratePg(drizzlePg(pool, { schema }), { migrationsFolder });
     },
+    exclusive: alreadyExclusive,
     async ping() {
       await pool.query('SELECT 1');
     },
