@@ -20,6 +20,9 @@ import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 
+/** oidc-provider endpoints that only servers call and that answer JSON. */
+const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppOptions {
@@ -106,7 +109,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
 
   app.use(requestContext({ logger }));
   app.use(metrics.middleware());
-  app.use(securityHeaders({ issuer: config.issuer }));
+  app.use(securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }));
   app.use(errorHandler({ logger, views }));
   app.use(serveStatic({ root: path.join(root, 'public') }));
   app.use(opsRouter.routes());

@@ -63,8 +63,10 @@ export function requestContext(options: RequestContextOptions): Middleware {
     const incoming = ctx.get(REQUEST_ID_HEADER);
     const requestId = trustIncoming && isAcceptableRequestId(incoming) ? incoming : newRequestId();
     ctx.state.requestId = requestId;
-    const log = options.logger.child({ requestId });
-    ctx.state.log = log;
+    // The child logger is made on first use: most requests at LOG_LEVEL=warn never log.
+    let log: Logger | undefined;
+    const logOf = (): Logger => (log ??= options.logger.child({ requestId }));
+    Object.defineProperty(ctx.state, 'log', { get: logOf, enumerable: true, configurable: true });
     ctx.set(REQUEST_ID_HEADER, requestId);
     const start = process.hrtime.bigint();
     let failed: unknown;
@@ -75,16 +77,11 @@ export function requestContext(options: RequestContextOptions): Middleware {
       throw err;
     } finally {
       const status = failed === undefined ? ctx.status : statusOf(failed);
-      const durationMs = Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
-      const line = {
-        method: ctx.method,
-        route: routeLabel(ctx),
-        path: loggablePath(ctx.path),
-        status,
-        durationMs,
-      };
-      if (status >= 500) log.error(line, 'request');
-      else log.info(line, 'request');
+      const level = status >= 500 ? 'error' : 'info';
+      if (options.logger.isLevelEnabled(level)) {
+        const durationMs = Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
+        logOf()[level]({ method: ctx.method, route: routeLabel(ctx), path: loggablePath(ctx.path), status, durationMs }, 'request');
+      }
     }
   };
 }

@@ -17,6 +17,8 @@ export interface SecurityHeadersOptions {
   issuer: string;
   /** Sources allowed in CSP `form-action` besides `'self'`. Default `['*']` (see the note above). */
   formAction?: readonly string[];
+  /** Paths answered only to servers (JSON): they get nosniff, Referrer-Policy and HSTS, not the browser headers. */
+  machinePaths?: readonly string[];
   /** HSTS max-age in seconds (default one year); 0 disables HSTS even on https. */
   hstsMaxAgeSeconds?: number;
 }
@@ -61,14 +63,17 @@ export function securityHeaders(options: SecurityHeadersOptions): Middleware {
   const csp = buildCsp(options.formAction);
   const maxAge = options.hstsMaxAgeSeconds ?? 31_536_000;
   const hsts = new URL(options.issuer).protocol === 'https:' && maxAge > 0 ? `max-age=${maxAge}` : undefined;
+  const machinePaths = new Set(options.machinePaths ?? []);
   return async (ctx, next) => {
-    ctx.set('Content-Security-Policy', csp);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
+    if (hsts) ctx.set('Strict-Transport-Security', hsts);
+    // JSON endpoints called by servers (token, introspection, JWKS): browser-only headers mean nothing there.
+    if (machinePaths.has(ctx.path)) return next();
+    ctx.set('Content-Security-Policy', csp);
+    ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Permissions-Policy', PERMISSIONS_POLICY);
-    if (hsts) ctx.set('Strict-Transport-Security', hsts);
     await next();
   };
 }

@@ -99,15 +99,17 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   async function mfaFacts(interaction: Interaction, account: AccountRow): Promise<MfaFacts> {
     const client = await deps.provider().Client.find(String(interaction.params.client_id));
     const now = new Date();
+    const hasConfirmedAuthenticator = account.mfaStatus === 'enabled';
     return {
-      hasConfirmedAuthenticator: await mfa.hasAuthenticator(account.id),
+      hasConfirmedAuthenticator,
       policyRequiresMfa: await deps.policy.requiresMfa(account),
       clientRequiresMfa: client?.metadata().require_mfa === true,
       requestedAcr: requestedAcr({
         acrValues: typeof interaction.params.acr_values === 'string' ? interaction.params.acr_values : undefined,
         claims: typeof interaction.params.claims === 'string' ? interaction.params.claims : undefined,
       }),
-      lockedUntil: await mfa.lockedUntil(account.id, now),
+      // a lock only matters when there is a code to ask for
+      lockedUntil: hasConfirmedAuthenticator ? await mfa.lockedUntil(account.id, now) : null,
       now,
     };
   }

@@ -27,16 +27,16 @@ function authenticationClaims(token: AccessToken | undefined): TokenExtra {
   };
 }
 
-export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, mfa: Pick<Repos['mfa'], 'getTotp'>, policy: MfaPolicySource) {
+export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, policy: MfaPolicySource) {
   return async function findAccount(_ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<GatehouseAccount | undefined> {
     if (!UUID.test(sub)) return undefined;
-    const [account, totp] = await Promise.all([accounts.findById(sub), mfa.getTotp(sub)]);
+    const account = await accounts.findById(sub); // one query: account, tenant, parent policy, MFA status
     if (!account || account.status !== 'active') return undefined; // never null (notes §4)
     const policyRequiresMfa = await policy.requiresMfa(account);
     const fromToken = authenticationClaims(token as AccessToken | undefined);
     return {
       accountId: account.id,
-      mfa: { hasAuthenticator: Boolean(totp?.confirmedAt), policyRequiresMfa },
+      mfa: { hasAuthenticator: account.mfaStatus === 'enabled', policyRequiresMfa },
       tenant: { id: account.tenant.id, name: account.tenant.name },
       async claims() {
         return {

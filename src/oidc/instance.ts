@@ -42,7 +42,7 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
   const { views } = options;
   const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds);
   const StorageAdapter = createStorageAdapter(runtime);
-  const findAccount = createFindAccount(repos.accounts, repos.mfa, options.policy);
+  const findAccount = createFindAccount(repos.accounts, options.policy);
 
   function build(keys: KeyMaterial): Provider {
     const provider = createProvider(config, keys, {

@@ -103,3 +103,28 @@ describe('securityHeaders middleware', () => {
     expect((await s.fetch('/')).headers.get('cache-control')).toBeNull();
   });
 });
+
+describe('machine endpoints', () => {
+  it('get nosniff, Referrer-Policy and HSTS but not the browser headers', async () => {
+    const { default: Koa } = await import('koa');
+    const { securityHeaders: headers } = await import('../../../src/http/security-headers.ts');
+    const app = new Koa();
+    app.use(headers({ issuer: 'https://id.example.com', machinePaths: ['/token'] }));
+    app.use((ctx) => {
+      ctx.body = {};
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      const token = await fetch(`http://127.0.0.1:${port}/token`);
+      expect(token.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(token.headers.get('strict-transport-security')).toMatch(/max-age=/);
+      expect(token.headers.get('content-security-policy')).toBeNull();
+      const page = await fetch(`http://127.0.0.1:${port}/auth`);
+      expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    } finally {
+      server.close();
+    }
+  });
+});
