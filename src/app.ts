@@ -1,8 +1,9 @@
-// Composes the Koa app: request context → metrics → security headers → errors → assets, ops,
-// interaction and setup pages → oidc-provider for every protocol route.
+// Composes Gatehouse's HTTP handler: request context → metrics → security headers → errors → assets,
+// ops, interaction and setup pages → oidc-provider's protocol routes, all in the provider's Koa app.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Koa, { type Middleware } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Runtime } from './runtime.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
@@ -14,6 +15,7 @@ import { createOpsRouter } from './http/ops-routes.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
+import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createInteractionStates } from './interactions/state.ts';
@@ -36,7 +38,8 @@ export interface AppOptions {
 }
 
 export interface Gatehouse {
-  app: Koa;
+  /** the HTTP handler; it follows the provider when a key change rebuilds it. */
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
   metrics: Metrics;
   views: ViewRenderer;
   provider(): Provider;
@@ -61,31 +64,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     allowPrivateNetworks: config.fetchAllowPrivateNetworks,
   });
 
-  let keys = await runtime.keys.load();
-  let provider = factory.build(keys);
-  let callback = provider.callback();
-
-  const refreshKeys = async () => {
-    const next = await runtime.keys.load();
-    if (next.version === keys.version && next.cookieKeys.join() === keys.cookieKeys.join()) return false;
-    keys = next;
-    provider = factory.build(keys);
-    callback = provider.callback();
-    logger.info({ keys: keys.version }, 'signing keys changed; provider reloaded');
-    return true;
-  };
-  const refreshTimer = setInterval(() => {
-    refreshKeys().catch((err: unknown) => logger.warn({ err }, 'key refresh failed'));
-  }, (options.keyRefreshSeconds ?? config.keyRefreshSeconds) * 1000);
-  refreshTimer.unref();
-
-  const app = new Koa();
-  app.proxy = config.trustProxy;
-  app.silent = true;
-
   /** Every HTML form page: no caching, a bounded form body, and a CSRF token bound to its purpose. */
   const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), csrfProtection({ secure, purpose })];
 
+  let provider: Provider;
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
     states: createInteractionStates(runtime.kv),
@@ -107,21 +89,48 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     logger,
   });
 
-  app.use(requestContext({ logger }));
-  app.use(metrics.middleware());
-  app.use(securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }));
-  app.use(errorHandler({ logger, views }));
-  app.use(serveStatic({ root: path.join(root, 'public') }));
-  app.use(opsRouter.routes());
-  app.use(interactionRouter.routes());
-  app.use(setupRouter.routes());
-  app.use(async (ctx) => {
-    ctx.respond = false;
-    await callback(ctx.req, ctx.res);
-  });
+  // Gatehouse's middleware and pages run inside the provider's own Koa app (its use() places them
+  // before the protocol routes), so a request makes one Koa context, not two.
+  // (@koa/router types its composed middleware with its own context generics; at run time it is plain Koa middleware.)
+  const middleware = [
+    requestContext({ logger }),
+    metrics.middleware(),
+    securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
+    errorHandler({ logger, views }),
+    serveStatic({ root: path.join(root, 'public') }),
+    opsRouter.routes() as unknown as Middleware,
+    interactionRouter.routes() as unknown as Middleware,
+    setupRouter.routes() as unknown as Middleware,
+  ];
+  const assemble = (keys: KeyMaterial) => {
+    const p = factory.build(keys);
+    p.silent = true;
+    for (const m of middleware) p.use(m);
+    return p;
+  };
+
+  let keys = await runtime.keys.load();
+  provider = assemble(keys);
+  let callback = provider.callback();
+
+  const refreshKeys = async () => {
+    const next = await runtime.keys.load();
+    if (next.version === keys.version && next.cookieKeys.join() === keys.cookieKeys.join()) return false;
+    keys = next;
+    provider = assemble(keys);
+    callback = provider.callback();
+    logger.info({ keys: keys.version }, 'signing keys changed; provider reloaded');
+    return true;
+  };
+  const refreshTimer = setInterval(() => {
+    refreshKeys().catch((err: unknown) => logger.warn({ err }, 'key refresh failed'));
+  }, (options.keyRefreshSeconds ?? config.keyRefreshSeconds) * 1000);
+  refreshTimer.unref();
 
   return {
-    app,
+    handle: (req, res) => {
+      void callback(req, res);
+    },
     metrics,
     views,
     provider: () => provider,

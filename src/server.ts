@@ -30,7 +30,7 @@ export async function startGatehouse(
     await bootstrap.platform();
     gatehouse = await createApp(runtime, options);
     const setupLink = await bootstrap.issueSetupLink(config.issuer);
-    const server = http.createServer(gatehouse.app.callback());
+    const server = http.createServer(gatehouse.handle);
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {

@@ -3,20 +3,16 @@
 // as a phone would, checks it carries the same secret as the typed setup key, confirms with a code,
 // saves the recovery codes and lands on the client, whose ID token says amr mfa.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { type Browser } from 'playwright-core';
 import jsqr from 'jsqr';
 import pngjs from 'pngjs';
 import * as oidc from 'openid-client';
+import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../helpers/seed.ts';
 import { referenceTotp } from '../helpers/totp-reference.ts';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-const describeBrowser = haveChromium ? describe : describe.skip;
 
 /** What a phone's camera app reads from the QR code image. */
 function scanQrDataUrl(dataUrl: string): string | undefined {
@@ -27,7 +23,7 @@ function scanQrDataUrl(dataUrl: string): string | undefined {
   return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
 }
 
-describeBrowser(haveChromium ? 'forced MFA setup in Chromium' : `Chromium not found at ${chromiumPath}: browser tests skipped`, () => {
+describeBrowser('forced MFA setup in Chromium', () => {
   let gh: TestGatehouse;
   let browser: Browser;
   let config: oidc.Configuration;
@@ -35,24 +31,20 @@ describeBrowser(haveChromium ? 'forced MFA setup in Chromium' : `Chromium not fo
   // The client's side: its redirect URI answers with a small page. (Intercepting a redirect URI that no
   // server answers does not work here: page.route never sees the redirected navigation, and Chromium
   // blocks port 9 as unsafe.)
-  let app: http.Server;
+  let app: Awaited<ReturnType<typeof startCallbackPage>>;
   let redirectUri: string;
 
   beforeAll(async () => {
     gh = await startTestGatehouse();
-    app = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>Flight Ops</title><h1>Welcome to Flight Ops</h1>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
-    redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startCallbackPage('<!doctype html><title>Flight Ops</title><h1>Welcome to Flight Ops</h1>');
+    redirectUri = app.redirectUri;
     tenant = await seedTenant(gh.runtime, 'organization', 'Blue Yonder Airlines');
     config = await rpConfig(gh.issuer, await seedClient(gh.runtime, { name: 'Flight Ops', requireMfa: true, redirectUris: [redirectUri] }));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => app?.close(() => resolve()));
+    await app?.close();
     await gh?.stop();
   });
 

@@ -4,15 +4,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { type Browser } from 'playwright-core';
+import { describeBrowser, launchChromium } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, seedAccount, seedClient, seedTenant } from '../helpers/seed.ts';
 import { referenceTotp } from '../helpers/totp-reference.ts';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-const describeBrowser = haveChromium ? describe : describe.skip;
 // the package exports no subpath for its browser build, so it is read from the installed package
 const bundle = path.resolve('node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js');
 
@@ -38,7 +36,7 @@ const spaPage = (authority: string, clientId: string, origin: string, extra: Rec
   }
 </script></body></html>`;
 
-describeBrowser(haveChromium ? 'an independent RP (oidc-client-ts in Chromium)' : `Chromium not found at ${chromiumPath}: browser tests skipped`, () => {
+describeBrowser('an independent RP (oidc-client-ts in Chromium)', () => {
   let gh: TestGatehouse;
   let browser: Browser;
   let spa: http.Server;
@@ -60,7 +58,7 @@ describeBrowser(haveChromium ? 'an independent RP (oidc-client-ts in Chromium)' 
     await new Promise<void>((resolve) => spa.listen(0, '127.0.0.1', () => resolve()));
     origin = `http://127.0.0.1:${(spa.address() as AddressInfo).port}`;
     ({ clientId } = await seedClient(gh.runtime, { public: true, grants: ['authorization_code'], redirectUris: [`${origin}/callback`] }));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

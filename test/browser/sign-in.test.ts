@@ -2,25 +2,20 @@
 // sign-in form by its labels, submits it, and lands on the client's redirect URI with a code — the
 // path every RP depends on, including the CSP form-action and cookie behaviour that only a real
 // browser enforces.
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { type Browser } from 'playwright-core';
 import * as oidc from 'openid-client';
+import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../helpers/seed.ts';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-const describeBrowser = haveChromium ? describe : describe.skip;
 
-describeBrowser(haveChromium ? 'password sign-in in a real browser (Chromium)' : `Chromium not found at ${chromiumPath}: browser tests skipped`, () => {
+describeBrowser('password sign-in in a real browser (Chromium)', () => {
   let gh: TestGatehouse;
   let browser: Browser;
   let config: oidc.Configuration;
   let account: Awaited<ReturnType<typeof seedAccount>>;
-  let app: http.Server;
+  let app: Awaited<ReturnType<typeof startCallbackPage>>;
   /** The client's redirect URI, answered by a tiny page of a local server. */
   let redirectUri: string;
 
@@ -28,20 +23,16 @@ describeBrowser(haveChromium ? 'password sign-in in a real browser (Chromium)' :
     gh = await startTestGatehouse();
     // The RP's callback is a real local server: Playwright's page.route() does not see requests that a
     // redirect starts (the authorization response is one), so it cannot stand in for the RP here.
-    app = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>callback</title><p id="done">back at the app</p>');
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
-    redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    app = await startCallbackPage('<!doctype html><title>callback</title><p id="done">back at the app</p>');
+    redirectUri = app.redirectUri;
     const tenant = await seedTenant(gh.runtime, 'organization', 'Fabrikam');
     account = await seedAccount(gh.runtime, tenant.id, { name: 'Fiona Browser' });
     config = await rpConfig(gh.issuer, await seedClient(gh.runtime, { redirectUris: [redirectUri] }));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (app ? app.close(() => resolve()) : resolve()));
+    await app?.close();
     await gh?.stop();
   });
 

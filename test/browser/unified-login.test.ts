@@ -1,19 +1,16 @@
 // The whole "Sign in with Gatehouse" flow in real Chromium: the demo app "Acme MDR" (a child process,
 // `node examples/downstream-app/main.ts`) with its own 2FA required, the real Gatehouse's pages
 // (password, TOTP), back to the app's dashboard showing amr with mfa and the bypass reason.
-import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { type Browser, type Page } from 'playwright-core';
+import { describeBrowser, launchChromium } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, seedAccount, seedTenant } from '../helpers/seed.ts';
 import { seedMfaAccount, startDemoAppProcess, type DemoAppProcess } from '../helpers/downstream-app.ts';
 import { Authenticator } from '../helpers/mfa.ts';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(chromiumPath);
-const describeBrowser = haveChromium ? describe : describe.skip;
 
-describeBrowser(haveChromium ? 'unified login in a browser: Acme MDR → Gatehouse → Acme MDR' : `Chromium not found at ${chromiumPath}: browser tests skipped`, () => {
+describeBrowser('unified login in a browser: Acme MDR → Gatehouse → Acme MDR', () => {
   let gh: TestGatehouse;
   let app: DemoAppProcess;
   let browser: Browser;
@@ -24,7 +21,7 @@ describeBrowser(haveChromium ? 'unified login in a browser: Acme MDR → Gatehou
     tenant = await seedTenant(gh.runtime, 'organization', 'Northwind Traders');
     // Acme MDR requires its own 2FA for sign-in: unified login must bypass it only on Gatehouse's MFA
     app = await startDemoAppProcess(gh, { prepare: (store) => store.updateSettings({ requireTwoFactor: true }).then(() => undefined) });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
