@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Koa from 'koa';
 import { buildCsp, noStore, restrictFormAction, securityHeaders } from '../../../src/http/security-headers.ts';
@@ -106,16 +107,14 @@ describe('securityHeaders middleware', () => {
 
 describe('machine endpoints', () => {
   it('get nosniff, Referrer-Policy and HSTS but not the browser headers', async () => {
-    const { default: Koa } = await import('koa');
-    const { securityHeaders: headers } = await import('../../../src/http/security-headers.ts');
     const app = new Koa();
-    app.use(headers({ issuer: 'https://id.example.com', machinePaths: ['/token'] }));
+    app.use(securityHeaders({ issuer: 'https://id.example.com', machinePaths: ['/token'] }));
     app.use((ctx) => {
       ctx.body = {};
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    const { port } = server.address() as import('node:net').AddressInfo;
+    const { port } = server.address() as AddressInfo;
     try {
       const token = await fetch(`http://127.0.0.1:${port}/token`);
       expect(token.headers.get('x-content-type-options')).toBe('nosniff');
