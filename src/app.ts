@@ -25,6 +25,17 @@ import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-sour
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
 
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** Protocol requests (token, introspection) skip the page routers instead of being matched against every route. */
+const under =
+  (prefix: string, routes: Middleware): Middleware =>
+  (ctx, next) =>
+    ctx.path.startsWith(prefix) ? routes(ctx, next) : next();
+const only =
+  (paths: ReadonlySet<string>, routes: Middleware): Middleware =>
+  (ctx, next) =>
+    paths.has(ctx.path) ? routes(ctx, next) : next();
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AppOptions {
@@ -98,9 +109,9 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
     serveStatic({ root: path.join(root, 'public') }),
-    opsRouter.routes() as unknown as Middleware,
-    interactionRouter.routes() as unknown as Middleware,
-    setupRouter.routes() as unknown as Middleware,
+    only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
+    under('/interaction/', interactionRouter.routes() as unknown as Middleware),
+    under('/setup/', setupRouter.routes() as unknown as Middleware),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
