@@ -1,9 +1,9 @@
-/** Jest runs TypeScript as native ESM through SWC; tests import sources with their `.ts` extension. */
+/** Jest runs the TypeScript sources as native ESM (test/ts-transform.js); imports keep their `.ts` extension. */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
+    '^.+\\.ts$': '<rootDir>/test/ts-transform.js',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],

@@ -89,8 +89,10 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Resource servers (confidential clients) may introspect any token; a public client only its own.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
+      // Only the client a token was issued to may revoke it.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
