@@ -6,11 +6,10 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import { createSqlAdapter, type GatehouseAdapterClass } from '../../../src/oidc/adapters/sql-adapter.ts';
-import { createRedisAdapter } from '../../../src/oidc/adapters/redis-adapter.ts';
-import { openRedis } from '../../../src/store/redis.ts';
-import { backendName, createTestDatabase } from '../../helpers/db.ts';
-import { testRedisUrl, uniquePrefix } from '../../helpers/redis.ts';
+import type { GatehouseAdapterClass } from '../../../src/oidc/adapters/sql-adapter.ts';
+import { backendName } from '../../helpers/db.ts';
+import { testRedisUrl } from '../../helpers/redis.ts';
+import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const REDIRECT_URI = 'https://rp.example/cb';
 
@@ -57,7 +56,7 @@ function withReadBarrier(Base: GatehouseAdapterClass) {
 }
 const CLIENT = { client_id: 'rp', client_secret: 'rp-secret-that-is-long-enough-for-tests' };
 
-function raceSuite(title: string, open: () => Promise<{ Adapter: GatehouseAdapterClass; dispose(): Promise<void> }>) {
+function raceSuite(title: string, open: () => Promise<AdapterFixture>) {
   describe(title, () => {
     let dispose: () => Promise<void>;
     let provider: Provider;
@@ -145,24 +144,11 @@ function raceSuite(title: string, open: () => Promise<{ Adapter: GatehouseAdapte
   });
 }
 
-raceSuite(`authorization code exchange with the SQL adapter on ${backendName()}`, async () => {
-  const database = await createTestDatabase();
-  return { Adapter: createSqlAdapter(database.db), dispose: () => database.dispose() };
-});
+raceSuite(`authorization code exchange with the SQL adapter on ${backendName()}`, sqlAdapterFixture);
 
 const redisUrl = testRedisUrl();
 if (redisUrl) {
-  raceSuite('authorization code exchange with the Redis adapter', async () => {
-    const redis = await openRedis(redisUrl);
-    const prefix = uniquePrefix();
-    return {
-      Adapter: createRedisAdapter(redis, prefix),
-      async dispose() {
-        for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
-        redis.destroy();
-      },
-    };
-  });
+  raceSuite('authorization code exchange with the Redis adapter', () => redisAdapterFixture(redisUrl));
 } else {
   describe.skip('authorization code exchange with the Redis adapter — skipped: Redis is not configured (set REDIS_URL)', () => {
     it('gives tokens to exactly one of parallel exchanges', () => undefined);

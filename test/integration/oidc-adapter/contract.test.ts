@@ -3,24 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { createSqlAdapter, type GatehouseAdapterClass } from '../../../src/oidc/adapters/sql-adapter.ts';
-import { createRedisAdapter } from '../../../src/oidc/adapters/redis-adapter.ts';
-import { openRedis } from '../../../src/store/redis.ts';
-import { backendName, createTestDatabase } from '../../helpers/db.ts';
-import { testRedisUrl, uniquePrefix } from '../../helpers/redis.ts';
-
-interface AdapterUnderTest {
-  Adapter: GatehouseAdapterClass;
-  dispose(): Promise<void>;
-}
+import { backendName } from '../../helpers/db.ts';
+import { testRedisUrl } from '../../helpers/redis.ts';
+import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const id = () => randomUUID().replaceAll('-', '');
 
-function adapterContract(title: string, open: () => Promise<AdapterUnderTest>) {
+function adapterContract(title: string, open: () => Promise<AdapterFixture>) {
   describe(title, () => {
-    let subject: AdapterUnderTest;
+    let subject: AdapterFixture;
     let adapter: (model: string) => Adapter;
     beforeAll(async () => {
       subject = await open();
@@ -197,24 +190,11 @@ function adapterContract(title: string, open: () => Promise<AdapterUnderTest>) {
   });
 }
 
-adapterContract(`SQL adapter on ${backendName()}`, async () => {
-  const database = await createTestDatabase();
-  return { Adapter: createSqlAdapter(database.db), dispose: () => database.dispose() };
-});
+adapterContract(`SQL adapter on ${backendName()}`, sqlAdapterFixture);
 
 const redisUrl = testRedisUrl();
 if (redisUrl) {
-  adapterContract('Redis adapter', async () => {
-    const redis = await openRedis(redisUrl);
-    const prefix = uniquePrefix();
-    return {
-      Adapter: createRedisAdapter(redis, prefix),
-      async dispose() {
-        for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
-        redis.destroy();
-      },
-    };
-  });
+  adapterContract('Redis adapter', () => redisAdapterFixture(redisUrl));
 } else {
   describe.skip('Redis adapter — skipped: Redis is not configured (set REDIS_URL)', () => {
     it('runs the same contract against Redis', () => undefined);
