@@ -2,7 +2,7 @@
 // lets the person who installed Gatehouse choose the operator's email and password.
 import { randomBytes } from 'node:crypto';
 import type { Repos } from '../store/repos.ts';
-import { digest } from './clients.ts';
+import { sha256Hex } from './digest.ts';
 import { badRequest, GatehouseError } from './errors.ts';
 import type { Directory } from './directory.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
@@ -38,20 +38,20 @@ export function createBootstrap(deps: {
       if (await hasOperator()) return undefined;
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now.getTime() + SETUP_LINK_SECONDS * 1000);
-      await emailTokens.create({ accountId: null, purpose: OPERATOR_SETUP_PURPOSE, tokenHash: digest(token), expiresAt });
+      await emailTokens.create({ accountId: null, purpose: OPERATOR_SETUP_PURPOSE, tokenHash: sha256Hex(token), expiresAt });
       await events.emit({ action: 'operator.setup_link_issued', detail: { expiresAt: expiresAt.toISOString() } });
       return { link: `${issuer}/setup/${token}`, expiresAt };
     },
 
     async isSetupTokenUsable(token: string, now = new Date()): Promise<boolean> {
-      const row = await emailTokens.find(digest(token), OPERATOR_SETUP_PURPOSE);
+      const row = await emailTokens.find(sha256Hex(token), OPERATOR_SETUP_PURPOSE);
       return Boolean(row && !row.usedAt && row.expiresAt > now) && !(await hasOperator());
     },
 
     async completeSetup(token: string, input: { email: string; password: string; name?: string }, request: RequestInfo = {}) {
       if (!input.email.trim() || !input.password) throw badRequest('Enter an email address and a password.');
       if (await hasOperator()) throw new GatehouseError('already_set_up', 409, 'Gatehouse already has a platform operator. Sign in instead.');
-      const used = await emailTokens.consume(digest(token), OPERATOR_SETUP_PURPOSE, new Date());
+      const used = await emailTokens.consume(sha256Hex(token), OPERATOR_SETUP_PURPOSE, new Date());
       if (!used) throw new GatehouseError('setup_link_invalid', 400, 'This setup link has expired or was already used. Restart Gatehouse to print a new one.');
       const p = await platform();
       const account = await directory.createAccount(

@@ -1,7 +1,7 @@
 // Registering relying parties. Secrets are generated (256 random bits), shown once, stored as a digest.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './digest.ts';
 import type { Repos } from '../store/repos.ts';
 import { badRequest } from './errors.ts';
 import type { SecurityEvents, RequestInfo } from './events.ts';
@@ -31,8 +31,6 @@ export const clientInput = z.object({
   backchannelLogoutUri: redirectUri.optional(),
 });
 export type ClientInput = z.input<typeof clientInput>;
-
-export const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 export function createClientService(deps: { clients: Repos['clients']; events: SecurityEvents }) {
   return {
@@ -66,7 +64,7 @@ export function createClientService(deps: { clients: Repos['clients']; events: S
         clientId,
         name: input.name,
         metadata,
-        secretHash: clientSecret ? digest(clientSecret) : null,
+        secretHash: clientSecret ? sha256Hex(clientSecret) : null,
         tenantId: input.tenantId ?? null,
         firstParty: input.firstParty,
         requireMfa: input.requireMfa,

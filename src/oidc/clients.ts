@@ -2,17 +2,9 @@
 // cached in process for a few seconds (edits reach every instance within CLIENT_CACHE_SECONDS).
 // Secrets are generated with ≥256 bits, so the stored SHA-256 digest is compared in constant time
 // (DESIGN.md §9) and the digest stands in for `client_secret` in the provider's metadata.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
-
-export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
-
-export function secretMatches(presented: string, storedDigest: string): boolean {
-  const a = Buffer.from(sha256Hex(presented), 'hex');
-  const b = Buffer.from(storedDigest, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+import { matchesDigest } from '../domain/digest.ts';
 
 type ClientRow = Awaited<ReturnType<Repos['clients']['find']>>;
 
@@ -60,6 +52,6 @@ export function createClientAdapterClass(clients: Repos['clients'], cacheSeconds
 /** Compares presented secrets against the stored digest instead of a plain secret. */
 export function useHashedClientSecrets(provider: Provider): void {
   provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
-    return typeof this.clientSecret === 'string' && secretMatches(actual, this.clientSecret);
+    return typeof this.clientSecret === 'string' && matchesDigest(actual, this.clientSecret);
   };
 }
