@@ -2,7 +2,6 @@
 // process of its own on 127.0.0.1, preloaded with parent-watch.ts so none outlives the bench.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envSchema } from '../../src/config.ts';
@@ -89,16 +88,7 @@ export async function runNode(name: string, script: string, env: Env): Promise<s
   return stdout;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/helpers/ports.ts';
 
 /** Waits until `url` answers 200, or fails with the child's output when it exits or takes too long. */
 export async function waitUntilReady(child: Child, url: string, timeoutMs = 90_000): Promise<void> {

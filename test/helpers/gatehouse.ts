@@ -1,6 +1,6 @@
 // An in-process Gatehouse on a free loopback port, over the test database (an isolated PostgreSQL
 // schema or in-memory PGlite) and, when REDIS_URL is set, Redis under a key prefix of its own.
-import net from 'node:net';
+import { freePort } from './ports.ts';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,16 +13,7 @@ import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testRedisUrl, uniquePrefix } from './redis.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestGatehouse extends RunningGatehouse {
   issuer: string;
