@@ -16,7 +16,7 @@ import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
-import { errorHandler } from './http/errors.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/routes.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
@@ -108,6 +108,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     metrics.middleware(),
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
+    // oidc-provider 9 has no 404 handler (notes §9): unknown paths get the same 404 page or JSON as the rest
+    notFoundHandler(),
     serveStatic({ root: path.join(root, 'public') }),
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),

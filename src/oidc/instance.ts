@@ -5,8 +5,7 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { Runtime } from '../runtime.ts';
 import type { ViewRenderer } from '../http/views.ts';
-import { NOT_FOUND_MESSAGE, headingFor, prefersJson, toErrorResponse } from '../http/errors.ts';
-import { REQUEST_ID_HEADER } from '../http/request-context.ts';
+import { prefersJson, toErrorResponse } from '../http/errors.ts';
 import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { createProvider } from './provider.ts';
 import { createClientAdapterClass } from './clients.ts';
@@ -28,12 +27,9 @@ const fetchAllowingPrivateNetworks = (input: string | URL | Request, init?: Requ
   return globalThis.fetch(input, rest);
 };
 
-/**
- * oidc-provider runs its own Koa context, whose `state` does not hold the app's request id; the id is
- * read back from the response header that requestContext already set.
- */
+/** The id requestContext gave this request (Gatehouse's middleware runs in the provider's own context). */
 const requestIdFrom = (ctx: Context): string | undefined => {
-  const id: unknown = ctx.state.requestId ?? ctx.response.get(REQUEST_ID_HEADER);
+  const id: unknown = ctx.state.requestId;
   return typeof id === 'string' && id ? id : undefined;
 };
 
@@ -74,21 +70,6 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
         ctx.body = await views.renderToString('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
       },
       ...(options.allowPrivateNetworks ? { fetch: fetchAllowingPrivateNetworks } : {}),
-    });
-    // oidc-provider 9 has no 404 handler (notes §9): a path none of its routes answers would get Koa's
-    // bare "Not Found"; it gets the same 404 page (or JSON) as the rest of Gatehouse instead.
-    provider.use(async (ctx, next) => {
-      await next();
-      if (ctx.status !== 404 || ctx.body != null) return;
-      const requestId = requestIdFrom(ctx);
-      if (prefersJson(ctx)) {
-        ctx.body = { error: 'not_found', error_description: NOT_FOUND_MESSAGE, request_id: requestId };
-      } else {
-        ctx.type = 'html';
-        ctx.body = await views.renderToString('error', { title: headingFor(404), heading: headingFor(404), message: NOT_FOUND_MESSAGE, requestId });
-      }
-      ctx.status = 404;
-      ctx.set('Cache-Control', 'no-store');
     });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
     provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err, clientId: client.clientId }, 'back-channel logout delivery failed'));

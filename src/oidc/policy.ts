@@ -3,6 +3,7 @@
 // step-up is "the session's amr does not satisfy what this request needs" → login again.
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { requestedAcr, satisfiesAcr } from '../domain/amr.ts';
+import { mfaRequiredBy } from '../domain/mfa/requirement.ts';
 import type { GatehouseAccount } from './accounts.ts';
 
 const { base, Check } = interactionPolicy;
@@ -14,16 +15,17 @@ export interface MfaNeed {
 
 /** Why this authorization request needs MFA, whatever the session has done so far. */
 export function mfaNeededFor(ctx: KoaContextWithOIDC): MfaNeed {
-  const reasons: string[] = [];
   const params = ctx.oidc.params ?? {};
-  const acr = requestedAcr({
-    acrValues: typeof params.acr_values === 'string' ? params.acr_values : undefined,
-    claims: typeof params.claims === 'string' || (typeof params.claims === 'object' && params.claims !== null) ? (params.claims as string | object) : undefined,
-  });
-  if (acr === 'mfa') reasons.push('request');
-  if (ctx.oidc.client?.metadata().require_mfa === true) reasons.push('client');
   const account = ctx.oidc.account as GatehouseAccount | undefined;
-  if (account?.mfa.policyRequiresMfa) reasons.push('policy');
+  const reasons: string[] = mfaRequiredBy({
+    policyRequiresMfa: account?.mfa.policyRequiresMfa ?? false,
+    clientRequiresMfa: ctx.oidc.client?.metadata().require_mfa === true,
+    requestedAcr: requestedAcr({
+      acrValues: typeof params.acr_values === 'string' ? params.acr_values : undefined,
+      claims: typeof params.claims === 'string' || (typeof params.claims === 'object' && params.claims !== null) ? (params.claims as string | object) : undefined,
+    }),
+  });
+  // Having MFA means using it, even when nobody demands it.
   if (account?.mfa.hasAuthenticator) reasons.push('authenticator');
   return { needed: reasons.length > 0, reasons };
 }

@@ -8,6 +8,7 @@ import type { NotificationTarget, RequestInfo, SecurityEvents } from '../events.
 import { formatSetupKey, generateTotpSecret, matchTotpStep, parseBase32Secret, totpUri } from './totp.ts';
 import { findMatchingRecoveryCode, generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
 import { qrCodeDataUrl } from './qr.ts';
+import { lockoutState } from './lockout.ts';
 
 export interface MfaOwner extends NotificationTarget {
   id: string;
@@ -49,8 +50,8 @@ export function createMfaService(deps: {
   const { mfa, lockouts, events, box, hasher, limit, settings } = deps;
 
   async function lockedUntil(accountId: string, now: Date): Promise<Date | null> {
-    const row = await lockouts.get(accountId);
-    return row?.lockedUntil && row.lockedUntil > now ? row.lockedUntil : null;
+    const state = lockoutState({ lockedUntil: (await lockouts.get(accountId))?.lockedUntil, now });
+    return state.locked ? state.until : null;
   }
 
   /** Runs one second-factor attempt under the per-IP limit and the per-account lockout. */
