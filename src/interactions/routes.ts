@@ -142,9 +142,14 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     return client?.clientName ?? String(interaction.params.client_id);
   }
 
+  /** What every page of the interaction shows: its uid, the CSRF token and the application's name. */
+  async function pageLocals(ctx: Context, interaction: Interaction) {
+    return { uid: interaction.uid, csrfToken: ctx.state.csrfToken as string, clientName: await clientName(interaction) };
+  }
+
   /** Renders the page of the current step, or finishes the interaction when nothing is missing. */
   async function show(ctx: Context, interaction: Interaction, state: InteractionState, extra: Record<string, unknown> = {}): Promise<void> {
-    const base = { uid: interaction.uid, csrfToken: ctx.state.csrfToken as string, clientName: await clientName(interaction), ...extra };
+    const base = { ...(await pageLocals(ctx, interaction)), ...extra };
     if (interaction.prompt.name === 'consent') {
       const d = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
       return render(ctx, 'interactions/consent', { ...base, title: 'Allow access', scopes: d.missingOIDCScope ?? [], claims: d.missingOIDCClaims ?? [], resources: d.missingResourceScopes ?? {} });
@@ -240,7 +245,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     const code = field(ctx, 'code');
     const outcome = kind === 'otp' ? await mfa.verifyTotp(owner(account), code, requestInfo(ctx)) : await mfa.verifyRecoveryCode(owner(account), code, requestInfo(ctx));
     const page = kind === 'otp' ? 'interactions/mfa-verify' : 'interactions/mfa-recovery';
-    const base = { uid: interaction.uid, csrfToken: ctx.state.csrfToken as string, clientName: await clientName(interaction), email: account.email };
+    const base = { ...(await pageLocals(ctx, interaction)), email: account.email };
     if (outcome.ok) {
       deps.onSignIn?.(outcome.factor === 'otp' ? 'mfa_verified' : 'recovery_code_used');
       const next: InteractionState = { ...state, factors: [...state.factors, outcome.factor] };
@@ -273,7 +278,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.get('/recovery', async (ctx) => {
     const interaction = await details(ctx);
     const account = await accountOf(await loadState(interaction));
-    await render(ctx, 'interactions/mfa-recovery', { uid: interaction.uid, csrfToken: ctx.state.csrfToken, clientName: await clientName(interaction), email: account.email, title: 'Use a recovery code', error: undefined });
+    await render(ctx, 'interactions/mfa-recovery', { ...(await pageLocals(ctx, interaction)), email: account.email, title: 'Use a recovery code', error: undefined });
   });
 
   router.post('/continue', async (ctx) => {
@@ -285,7 +290,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
 
   router.get('/lost', async (ctx) => {
     const interaction = await details(ctx);
-    await render(ctx, 'interactions/mfa-lost', { uid: interaction.uid, csrfToken: ctx.state.csrfToken, clientName: await clientName(interaction), title: 'Lost your device?' });
+    await render(ctx, 'interactions/mfa-lost', { ...(await pageLocals(ctx, interaction)), title: 'Lost your device?' });
   });
 
   router.post('/enrol', async (ctx) => {
