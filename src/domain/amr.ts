@@ -53,12 +53,13 @@ const ACR_MEANING = new Map<string, RequestedAcr>([
 ]);
 
 /**
- * The level an authorization request asks for, from `acr_values` and an essential `acr` claim in the
- * `claims` parameter. Unknown values are ignored; if any known value asks for MFA, MFA it is (a list
+ * The level an authorization request asks for, from its `acr_values` and an essential `acr` claim in
+ * its `claims` parameter (the request's parameters as oidc-provider holds them). Unknown values are ignored; if any known value asks for MFA, MFA it is (a list
  * that also names 1fa is never read as a downgrade).
  */
-export function requestedAcr({ acrValues, claims }: { acrValues?: string; claims?: string | object }): RequestedAcr | undefined {
-  const requested = [...(acrValues?.split(/\s+/) ?? []), ...essentialAcrValues(claims)]
+export function requestedAcr(params: { acr_values?: unknown; claims?: unknown }): RequestedAcr | undefined {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(/\s+/) : [];
+  const requested = [...acrValues, ...essentialAcrValues(params.claims)]
     .map((value) => ACR_MEANING.get(value))
     .filter((meaning) => meaning !== undefined);
   if (requested.includes('mfa')) return 'mfa';
@@ -66,8 +67,9 @@ export function requestedAcr({ acrValues, claims }: { acrValues?: string; claims
   return undefined;
 }
 
-function essentialAcrValues(claims: string | object | undefined): string[] {
-  if (claims === undefined) return [];
+/** The request's `claims` parameter arrives as JSON text from a page's view of it, or parsed from the provider's. */
+function essentialAcrValues(claims: unknown): string[] {
+  if (typeof claims !== 'string' && (typeof claims !== 'object' || claims === null)) return [];
   const parsed: unknown = typeof claims === 'string' ? parseClaims(claims) : claims;
   const acr = field(field(parsed, 'id_token'), 'acr');
   if (field(acr, 'essential') !== true) return [];

@@ -147,11 +147,11 @@ describe('bad input gets a clear 4xx, never a 500 or a stack trace', () => {
       expectPage(await answer(await agent.request(`${gh.issuer}/interaction/${uid}`)), 400, 'This sign-in page has expired or was already used.');
     });
 
-    it('refuses to select an account that is not one of the candidates', async () => {
+    it('refuses to select an account before the password has opened any', async () => {
       const { agent, uid, csrf } = await openLogin();
       const body = new URLSearchParams({ _csrf: csrf, account: account.id });
       const res = await agent.request(`${gh.issuer}/interaction/${uid}/select`, { method: 'POST', headers: FORM, body });
-      expectPage(await answer(res), 400, 'Choose one of the listed accounts.');
+      expectPage(await answer(res), 409, 'This step of the sign-in is not available now.');
     });
   });
 

@@ -73,7 +73,7 @@ describe(`recovery codes at sign-in (${backendName()})`, () => {
 
     const tokens = await finishAuthorization(strictApp, start, await agent.submit(used, '/continue', {}, REDIRECT_URI));
     expect(tokens.claims()).toMatchObject({ sub: account.id, ...MFA });
-    expect(await gh.runtime.repos.mfa.countUnusedRecoveryCodes(account.id)).toBe(9);
+    expect(await gh.runtime.repos.recoveryCodes.countUnused(account.id)).toBe(9);
 
     const usedEvent = (await gh.runtime.repos.audit.list({ target: account.id, action: 'mfa.recovery_code.used', limit: 10 }))[0];
     expect(usedEvent?.detail).toMatchObject({ remaining: 9 });
@@ -104,8 +104,8 @@ describe(`recovery codes at sign-in (${backendName()})`, () => {
     const { account } = await enrolledAccount();
     const { agent, page } = await toRecoveryPage(account.email);
     const skipped = await postInstead(agent, page, '/recovery', '/continue', {}, REDIRECT_URI);
-    expect(skipped.status).toBe(400);
-    expect(textOf(skipped.html)).toContain('Enter your code first.');
+    expect(skipped.status).toBe(409);
+    expect(textOf(skipped.html)).toContain('This step of the sign-in is not available now.');
     expect(skipped.url).not.toContain(REDIRECT_URI);
   });
 });

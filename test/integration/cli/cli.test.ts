@@ -88,7 +88,7 @@ describe(`gatehouse CLI as a process (${backendName()})`, () => {
 
     it('imports a valid TOTP secret with the user', async () => {
       const user = await cliJson(['user', 'create', '--tenant', tenantSlug, '--email', `bo-${uniq()}@example.com`, '--password', 'correct horse battery', '--totp-secret', TOTP_SECRET], env);
-      expect(user).toMatchObject({ mfa: 'enabled' });
+      expect(user).toMatchObject({ mfa: 'active' });
     });
 
     it('refuses an invalid TOTP secret with exit 1 and a clear message, creating nothing', async () => {
