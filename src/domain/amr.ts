@@ -32,6 +32,9 @@ const FACTOR_ROLE = {
   fed_mfa: 'mfa',
 } as const satisfies Record<Factor, 'first' | 'second' | 'mfa'>;
 
+/** The factors that prove possession of a second factor at Gatehouse (`otp`, `recovery_code`, …). */
+export type SecondFactor = { [F in Factor]: (typeof FACTOR_ROLE)[F] extends 'second' ? F : never }[Factor];
+
 const AMR_ORDER: readonly Amr[] = ['pwd', 'fed', 'otp', 'mfa'];
 
 /** The session's `amr`, in a fixed order whatever order the factors came in. */
@@ -41,6 +44,9 @@ export function amrFor(factors: readonly Factor[]): Amr[] {
   if (roles.has('first') && roles.has('second')) collected.add('mfa');
   return AMR_ORDER.filter((value) => collected.has(value));
 }
+
+/** Whether these factors together are multi-factor authentication (a second factor here, or MFA proved upstream). */
+export const provesMfa = (factors: readonly Factor[]): boolean => amrFor(factors).includes('mfa');
 
 export function acrFromAmr(amr: readonly string[]): Acr {
   return amr.includes('mfa') ? ACR_MFA : ACR_1FA;

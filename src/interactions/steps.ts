@@ -1,7 +1,7 @@
 // Which page of the login interaction comes next: a pure decision over the interaction's state, the
 // prompt oidc-provider asks for, and the MFA facts of the chosen account. Every handler serves only the
 // step this function names (src/interactions/pages.ts).
-import type { Factor } from '../domain/amr.ts';
+import { provesMfa, type Factor } from '../domain/amr.ts';
 import { mfaRequirement, type MfaFacts } from '../domain/mfa/requirement.ts';
 
 export interface InteractionState {
@@ -20,8 +20,6 @@ export interface InteractionState {
 export const STEPS = ['password', 'choose', 'verify', 'locked', 'enrol', 'recovery_codes', 'recovery_used', 'consent', 'finish'] as const;
 export type Step = (typeof STEPS)[number];
 
-const SECOND_FACTORS: readonly Factor[] = ['otp', 'recovery_code'];
-export const hasSecondFactor = (state: InteractionState) => state.factors.some((f) => SECOND_FACTORS.includes(f));
 
 /**
  * `prompt` is the prompt oidc-provider opened this interaction for; `mfa` the facts of the chosen
@@ -31,8 +29,8 @@ export function nextStep(prompt: string, state: InteractionState, mfa: MfaFacts 
   if (prompt === 'consent') return 'consent';
   if (!state.accountId) return state.candidates?.length ? 'choose' : 'password';
   if (state.recoveryCodesSealed) return 'recovery_codes';
-  if (state.remainingRecoveryCodes !== undefined && hasSecondFactor(state)) return 'recovery_used';
-  if (hasSecondFactor(state) || !mfa) return 'finish';
+  if (state.remainingRecoveryCodes !== undefined && provesMfa(state.factors)) return 'recovery_used';
+  if (provesMfa(state.factors) || !mfa) return 'finish';
   const requirement = mfaRequirement(mfa);
   return requirement === 'none' ? 'finish' : requirement;
 }

@@ -6,6 +6,7 @@ import type { SecretBox } from '../secrets.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { Limit } from '../authentication.ts';
 import type { NotificationTarget, RequestInfo, SecurityEvents } from '../events.ts';
+import type { SecondFactor } from '../amr.ts';
 import { matchTotpStep, parseBase32Secret } from './totp.ts';
 import { findMatchingRecoveryCode } from './recovery-codes.ts';
 import { lockSchedule, lockoutState } from './lockout.ts';
@@ -21,8 +22,6 @@ export interface MfaSettings {
   mfaPerIp: number;
   windowSeconds: number;
 }
-
-export type SecondFactor = 'otp' | 'recovery_code';
 
 export type VerifyOutcome =
   | { ok: true; factor: SecondFactor; remainingRecoveryCodes?: number }
