@@ -83,7 +83,7 @@ describe(`gatehouse CLI as a process (${backendName()})`, () => {
     it('creates a user and answers its id', async () => {
       const email = `ann-${uniq()}@example.com`;
       const user = await cliJson(['user', 'create', '--tenant', tenantSlug, '--email', email, '--password', 'correct horse battery', '--role', 'admin', '--name', 'Ann'], env);
-      expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email, role: 'admin', tenant: tenantSlug, mfa: 'none' });
+      expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email, role: 'admin', tenant: tenantSlug, mfa: 'inactive' });
     });
 
     it('imports a valid TOTP secret with the user', async () => {
