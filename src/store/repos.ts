@@ -2,11 +2,13 @@
 // `Pick<Repos, 'accounts' | 'mfa'>`.
 import type { Db } from './db.ts';
 import { createAccountRepo, type AccountRepo } from './repositories/accounts.ts';
+import { createAccountEmailRepo, type AccountEmailRepo } from './repositories/account-email.ts';
 import { createAuditRepo, type AuditRepo } from './repositories/audit.ts';
 import { createClientRepo, type ClientRepo } from './repositories/clients.ts';
 import { createEmailTokenRepo, type EmailTokenRepo } from './repositories/email-tokens.ts';
 import { createCookieKeyRepo, createSigningKeyRepo, type CookieKeyRepo, type SigningKeyRepo } from './repositories/keys.ts';
 import { createLockoutRepo, type LockoutRepo } from './repositories/lockouts.ts';
+import { createMailQueueRepo, type MailQueueRepo } from './repositories/mail-queue.ts';
 import { createMfaRepo, type MfaRepo } from './repositories/mfa.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 
@@ -20,6 +22,8 @@ export interface Repos {
   cookieKeys: CookieKeyRepo;
   audit: AuditRepo;
   emailTokens: EmailTokenRepo;
+  accountEmail: AccountEmailRepo;
+  mailQueue: MailQueueRepo;
 }
 
 export interface ReposOptions {
@@ -42,5 +46,7 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     cookieKeys: createCookieKeyRepo(db),
     audit: createAuditRepo(db),
     emailTokens: createEmailTokenRepo(db),
+    accountEmail: createAccountEmailRepo(db),
+    mailQueue: createMailQueueRepo(db),
   };
 }

@@ -4,11 +4,14 @@ import { and, eq, gt, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { emailTokens } from '../schema.ts';
 import { GatehouseError } from '../../domain/errors.ts';
+import { isUuid } from './pg-errors.ts';
 
 export type EmailToken = typeof emailTokens.$inferSelect;
 
 export interface NewEmailToken {
   accountId: string | null;
+  /** the address the link is mailed to (stored in lower case). */
+  email?: string | undefined;
   purpose: string;
   tokenHash: string;
   expiresAt: Date;
@@ -19,6 +22,11 @@ export interface EmailTokenRepo {
   create(input: NewEmailToken): Promise<EmailToken>;
   /** The token, spent now; null when unknown, for another purpose, expired or spent already. */
   consume(tokenHash: string, purpose: string, now: Date): Promise<EmailToken | null>;
+  /**
+   * Spends every unused link of `purpose` for one account (or, for links bound to an address, one
+   * email), so only the link issued next works ("resend"). Returns how many were spent.
+   */
+  spendUnused(purpose: string, owner: { accountId: string } | { email: string }): Promise<number>;
   /** The token in any state (to tell "expired" from "already used" on a page). */
   find(tokenHash: string, purpose: string): Promise<EmailToken | undefined>;
   /** Deletes used and expired tokens; returns how many. */
@@ -32,6 +40,7 @@ export function createEmailTokenRepo(db: Db): EmailTokenRepo {
         .insert(emailTokens)
         .values({
           accountId: input.accountId,
+          email: input.email?.trim().toLowerCase() ?? null,
           purpose: input.purpose,
           tokenHash: input.tokenHash,
           expiresAt: input.expiresAt,
@@ -56,6 +65,22 @@ export function createEmailTokenRepo(db: Db): EmailTokenRepo {
         )
         .returning();
       return row ?? null;
+    },
+
+    async spendUnused(purpose, owner) {
+      const whose =
+        'accountId' in owner
+          ? isUuid(owner.accountId)
+            ? eq(emailTokens.accountId, owner.accountId)
+            : undefined
+          : and(isNull(emailTokens.accountId), eq(emailTokens.email, owner.email.trim().toLowerCase()));
+      if (!whose) return 0;
+      const rows = await db
+        .update(emailTokens)
+        .set({ usedAt: sql`now()` })
+        .where(and(eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), whose))
+        .returning({ id: emailTokens.id });
+      return rows.length;
     },
 
     async find(tokenHash, purpose) {

@@ -55,6 +55,27 @@ describe(`email link tokens on ${backendName()}`, () => {
     expect(created.accountId).toBeNull();
   });
 
+  it('spends the unused links of one purpose for one account, and only those', async () => {
+    const [older, otherPurpose, used] = [digest(), digest(), digest()];
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: older, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash: otherPurpose, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: used, expiresAt: inMinutes(30) });
+    await repos.emailTokens.consume(used, 'email_verification', new Date());
+    expect(await repos.emailTokens.spendUnused('email_verification', { accountId })).toBe(1);
+    expect(await repos.emailTokens.consume(older, 'email_verification', new Date())).toBeNull();
+    expect(await repos.emailTokens.consume(otherPurpose, 'mfa_reset', new Date())).not.toBeNull();
+  });
+
+  it('spends the unused links sent to one address (any letter case), not those of another', async () => {
+    const [mine, theirs] = [digest(), digest()];
+    await repos.emailTokens.create({ accountId: null, email: 'Ada@Example.com', purpose: 'password_reset', tokenHash: mine, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId: null, email: 'bob@example.com', purpose: 'password_reset', tokenHash: theirs, expiresAt: inMinutes(30) });
+    expect((await repos.emailTokens.find(mine, 'password_reset'))?.email).toBe('ada@example.com');
+    expect(await repos.emailTokens.spendUnused('password_reset', { email: 'ADA@example.com' })).toBe(1);
+    expect(await repos.emailTokens.consume(mine, 'password_reset', new Date())).toBeNull();
+    expect(await repos.emailTokens.consume(theirs, 'password_reset', new Date())).not.toBeNull();
+  });
+
   it('deletes used and expired tokens, keeps live ones', async () => {
     const live = digest();
     await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash: live, expiresAt: inMinutes(30) });

@@ -11,7 +11,7 @@ import { createRepos } from '../../../src/store/repos.ts';
 import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
 
 const EXPECTED_TABLES = [
-  'account_links', 'accounts', 'audit_events', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries',
+  'account_links', 'accounts', 'audit_events', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries', 'mail_queue',
   'mfa_lockouts', 'mfa_recovery_codes', 'mfa_totp', 'oidc_payloads', 'signing_keys', 'tenants', 'upstream_idps',
 ];
 
