@@ -9,6 +9,9 @@ export const NOTIFYING_EVENTS = [
   'mfa.reset_by_self',
   'mfa.reset_by_admin',
   'mfa.locked',
+  'mfa.authenticator.added',
+  'mfa.authenticator.removed',
+  'password.changed',
 ] as const;
 
 export const SILENT_EVENTS = [
