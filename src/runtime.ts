@@ -19,6 +19,10 @@ import { createMailQueue } from './mail/queue.ts';
 import { createMailSender, type MailSenderOptions } from './mail/sender.ts';
 import { createPostbox } from './mail/postbox.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { createOneTimeLinks, type LinkPurpose } from './domain/one-time-links.ts';
+import { createEmailVerification } from './domain/email-verification.ts';
+import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
+import { createDeferredWork } from './deferred-work.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -28,7 +32,10 @@ export interface RuntimeOptions {
   notifier?: Notifier;
   /** sender loop timings (tests shorten the backoff). */
   mailSender?: Partial<MailSenderOptions>;
-
+  /** link lifetimes per purpose (tests shorten them to see links expire). */
+  linkTtlSeconds?: Partial<Record<LinkPurpose, number>>;
+  /** limits of "email me a link" requests. */
+  linkRequestLimits?: LinkRequestLimits;
   /** an already opened and migrated database (tests); the caller closes it. */
   database?: Database;
   /** namespace of this instance's Redis keys (tests isolate themselves this way). */
@@ -59,9 +66,22 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const hasher = createPasswordHasher(config.argon2);
   const limiter = createRateLimiter((key, windowSeconds) => kv.increment(key, windowSeconds));
   const limit: Limit = (key, max, windowSeconds) => limiter.limit(key, max, windowSeconds);
+  const deferred = createDeferredWork(logger);
+  const links = createOneTimeLinks({ emailTokens: repos.emailTokens, baseUrl: config.issuer, ttlSeconds: options.linkTtlSeconds ?? {} });
+  const linkRequestLimits = options.linkRequestLimits ?? { ...DEFAULT_LINK_REQUEST_LIMITS, windowSeconds: config.limits.windowSeconds };
+  const emailVerification = createEmailVerification({
+    accounts: repos.accounts,
+    accountEmail: repos.accountEmail,
+    links,
+    postbox,
+    events,
+    limit,
+    defer: deferred.defer,
+    limits: linkRequestLimits,
+  });
 
   const services = {
-    directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events }),
+    directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
     clients: createClientService({ clients: repos.clients, events }),
     keys: createKeyStore(repos, box, (name, work) => database.exclusive(name, work)),
     mfa: createMfaService({
@@ -95,9 +115,14 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     events,
     hasher,
     limit,
+    links,
+    linkRequestLimits,
+    emailVerification,
+    deferred,
     ...services,
     async close() {
-      // the delivery in progress, then the stores
+      // work still running after its answer, then the delivery in progress, then the stores
+      await deferred.settled();
       await mailSender.stop();
       await redis?.quit().catch(() => undefined);
       if (ownsDatabase) await database.close();

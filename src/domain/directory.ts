@@ -5,6 +5,7 @@ import { badRequest, notFound } from './errors.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { validateNewPassword } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
+import type { VerifiableAccount } from './email-verification.ts';
 
 export const ROLES = ['owner', 'super_admin', 'admin', 'support', 'user'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,7 +13,14 @@ export const TENANT_KINDS = ['distributor', 'sub_reseller', 'organization'] as c
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(320);
 
-export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Repos['accounts']; hasher: PasswordHasher; events: SecurityEvents }) {
+export function createDirectory(deps: {
+  tenants: Repos['tenants'];
+  accounts: Repos['accounts'];
+  hasher: PasswordHasher;
+  events: SecurityEvents;
+  /** mails a new account the link that verifies its address (src/domain/email-verification.ts). */
+  verifyEmail?: (account: VerifiableAccount, request: RequestInfo) => Promise<void>;
+}) {
   const { tenants, accounts, hasher, events } = deps;
 
   async function tenantByRef(ref: string) {
@@ -56,6 +64,7 @@ export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Rep
         source: input.source ?? 'local',
       });
       await events.emit({ action: 'account.created', tenantId: tenant.id, target: account.id, ...request, detail: { role } });
+      if (!account.emailVerified) await deps.verifyEmail?.({ ...account, tenant }, request);
       return { ...account, tenant };
     },
   };

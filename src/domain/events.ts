@@ -33,6 +33,9 @@ export const SILENT_EVENTS = [
   'account.created',
   'operator.setup_link_issued',
   'operator.setup_completed',
+  'email.verification_sent',
+  'email.verified',
+  'email.verification_link.refused',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];
