@@ -21,6 +21,9 @@ import { createInteractionRouter } from './interactions/routes.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
+import { createPasswordReset } from './domain/password-reset.ts';
+import { endAccountSessions } from './oidc/sessions.ts';
+import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
@@ -98,6 +101,25 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
   const selfServicePage = (purpose: string): Middleware[] => [restrictFormAction(["'self'"]), ...pageMiddleware(purpose)];
   const render = (ctx: Parameters<typeof views.render>[0], template: string, locals: Record<string, unknown>) => views.render(ctx, template, locals);
+  const passwordReset = createPasswordReset({
+    accounts: repos.accounts,
+    accountEmail: repos.accountEmail,
+    links: runtime.links,
+    postbox: runtime.mail.postbox,
+    hasher: runtime.hasher,
+    events: runtime.events,
+    // the provider of the moment: a key change rebuilds it
+    endSessions: async (accountId) => (await endAccountSessions(provider, factory.StorageAdapter, accountId)).sessions,
+    limit: runtime.limit,
+    defer: runtime.deferred.defer,
+    limits: runtime.linkRequestLimits,
+  });
+  const passwordRouter = createPasswordRouter({
+    reset: passwordReset,
+    render,
+    linkMinutes: Math.round(runtime.links.ttlSeconds('password_reset') / 60),
+    middleware: selfServicePage('password'),
+  });
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
@@ -119,6 +141,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),
     under('/setup/', setupRouter.routes() as unknown as Middleware),
+    under('/password/', passwordRouter.routes() as unknown as Middleware),
     under('/email/', emailRouter.routes() as unknown as Middleware),
   ];
   const assemble = (keys: KeyMaterial) => {

@@ -33,6 +33,8 @@ export const SILENT_EVENTS = [
   'account.created',
   'operator.setup_link_issued',
   'operator.setup_completed',
+  'password.reset_requested',
+  'password.reset_link.refused',
   'email.verification_sent',
   'email.verified',
   'email.verification_link.refused',
