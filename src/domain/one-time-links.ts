@@ -1,7 +1,8 @@
 // Single-use email links (DESIGN.md §9): 32 random bytes in the URL, only their SHA-256 digest in
 // email_tokens; each link serves one purpose, expires (per-purpose lifetime), and is spent by one
-// conditional UPDATE, so two clicks at the same moment cannot both use it (§12.3). Issuing a link
-// spends the unused links of the same purpose for the same owner: after "resend", only the newest works.
+// conditional UPDATE, so two clicks at the same moment cannot both use it (§12.3). Only the newest
+// link of a purpose for an owner works ("resend"): issuing spends the older unused ones, and the
+// store refuses a link that has a newer sibling even when two were issued at the same moment.
 import { randomBytes } from 'node:crypto';
 import type { Repos } from '../store/repos.ts';
 import { sha256Hex } from './digest.ts';
@@ -20,7 +21,10 @@ export const DEFAULT_LINK_TTL_SECONDS = {
   invitation: 72 * 3600,
 } satisfies Record<LinkPurpose, number>;
 
-/** Where each link lands (the pages are in src/self-service/ and, for MFA reset, the account console). */
+/**
+ * Where each link lands: src/self-service/ serves password reset and email verification; the
+ * invitation page (set a first password) and the MFA-reset confirmation come with those features.
+ */
 export const LINK_PATHS = {
   password_reset: '/password/reset/',
   invitation: '/password/set/',
@@ -70,7 +74,7 @@ function grantOf(row: TokenRow): LinkGrant {
 }
 
 export function createOneTimeLinks(deps: {
-  emailTokens: Pick<Repos['emailTokens'], 'create' | 'consume' | 'find' | 'spendUnused'>;
+  emailTokens: Pick<Repos['emailTokens'], 'create' | 'consume' | 'findUsable' | 'spendUnused'>;
   /** the public base URL (issuer) links start with. */
   baseUrl: string;
   ttlSeconds?: Partial<Record<LinkPurpose, number>>;
@@ -102,9 +106,8 @@ export function createOneTimeLinks(deps: {
     /** What a link would allow, if it is usable now; spends nothing (for the page a link opens). */
     async peek(purpose: LinkPurpose, token: string): Promise<LinkGrant | null> {
       if (!isWellFormedToken(token)) return null;
-      const row = await deps.emailTokens.find(sha256Hex(token), purpose);
-      if (!row || row.usedAt || row.expiresAt <= now()) return null;
-      return grantOf(row);
+      const row = await deps.emailTokens.findUsable(sha256Hex(token), purpose, now());
+      return row ? grantOf(row) : null;
     },
 
     /** Spends the link: exactly one caller gets its grant; null when unknown, expired, used or replaced. */

@@ -54,9 +54,15 @@ export function createPasswordReset(deps: {
 
   async function sendLink(email: string, request: RequestInfo, returnUid: string | undefined): Promise<void> {
     const found = await resettable(email);
-    await events.emit({ action: 'password.reset_requested', ...request, detail: { accounts: found.length } });
     const first = found[0];
-    if (!first) return;
+    if (!first) {
+      await events.emit({ action: 'password.reset_requested', ...request, detail: { accounts: 0 } });
+      return;
+    }
+    // in each account's own trail, so its administrators see the request
+    for (const a of found) {
+      await events.emit({ action: 'password.reset_requested', tenantId: a.tenant.id, target: a.id, ...request, detail: { accounts: found.length } });
+    }
     const link = await links.issue('password_reset', { email, accountIds: found.map((a) => a.id) }, returnUid ? { returnUid } : {});
     await deps.postbox.send('password.reset_link', { email: first.email, name: found.length === 1 ? first.name : null }, {
       link: link.url,

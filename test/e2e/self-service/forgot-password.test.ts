@@ -144,7 +144,8 @@ describe(`forgotten password over HTTP, mail through a real SMTP server (${backe
     const replay = await agent.submit(page, '/password/reset/', { password: 'yet another passphrase', password_confirm: 'yet another passphrase' });
     expect(replay.status).toBe(410);
     await passwordSignIn(config, account.email, NEW_PASSWORD);
-    expect(await actionsFor(account.id)).toEqual(expect.arrayContaining(['password.changed', 'auth.signed_out']));
+    expect(await actionsFor(account.id)).toEqual(expect.arrayContaining(['password.reset_requested', 'password.changed', 'auth.signed_out']));
+    expect((await gh.runtime.repos.audit.list({ action: 'password.reset_link.refused', limit: 10 })).length).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses an expired link (issued 31 minutes ago) and changes nothing', async () => {

@@ -35,8 +35,8 @@ function harness() {
       row.usedAt = now;
       return row;
     },
-    async find(hash: string, purpose: string) {
-      return tokens.find((t) => t.tokenHash === hash && t.purpose === purpose);
+    async findUsable(hash: string, purpose: string, now: Date) {
+      return tokens.find((t) => t.tokenHash === hash && t.purpose === purpose && !t.usedAt && t.expiresAt > now);
     },
     async spendUnused() {
       return 0;
@@ -99,7 +99,11 @@ describe('forgotten password use case', () => {
     await h.runDeferred();
     expect(h.lookups).toEqual(['ada@example.com', 'nobody@example.com']);
     expect(h.sent.map((s) => s.kind)).toEqual(['password.reset_link']); // only the known address gets mail
-    expect(h.audit.filter((e) => e.action === 'password.reset_requested').map((e) => e.detail)).toEqual([{ accounts: 1 }, { accounts: 0 }]);
+    const requested = h.audit.filter((e) => e.action === 'password.reset_requested');
+    expect(requested.map((e) => [e.target, e.detail])).toEqual([
+      [ada.id, { accounts: 1 }],
+      [undefined, { accounts: 0 }],
+    ]);
   });
 
   it('refuses a malformed address with a 400 and counts nothing', async () => {
