@@ -8,7 +8,7 @@ import type { Provider } from 'oidc-provider';
 import type { Runtime } from './runtime.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { requestContext } from './http/request-context.ts';
-import { securityHeaders, noStore } from './http/security-headers.ts';
+import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
 import { createOpsRouter } from './http/ops-routes.ts';
@@ -21,6 +21,10 @@ import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
+import { createPasswordReset } from './domain/password-reset.ts';
+import { endAccountSessions } from './oidc/sessions.ts';
+import { createPasswordRouter } from './self-service/password-routes.ts';
+import { createEmailRouter } from './self-service/email-routes.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -95,6 +99,29 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     middleware: pageMiddleware('interaction'),
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
+  // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
+  const selfServicePage = (purpose: string): Middleware[] => [restrictFormAction(["'self'"]), ...pageMiddleware(purpose)];
+  const render = (ctx: Parameters<typeof views.render>[0], template: string, locals: Record<string, unknown>) => views.render(ctx, template, locals);
+  const passwordReset = createPasswordReset({
+    accounts: repos.accounts,
+    accountEmail: repos.accountEmail,
+    links: runtime.links,
+    postbox: runtime.mail.postbox,
+    hasher: runtime.hasher,
+    events: runtime.events,
+    // the provider of the moment: a key change rebuilds it
+    endSessions: async (accountId) => (await endAccountSessions(provider, factory.StorageAdapter, accountId)).sessions,
+    limit: runtime.limit,
+    defer: runtime.deferred.defer,
+    limits: runtime.linkRequestLimits,
+  });
+  const passwordRouter = createPasswordRouter({
+    reset: passwordReset,
+    render,
+    linkMinutes: Math.round(runtime.links.ttlSeconds('password_reset') / 60),
+    middleware: selfServicePage('password'),
+  });
+  const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
     registry: metrics.registry,
@@ -117,6 +144,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/interaction/', interactionRouter.allowedMethods() as unknown as Middleware),
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),
     under('/setup/', setupRouter.routes() as unknown as Middleware),
+    under('/password/', passwordRouter.routes() as unknown as Middleware),
+    under('/email/', emailRouter.routes() as unknown as Middleware),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);

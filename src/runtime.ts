@@ -17,14 +17,27 @@ import { createPasswordAuthenticator, type Limit } from './domain/authentication
 import { createKeyStore } from './oidc/keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createMailNotifier } from './mail/notifier.ts';
+import { createMailQueue } from './mail/queue.ts';
+import { createMailSender, type MailSenderOptions } from './mail/sender.ts';
+import { createPostbox } from './mail/postbox.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { createOneTimeLinks, type LinkPurpose } from './domain/one-time-links.ts';
+import { createEmailVerification } from './domain/email-verification.ts';
+import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
+import { createDeferredWork } from './deferred-work.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
-  /** replaces the mailer (tests capture mail this way). */
+  /** replaces the transport the mail queue delivers through (tests capture mail this way). */
   mailer?: Mailer;
-  /** replaces the notifier built from the mailer. */
+  /** replaces the notifier built from the mail queue. */
   notifier?: Notifier;
+  /** sender loop timings (tests shorten the backoff). */
+  mailSender?: Partial<MailSenderOptions>;
+  /** link lifetimes per purpose (tests shorten them to see links expire). */
+  linkTtlSeconds?: Partial<Record<LinkPurpose, number>>;
+  /** limits of "email me a link" requests. */
+  linkRequestLimits?: LinkRequestLimits;
   /** an already opened and migrated database (tests); the caller closes it. */
   database?: Database;
   /** namespace of this instance's Redis keys (tests isolate themselves this way). */
@@ -46,14 +59,31 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const redisPrefix = options.redisPrefix ?? 'gh:';
   const repos: Repos = createRepos(database.db, { transactional: database.transactional });
   const kv: Kv = createKv({ db: database.db, redis, prefix: `${redisPrefix}kv:` });
+  // Mail: every caller enqueues (mail_queue); the server's sender loop delivers through the transport.
   const mailer = options.mailer ?? createMailer(config, logger);
-  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailer, logger));
+  const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
+  const mailQueue = createMailQueue({ repo: repos.mailQueue, box, onEnqueued: () => mailSender.wake() });
+  const postbox = createPostbox(mailQueue);
+  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger));
   const hasher = createPasswordHasher(config.argon2);
   const limiter = createRateLimiter((key, windowSeconds) => kv.increment(key, windowSeconds));
   const limit: Limit = (key, max, windowSeconds) => limiter.limit(key, max, windowSeconds);
+  const deferred = createDeferredWork(logger);
+  const links = createOneTimeLinks({ emailTokens: repos.emailTokens, baseUrl: config.issuer, ttlSeconds: options.linkTtlSeconds ?? {} });
+  const linkRequestLimits = options.linkRequestLimits ?? { ...DEFAULT_LINK_REQUEST_LIMITS, windowSeconds: config.limits.windowSeconds };
+  const emailVerification = createEmailVerification({
+    accounts: repos.accounts,
+    accountEmail: repos.accountEmail,
+    links,
+    postbox,
+    events,
+    limit,
+    defer: deferred.defer,
+    limits: linkRequestLimits,
+  });
 
   const services = {
-    directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events }),
+    directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
     clients: createClientService({ clients: repos.clients, events }),
     keys: createKeyStore(repos, box, (name, work) => database.exclusive(name, work)),
     mfa: createMfaService({
@@ -88,10 +118,19 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     repos,
     kv,
     mailer,
+    mail: { queue: mailQueue, sender: mailSender, postbox },
     events,
     hasher,
+    limit,
+    links,
+    linkRequestLimits,
+    emailVerification,
+    deferred,
     ...services,
     async close() {
+      // work still running after its answer, then the delivery in progress, then the stores
+      await deferred.settled();
+      await mailSender.stop();
       await redis?.quit().catch(() => undefined);
       if (ownsDatabase) await database.close();
     },

@@ -37,6 +37,8 @@ export async function startGatehouse(
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
+    // delivers queued mail (this instance and others share the queue; a claim is never shared)
+    runtime.mail.sender.start();
     const sweeper = setInterval(() => {
       sweepExpired(runtime.database.db, new Date()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired rows failed'));
     }, (options.sweepSeconds ?? 300) * 1000);

@@ -6,13 +6,21 @@ import type { PasswordHasher } from './passwords.ts';
 import { validateNewPassword } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
 import { ROLES, TENANT_KINDS, type TenantKind } from './kinds.ts';
+import type { VerifiableAccount } from './email-verification.ts';
 
 /** Every kind but the platform, which exists once from the first start. */
 const CREATABLE_TENANT_KINDS = TENANT_KINDS.filter((k): k is Exclude<TenantKind, 'platform'> => k !== 'platform');
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(320);
 
-export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Repos['accounts']; hasher: PasswordHasher; events: SecurityEvents }) {
+export function createDirectory(deps: {
+  tenants: Repos['tenants'];
+  accounts: Repos['accounts'];
+  hasher: PasswordHasher;
+  events: SecurityEvents;
+  /** mails a new account the link that verifies its address (src/domain/email-verification.ts). */
+  verifyEmail?: (account: VerifiableAccount, request: RequestInfo) => Promise<void>;
+}) {
   const { tenants, accounts, hasher, events } = deps;
 
   async function tenantByRef(ref: string) {
@@ -57,6 +65,7 @@ export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Rep
         source: input.source ?? 'local',
       });
       await events.emit({ action: 'account.created', tenantId: tenant.id, target: account.id, ...request, detail: { role } });
+      if (!account.emailVerified) await deps.verifyEmail?.({ ...account, tenant }, request);
       return { ...account, tenant };
     },
   };

@@ -9,6 +9,9 @@ export const NOTIFYING_EVENTS = [
   'mfa.reset_by_self',
   'mfa.reset_by_admin',
   'mfa.locked',
+  'mfa.authenticator.added',
+  'mfa.authenticator.removed',
+  'password.changed',
 ] as const;
 
 export const SILENT_EVENTS = [
@@ -30,6 +33,11 @@ export const SILENT_EVENTS = [
   'account.created',
   'operator.setup_link_issued',
   'operator.setup_completed',
+  'password.reset_requested',
+  'password.reset_link.refused',
+  'email.verification_sent',
+  'email.verified',
+  'email.verification_link.refused',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

@@ -1,4 +1,4 @@
-// Outgoing mail (DESIGN.md §10): SMTP when SMTP_URL is set, else .eml files in DATA_DIR/outbox.
+// Outgoing mail transports (DESIGN.md §10): SMTP when SMTP_URL is set, else .eml files in DATA_DIR/outbox.
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../http/logger.ts';
@@ -12,8 +12,15 @@ export interface MailMessage {
   html?: string;
 }
 
+/**
+ * A transport. Only the sender loop (src/mail/sender.ts) calls it; everything else queues mail
+ * (src/mail/queue.ts, the Postbox, security events), so no user action waits for a mail server.
+ */
 export interface Mailer {
-  /** Sends one message; rejects with GatehouseError `mail_failed` (503) when it cannot. */
+  /**
+   * Sends one message; rejects with GatehouseError `mail_failed` (worth retrying) or `mail_rejected`
+   * / `mail_invalid` (never deliverable).
+   */
   send(message: MailMessage): Promise<void>;
 }
 

@@ -242,3 +242,101 @@ export function operatorSetupLinkMessage(c: LinkMessageContext): MailContent {
     { kind: 'warning', text: "If you weren't expecting this, don't open the link and contact your administrator." },
   ]);
 }
+
+// ---- self-service: links and account notices ----
+
+const plainList = (items: string[]): string =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+
+const MFA_STAYS =
+  'Changing your password does not turn off two-factor authentication: when your account has it, signing in still asks for a code from your authenticator app.';
+
+/** Forgotten password: the single-use link to choose a new one (one link for every account of the address). */
+export function passwordResetLinkMessage(c: LinkMessageContext & { tenantNames: string[] }): MailContent {
+  const several = c.tenantNames.length > 1;
+  return build(`Reset your ${PRODUCT} password`, c.name, [
+    { kind: 'p', text: `We received a request to reset the password of your ${PRODUCT} account. To choose a new password, open the link below. It works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Choose a new password', url: c.link },
+    ...(several
+      ? [{ kind: 'p' as const, text: `This email address has an account in ${c.tenantNames.length} organizations (${plainList(c.tenantNames)}). Each account has its own password: after opening the link, choose the account whose password you want to reset.` }]
+      : []),
+    facts(c.email, several ? undefined : c.tenantNames[0], [['Requested', formatTime(c.at, c.timeZone)]]),
+    { kind: 'p', text: MFA_STAYS },
+    { kind: 'warning', text: "If you didn't ask for this, ignore this email: your password stays the same unless the link is opened." },
+  ]);
+}
+
+/** The password was changed (through a reset link, or by the user in their settings). */
+export function passwordChangedMessage(c: NoticeContext & { via?: 'reset_link' | 'settings' }): MailContent {
+  const how = c.via === 'reset_link' ? ' using a password reset link sent to this address' : '';
+  return build(`Your ${PRODUCT} password was changed`, c.name, [
+    { kind: 'p', text: `The password of your ${PRODUCT} account was changed${how}. You were signed out of every browser and app where you were signed in with it.` },
+    accountFacts(c),
+    { kind: 'p', text: MFA_STAYS },
+    ...settingsLink(c),
+    { kind: 'warning', text: "If this wasn't you, reset your password right away from the sign-in page (Forgot password?) and contact your administrator." },
+  ]);
+}
+
+/** Email verification: the link that confirms the account's address. */
+export function emailVerificationMessage(c: LinkMessageContext & { tenantName?: string }): MailContent {
+  return build(`Confirm your email address for ${PRODUCT}`, c.name, [
+    { kind: 'p', text: `Please confirm that this is the email address of your ${PRODUCT} account. Open the link below; it expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Confirm my email address', url: c.link },
+    facts(c.email, c.tenantName, [['Sent', formatTime(c.at, c.timeZone)]]),
+    { kind: 'p', text: 'Apps you sign in to through Gatehouse can then rely on this address, for example to send you notifications.' },
+    { kind: 'warning', text: "If you don't have an account with us, ignore this email: nothing happens unless the link is opened." },
+  ]);
+}
+
+/** An administrator invited someone: the link sets the password of the new account. */
+export function invitationMessage(c: LinkMessageContext & { tenantName: string; inviterName?: string }): MailContent {
+  const who = c.inviterName ? `${c.inviterName} invited you` : 'You were invited';
+  return build(`You're invited to ${c.tenantName} on ${PRODUCT}`, c.name, [
+    { kind: 'p', text: `${who} to ${c.tenantName}. ${PRODUCT} is where you sign in to its business apps. Open the link below to choose your password. The link works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Choose your password', url: c.link },
+    facts(c.email, c.tenantName, [['Sent', formatTime(c.at, c.timeZone)]]),
+    { kind: 'p', text: 'Your organization may require two-factor authentication: then, after choosing your password, you set up an authenticator app such as Google Authenticator or Authy by scanning a QR code.' },
+    { kind: 'warning', text: "If you weren't expecting this invitation, ignore this email and nothing happens." },
+  ]);
+}
+
+/** One more authenticator can give the codes (a new phone); the others keep working. */
+export function authenticatorAddedMessage(c: NoticeContext & { label: string }): MailContent {
+  return build(`A new authenticator was added to your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `A new authenticator ("${c.label}") was added to your ${PRODUCT} account. It can now give the one-time codes for signing in. Your other authenticators keep working until you remove them.` },
+    accountFacts(c),
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** An authenticator was removed: its codes no longer work. */
+export function authenticatorRemovedMessage(c: NoticeContext & { label: string; remaining: number }): MailContent {
+  const remaining = Math.max(0, Math.floor(c.remaining));
+  const left =
+    remaining === 0
+      ? 'Your account has no authenticator left, so two-factor authentication is off.'
+      : `Your account still has ${plural(remaining, 'authenticator', 'authenticators')}.`;
+  return build(`An authenticator was removed from your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `The authenticator "${c.label}" was removed from your ${PRODUCT} account. Codes from it no longer work. ${left}` },
+    accountFacts(c),
+    ...settingsLink(c),
+    { kind: 'warning', text: NOT_YOU },
+  ]);
+}
+
+/** A sign-in from a browser the account had not used before (sent only when the deployment turns it on). */
+export function newSignInMessage(c: NoticeContext & { browser?: string; ip?: string; clientName?: string }): MailContent {
+  const rows: [string, string][] = [['When', formatTime(c.at, c.timeZone)]];
+  if (c.clientName) rows.push(['App', c.clientName]);
+  if (c.browser) rows.push(['Browser', c.browser]);
+  if (c.ip) rows.push(['IP address', c.ip]);
+  return build(`New sign-in to your ${PRODUCT} account`, c.name, [
+    { kind: 'p', text: `Your ${PRODUCT} account was just used to sign in from a browser it had not been used in before.` },
+    facts(c.email, c.tenantName, rows),
+    { kind: 'p', text: 'If this was you, there is nothing to do.' },
+    ...settingsLink(c),
+    { kind: 'warning', text: "If this wasn't you, reset your password right away from the sign-in page (Forgot password?) and contact your administrator." },
+  ]);
+}

@@ -1,15 +1,19 @@
-// Turns MFA events into the owner's notification mail. A mail that cannot be sent is logged, never
-// allowed to fail the sign-in or the change that caused it (the audit event is already recorded).
+// Turns security events into the owner's notification mail, queued for delivery (src/mail/queue.ts).
+// A mail that cannot even be queued is logged, never allowed to fail the sign-in or the change that
+// caused it (the audit event is already recorded).
 import type { Notifier, NotifyingEvent } from '../domain/events.ts';
 import type { Logger } from '../http/logger.ts';
-import type { Mailer } from './mailer.ts';
+import type { MailQueue } from './queue.ts';
 import {
+  authenticatorAddedMessage,
+  authenticatorRemovedMessage,
   mfaDisabledMessage,
   mfaEnabledMessage,
   mfaLockedMessage,
   mfaResetMessage,
   recoveryCodesRegeneratedMessage,
   recoveryCodeUsedMessage,
+  passwordChangedMessage,
   type MailContent,
   type NoticeContext,
 } from './messages.ts';
@@ -25,13 +29,18 @@ const builders = {
   'mfa.reset_by_self': (c) => mfaResetMessage({ ...c, by: 'self', setupRequired: requiresSetup(c) }),
   'mfa.reset_by_admin': (c) => mfaResetMessage({ ...c, by: 'admin', setupRequired: requiresSetup(c) }),
   'mfa.locked': (c, d) => mfaLockedMessage({ ...c, lockedUntil: asDate(d.lockedUntil, c.at) }),
+  'mfa.authenticator.added': (c, d) => authenticatorAddedMessage({ ...c, label: labelOf(d) }),
+  'mfa.authenticator.removed': (c, d) => authenticatorRemovedMessage({ ...c, label: labelOf(d), remaining: typeof d.remaining === 'number' ? d.remaining : 0 }),
+  'password.changed': (c, d) => passwordChangedMessage({ ...c, ...(d.via === 'reset_link' || d.via === 'settings' ? { via: d.via } : {}) }),
 } satisfies Record<NotifyingEvent, (c: NoticeContext, detail: Record<string, unknown>) => MailContent>;
+
+const labelOf = (d: Record<string, unknown>) => (typeof d.label === 'string' && d.label ? d.label : 'Authenticator app');
 
 function requiresSetup(c: NoticeContext & { setupRequired?: boolean }): boolean {
   return c.setupRequired === true;
 }
 
-export function createMailNotifier(mailer: Mailer, logger: Logger, settingsUrl?: string): Notifier {
+export function createMailNotifier(queue: MailQueue, logger: Logger, settingsUrl?: string): Notifier {
   return {
     async notify(event, to, detail) {
       const context: NoticeContext & { setupRequired?: boolean } = {
@@ -44,9 +53,9 @@ export function createMailNotifier(mailer: Mailer, logger: Logger, settingsUrl?:
       };
       const message = builders[event](context, detail);
       try {
-        await mailer.send({ to: to.email, subject: message.subject, text: message.text, html: message.html });
+        await queue.enqueue({ to: to.email, subject: message.subject, text: message.text, html: message.html });
       } catch (error) {
-        logger.warn({ err: error, event }, 'security notification could not be sent');
+        logger.error({ err: error, event }, 'security notification could not be queued');
       }
     },
   };

@@ -1,13 +1,15 @@
 // Every repository over one database handle (DESIGN.md §12.2). Use cases take only what they need:
-// `Pick<Repos, 'accounts' | 'mfa'>`.
+// `Pick<Repos, 'accounts' | 'recoveryCodes'>`.
 import type { Db } from './db.ts';
 import { createAccountRepo, type AccountRepo } from './repositories/accounts.ts';
+import { createAccountEmailRepo, type AccountEmailRepo } from './repositories/account-email.ts';
 import { createAuditRepo, type AuditRepo } from './repositories/audit.ts';
 import { createAuthenticatorRepo, type AuthenticatorRepo } from './repositories/authenticators.ts';
 import { createClientRepo, type ClientRepo } from './repositories/clients.ts';
 import { createEmailTokenRepo, type EmailTokenRepo } from './repositories/email-tokens.ts';
 import { createCookieKeyRepo, createSigningKeyRepo, type CookieKeyRepo, type SigningKeyRepo } from './repositories/keys.ts';
 import { createLockoutRepo, type LockoutRepo } from './repositories/lockouts.ts';
+import { createMailQueueRepo, type MailQueueRepo } from './repositories/mail-queue.ts';
 import { createRecoveryCodeRepo, type RecoveryCodeRepo } from './repositories/recovery-codes.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 
@@ -22,6 +24,8 @@ export interface Repos {
   cookieKeys: CookieKeyRepo;
   audit: AuditRepo;
   emailTokens: EmailTokenRepo;
+  accountEmail: AccountEmailRepo;
+  mailQueue: MailQueueRepo;
 }
 
 export interface ReposOptions {
@@ -45,5 +49,7 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     cookieKeys: createCookieKeyRepo(db),
     audit: createAuditRepo(db),
     emailTokens: createEmailTokenRepo(db),
+    accountEmail: createAccountEmailRepo(db),
+    mailQueue: createMailQueueRepo(db),
   };
 }

@@ -151,6 +151,11 @@ export const emailTokens = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    /**
+     * The address the link was mailed to (lower case). A link bound to an address rather than one account
+     * (password reset: one email may own accounts in several tenants) is found and replaced by it.
+     */
+    email: text('email'),
     purpose: text('purpose').notNull(),
     tokenHash: text('token_hash').notNull(),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
@@ -158,7 +163,45 @@ export const emailTokens = pgTable(
     usedAt: timestamp('used_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('email_tokens_hash_key').on(t.tokenHash), index('email_tokens_account_idx').on(t.accountId)],
+  (t) => [
+    uniqueIndex('email_tokens_hash_key').on(t.tokenHash),
+    index('email_tokens_account_idx').on(t.accountId),
+    index('email_tokens_email_idx').on(t.purpose, t.email),
+  ],
+);
+
+/**
+ * Outgoing mail waiting for delivery (durable: an SMTP outage never fails the action that wrote it).
+ * Bodies are sealed with the secret key because they may hold single-use links, and are blanked once
+ * sent. A sender claims one row at a time by moving `locked_until` forward, so instances never send
+ * the same row concurrently; a failed attempt moves `next_attempt_at` back by an exponential delay.
+ */
+export const mailQueue = pgTable(
+  'mail_queue',
+  {
+    id: uuid('id').primaryKey(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    /** sealed plain-text body ('' once sent). */
+    text: text('text').notNull(),
+    /** sealed HTML body (null once sent, or when the message has none). */
+    html: text('html'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** a sender is working on the row until then; after it (a crashed sender) another may retry it. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** given up: refused by the mail server for good, or too many attempts. */
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('mail_queue_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.sentAt} is null and ${t.failedAt} is null`),
+    index('mail_queue_sent_idx').on(t.sentAt),
+  ],
 );
 
 export const clients = pgTable(

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { startGatehouse, type RunningGatehouse } from '../../src/server.ts';
 import type { AppOptions } from '../../src/app.ts';
+import type { RuntimeOptions } from '../../src/runtime.ts';
 import type { MailMessage, Mailer } from '../../src/mail/mailer.ts';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -17,13 +18,23 @@ export { freePort };
 
 export interface TestGatehouse extends RunningGatehouse {
   issuer: string;
+  /** mail the sender loop delivered (captured unless `captureMail: false`). */
   mail: MailMessage[];
+  /** Delivers every queued message now and returns the captured mail. */
+  deliverMail(): Promise<MailMessage[]>;
   database: TestDatabase;
   stop(): Promise<void>;
 }
 
 export async function startTestGatehouse(
-  options: AppOptions & { env?: Record<string, string>; database?: TestDatabase; redisPrefix?: string } = {},
+  options: AppOptions &
+    Pick<RuntimeOptions, 'mailSender' | 'linkTtlSeconds' | 'linkRequestLimits'> & {
+      env?: Record<string, string>;
+      database?: TestDatabase;
+      redisPrefix?: string;
+      /** false: no capture, mail goes out through the configured transport (SMTP_URL in `env`, else the outbox). */
+      captureMail?: boolean;
+    } = {},
 ): Promise<TestGatehouse> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
@@ -45,16 +56,21 @@ export async function startTestGatehouse(
       mail.push(message);
     },
   };
+  const { captureMail = true, ...startOptions } = options;
   const running = await startGatehouse(config, createLogger(config), {
-    ...options,
+    ...startOptions,
     database,
-    mailer,
+    ...(captureMail ? { mailer } : {}),
     redisPrefix: options.redisPrefix ?? uniquePrefix(),
   });
   return {
     ...running,
     issuer: config.issuer,
     mail,
+    async deliverMail() {
+      await running.runtime.mail.sender.drain();
+      return mail;
+    },
     database,
     async stop() {
       await running.close();

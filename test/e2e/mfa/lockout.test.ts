@@ -95,7 +95,7 @@ describe(`second-factor lockout (${backendName()})`, () => {
     const locked = events.filter((e) => e.action === 'mfa.locked');
     expect(locked).toHaveLength(1);
     expect(locked[0]?.detail).toMatchObject({ lockedUntil: expect.any(String) });
-    const mails = gh.mail.filter((m) => m.to === account.email);
+    const mails = (await gh.deliverMail()).filter((m) => m.to === account.email);
     expect(mails.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/paused after too many wrong codes/)]));
   });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
+import { createOneTimeLinks } from '../../../src/domain/one-time-links.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 const digest = () => createHash('sha256').update(randomBytes(32)).digest('hex');
@@ -53,6 +54,55 @@ describe(`email link tokens on ${backendName()}`, () => {
     const tokenHash = digest();
     const created = await repos.emailTokens.create({ accountId: null, purpose: 'invite', tokenHash, expiresAt: inMinutes(30) });
     expect(created.accountId).toBeNull();
+  });
+
+  it('spends the unused links of one purpose for one account, and only those', async () => {
+    const [older, otherPurpose, used] = [digest(), digest(), digest()];
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: older, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId, purpose: 'mfa_reset', tokenHash: otherPurpose, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: used, expiresAt: inMinutes(30) });
+    await repos.emailTokens.consume(used, 'email_verification', new Date());
+    expect(await repos.emailTokens.spendUnused('email_verification', { accountId })).toBe(1);
+    expect(await repos.emailTokens.consume(older, 'email_verification', new Date())).toBeNull();
+    expect(await repos.emailTokens.consume(otherPurpose, 'mfa_reset', new Date())).not.toBeNull();
+  });
+
+  it('spends the unused links sent to one address (any letter case), not those of another', async () => {
+    const [mine, theirs] = [digest(), digest()];
+    await repos.emailTokens.create({ accountId: null, email: 'Ada@Example.com', purpose: 'password_reset', tokenHash: mine, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId: null, email: 'bob@example.com', purpose: 'password_reset', tokenHash: theirs, expiresAt: inMinutes(30) });
+    expect((await repos.emailTokens.find(mine, 'password_reset'))?.email).toBe('ada@example.com');
+    expect(await repos.emailTokens.spendUnused('password_reset', { email: 'ADA@example.com' })).toBe(1);
+    expect(await repos.emailTokens.consume(mine, 'password_reset', new Date())).toBeNull();
+    expect(await repos.emailTokens.consume(theirs, 'password_reset', new Date())).not.toBeNull();
+  });
+
+  it('refuses a link once a newer one of the same purpose exists for the same owner, even if nothing spent it', async () => {
+    const [older, newer, otherAccount, setupA, setupB] = [digest(), digest(), digest(), digest(), digest()];
+    const platform = await repos.tenants.ensurePlatform('Platform');
+    const other = (await repos.accounts.create({ tenantId: platform.id, email: 'other@example.com', passwordHash: 'h' })).id;
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: older, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId: other, purpose: 'email_verification', tokenHash: otherAccount, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId, purpose: 'email_verification', tokenHash: newer, expiresAt: inMinutes(30) });
+    expect(await repos.emailTokens.findUsable(older, 'email_verification', new Date())).toBeUndefined();
+    expect(await repos.emailTokens.consume(older, 'email_verification', new Date())).toBeNull();
+    expect(await repos.emailTokens.findUsable(newer, 'email_verification', new Date())).toBeDefined();
+    expect(await repos.emailTokens.consume(otherAccount, 'email_verification', new Date())).not.toBeNull(); // another owner's link is no sibling
+    expect(await repos.emailTokens.consume(newer, 'email_verification', new Date())).not.toBeNull();
+    // links with no owner (the first-start setup link) never supersede each other
+    await repos.emailTokens.create({ accountId: null, purpose: 'operator_setup', tokenHash: setupA, expiresAt: inMinutes(30) });
+    await repos.emailTokens.create({ accountId: null, purpose: 'operator_setup', tokenHash: setupB, expiresAt: inMinutes(30) });
+    expect(await repos.emailTokens.consume(setupA, 'operator_setup', new Date())).not.toBeNull();
+  });
+
+  it('leaves exactly one usable link when "send again" is pressed twice at the same moment', async () => {
+    const links = createOneTimeLinks({ emailTokens: repos.emailTokens, baseUrl: 'https://id.example.com' });
+    const issued = await Promise.all(Array.from({ length: 5 }, () => links.issue('password_reset', { email: 'Race@Example.com', accountIds: [accountId] })));
+    const usable = (await Promise.all(issued.map((l) => links.peek('password_reset', l.token)))).filter(Boolean);
+    expect(usable).toHaveLength(1);
+    const spent = (await Promise.all(issued.map((l) => links.consume('password_reset', l.token)))).filter(Boolean);
+    expect(spent).toHaveLength(1);
+    expect(spent[0]).toMatchObject({ accountId: null, accountIds: [accountId], email: 'race@example.com' });
   });
 
   it('deletes used and expired tokens, keeps live ones', async () => {

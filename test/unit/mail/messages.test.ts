@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  authenticatorAddedMessage,
+  authenticatorRemovedMessage,
+  emailVerificationMessage,
   formatTime,
+  invitationMessage,
+  newSignInMessage,
+  passwordChangedMessage,
+  passwordResetLinkMessage,
   mfaDisabledMessage,
   mfaEnabledMessage,
   mfaLockedMessage,
@@ -25,6 +32,10 @@ const notices: [string, MailContent][] = [
   ['MFA reset by admin', mfaResetMessage({ ...who, by: 'admin', adminName: 'Grace', setupRequired: true })],
   ['new device', newDeviceMessage(who)],
   ['MFA locked', mfaLockedMessage({ ...who, lockedUntil: new Date('2025-03-03T14:20:00Z') })],
+  ['authenticator added', authenticatorAddedMessage({ ...who, label: 'Pixel 9' })],
+  ['authenticator removed', authenticatorRemovedMessage({ ...who, label: 'Old iPhone', remaining: 1 })],
+  ['password changed', passwordChangedMessage({ ...who, via: 'reset_link' })],
+  ['new sign-in from a new browser', newSignInMessage({ ...who, browser: 'Firefox on Linux', ip: '192.0.2.7', clientName: 'Acme MDR' })],
 ];
 
 describe('security notice emails', () => {
@@ -94,6 +105,62 @@ describe('link emails', () => {
 
   it('refuses non-web links', () => {
     expect(() => operatorSetupLinkMessage({ email: 'op@example.com', link: 'javascript:alert(1)', at, expiresAt: at })).toThrow();
+  });
+});
+
+describe('self-service mails', () => {
+  const link = `https://id.example.com/password/reset/${'t'.repeat(43)}`;
+  const expiresAt = new Date('2025-03-03T14:35:00Z');
+
+  it('password reset link: the link, its expiry, and that MFA stays on', () => {
+    const m = passwordResetLinkMessage({ email: 'ada@example.com', link, at, expiresAt, tenantNames: ['Northwind Traders'] });
+    expect(m.subject).toBe('Reset your Gatehouse password');
+    for (const part of [m.text, m.html]) {
+      expect(part).toContain(link);
+      expect(part).toContain('expires at 3 March 2025 at 14:35 (UTC)');
+      expect(part).toContain('Northwind Traders');
+      expect(part).toMatch(/does not turn off two-factor authentication/);
+      expect(part).toMatch(/your password stays the same unless the link is opened/);
+    }
+  });
+
+  it('password reset link for an address with accounts in several organizations names them all and says each has its own password', () => {
+    const m = passwordResetLinkMessage({ email: 'ada@example.com', link, at, expiresAt, tenantNames: ['Contoso', 'Fabrikam', 'Northwind'] });
+    expect(m.text).toContain('in 3 organizations (Contoso, Fabrikam and Northwind)');
+    expect(m.text).toContain('Each account has its own password');
+  });
+
+  it('password changed: says every session ended, and how it was changed', () => {
+    expect(passwordChangedMessage({ ...who, via: 'reset_link' }).text).toContain('was changed using a password reset link sent to this address. You were signed out of every browser and app');
+    expect(passwordChangedMessage(who).text).toContain('The password of your Gatehouse account was changed. You were signed out');
+  });
+
+  it('email verification: the link and the organization', () => {
+    const m = emailVerificationMessage({ email: 'ada@example.com', link, at, expiresAt, tenantName: 'Fabrikam' });
+    expect(m.subject).toBe('Confirm your email address for Gatehouse');
+    expect(m.text).toContain(link);
+    expect(m.html).toContain(`<a href="${link}">Confirm my email address</a>`);
+    expect(m.text).toContain('Organization: Fabrikam');
+  });
+
+  it('invitation: who invited, to which organization, and the link to choose a password', () => {
+    const m = invitationMessage({ email: 'new@example.com', name: 'Nia', link, at, expiresAt, tenantName: 'Fabrikam', inviterName: 'Grace' });
+    expect(m.subject).toBe("You're invited to Fabrikam on Gatehouse");
+    expect(m.text).toContain('Hello Nia,');
+    expect(m.text).toContain('Grace invited you to Fabrikam');
+    expect(m.text).toContain(link);
+  });
+
+  it('authenticator removed: says when none is left that MFA is off', () => {
+    expect(authenticatorRemovedMessage({ ...who, label: 'Old iPhone', remaining: 0 }).text).toContain('no authenticator left, so two-factor authentication is off');
+    expect(authenticatorRemovedMessage({ ...who, label: 'Old iPhone', remaining: 2 }).text).toContain('still has 2 authenticators');
+  });
+
+  it('new sign-in: the app, browser and IP', () => {
+    const m = newSignInMessage({ ...who, browser: 'Firefox on Linux', ip: '192.0.2.7', clientName: 'Acme MDR' });
+    expect(m.text).toContain('App: Acme MDR');
+    expect(m.text).toContain('Browser: Firefox on Linux');
+    expect(m.text).toContain('IP address: 192.0.2.7');
   });
 });
 
