@@ -15,7 +15,7 @@ import { createPasswordAuthenticator, type Limit } from './domain/authentication
 import { createKeyStore } from './oidc/keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 import { createMailNotifier } from './mail/notifier.ts';
-import { createRateLimiter } from './http/rate-limit.ts';
+import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -47,8 +47,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const mailer = options.mailer ?? createMailer(config, logger);
   const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailer, logger));
   const hasher = createPasswordHasher(config.argon2);
-  const limiter = createRateLimiter((key, windowSeconds) => kv.increment(key, windowSeconds));
+  // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
+  // recompute from a guessed email or address.
+  const rateLimitSecret = box.deriveKey('rate-limit');
+  const limiter = createRateLimiter({ increment: (key, windowSeconds) => kv.increment(key, windowSeconds), remove: (key) => kv.delete(key) }, { secret: rateLimitSecret });
   const limit: Limit = (key, max, windowSeconds) => limiter.limit(key, max, windowSeconds);
+  const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
 
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events }),
@@ -68,7 +72,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
         windowSeconds: config.limits.windowSeconds,
       },
     }),
-    authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, limit, limits: config.limits, events }),
+    authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
   };
 
   return {

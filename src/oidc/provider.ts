@@ -152,7 +152,13 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Gatehouse's own middleware runs inside this Koa app, so these settings decide ctx.ip everywhere.
+  // Each proxy appends the address it received the request from to X-Forwarded-For; the entries
+  // before the ones our proxies added were written by the client and are not evidence of anything.
+  // Keeping only the last TRUST_PROXY_HOPS entries makes ctx.ip the address the outermost trusted
+  // proxy saw.
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.trustProxy ? config.trustProxyHops : 0;
   useHashedClientSecrets(provider);
   return provider;
 }
