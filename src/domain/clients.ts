@@ -25,6 +25,8 @@ export const clientInput = z.object({
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
   requireMfa: z.boolean().default(false),
+  /** a resource server that may introspect tokens issued to other clients (RFC 7662 §4). */
+  mayIntrospect: z.boolean().default(false),
   scope: z.string().trim().optional(),
   tenantId: z.string().uuid().optional(),
   idTokenAlg: z.enum(['ES256', 'RS256']).default('ES256'),
@@ -68,9 +70,10 @@ export function createClientService(deps: { clients: Repos['clients']; events: S
         tenantId: input.tenantId ?? null,
         firstParty: input.firstParty,
         requireMfa: input.requireMfa,
+        mayIntrospect: input.mayIntrospect,
       });
       await deps.events.emit({ action: 'client.created', target: clientId, actorAccountId: request.actorAccountId, ip: request.ip, requestId: request.requestId, detail: { name: input.name } });
-      return { client_id: clientId, client_secret: clientSecret, name: input.name, first_party: input.firstParty, require_mfa: input.requireMfa, ...metadata };
+      return { client_id: clientId, client_secret: clientSecret, name: input.name, first_party: input.firstParty, require_mfa: input.requireMfa, may_introspect: input.mayIntrospect, ...metadata };
     },
 
     async list() {
@@ -79,6 +82,7 @@ export function createClientService(deps: { clients: Repos['clients']; events: S
         name: c.name,
         first_party: c.firstParty,
         require_mfa: c.requireMfa,
+        may_introspect: c.mayIntrospect,
         public: !c.secretHash,
         redirect_uris: (c.metadata.redirect_uris as string[] | undefined) ?? [],
         grant_types: (c.metadata.grant_types as string[] | undefined) ?? [],

@@ -42,6 +42,43 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   return grant;
 }
 
+/** The parts of a client and a token the introspection rule reads (oidc-provider's objects have more). */
+export interface IntrospectingClient {
+  clientId: string;
+  clientAuthMethod?: string | undefined;
+  metadata(): Record<string, unknown>;
+}
+export interface IntrospectedToken {
+  clientId?: string | undefined;
+  aud?: string | string[] | undefined;
+}
+
+/**
+ * Who may learn what a token is (RFC 7662 §4: the server decides which protected resources may ask,
+ * so that one client cannot harvest facts about other clients' users): the client the token was issued
+ * to; a confidential client in the token's audience (a resource server the token was issued for); and
+ * a confidential client registered as an introspector (`client create --introspect`) — when bound to
+ * a tenant, only for tokens of clients bound to the same tenant. Anyone else is told `active: false`,
+ * exactly as for an unknown token, so the answer reveals nothing.
+ */
+export async function introspectionAllowed(
+  client: IntrospectingClient,
+  token: IntrospectedToken,
+  findClient: (clientId: string) => Promise<{ metadata(): Record<string, unknown> } | undefined>,
+): Promise<boolean> {
+  if (token.clientId !== undefined && token.clientId === client.clientId) return true;
+  if (client.clientAuthMethod === 'none') return false;
+  const audiences = token.aud === undefined ? [] : Array.isArray(token.aud) ? token.aud : [token.aud];
+  if (audiences.includes(client.clientId)) return true;
+  const metadata = client.metadata();
+  if (metadata.may_introspect !== true) return false;
+  const tenant = metadata.tenant_id;
+  if (typeof tenant !== 'string' || !tenant) return true;
+  if (!token.clientId) return false;
+  const owner = await findClient(token.clientId);
+  return owner?.metadata().tenant_id === tenant;
+}
+
 export function createProvider(config: Config, keys: KeyMaterial, hooks: ProviderHooks): Provider {
   const resource = apiResource(config.issuer);
   const configuration: Configuration = {
@@ -79,9 +116,9 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'require_mfa', 'tenant_id'],
+      properties: ['first_party', 'require_mfa', 'may_introspect', 'tenant_id'],
       validator(_ctx, key, value) {
-        if ((key === 'first_party' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
+        if ((key === 'first_party' || key === 'require_mfa' || key === 'may_introspect') && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
@@ -89,8 +126,11 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      // Resource servers (confidential clients) may introspect any token; a public client only its own.
-      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) =>
+          introspectionAllowed(client, { clientId: token.clientId, aud: (token as { aud?: string | string[] }).aud }, (id) => ctx.oidc.provider.Client.find(id)),
+      },
       // Only the client a token was issued to may revoke it.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

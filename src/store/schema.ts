@@ -140,6 +140,8 @@ export const clients = pgTable(
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
     firstParty: boolean('first_party').notNull().default(false),
     requireMfa: boolean('require_mfa').notNull().default(false),
+    /** may introspect tokens issued to other clients (a resource server, RFC 7662 §4). */
+    mayIntrospect: boolean('may_introspect').notNull().default(false),
     disabled: boolean('disabled').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
