@@ -14,6 +14,8 @@ import { serveStatic } from './http/static.ts';
 import { createOpsRouter, metricsEndpoint } from './http/ops-routes.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
+import { requireValidHost } from './http/host.ts';
+import { refuseControlCharacters, refuseNulInRequest } from './http/control-characters.ts';
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
@@ -90,8 +92,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     allowPrivateNetworks: config.fetchAllowPrivateNetworks,
   });
 
-  /** Every HTML form page: no caching, a bounded form body, and a CSRF token bound to its purpose. */
-  const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), csrfProtection({ secure, purpose })];
+  /** Every HTML form page: no caching, a bounded form body without control characters, and a CSRF token bound to its purpose. */
+  const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
   const interactionRouter = createInteractionRouter({
@@ -130,7 +132,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     metrics.middleware(),
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
-    // oidc-provider 9 has no 404 handler (notes §9): unknown paths get the same 404 page or JSON as the rest
+    // before anything builds a URL from the request or stores a parameter
+    requireValidHost({ exempt: OPS_PATHS }),
+    refuseNulInRequest(),
+    // oidc-provider 9 has no 404 handler: unknown paths get the same 404 page or JSON as the rest
     notFoundHandler(),
     serveStatic({ root: path.join(root, 'public') }),
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
