@@ -26,6 +26,9 @@ export function createClientAdapterClass(clients: Repos['clients'], cacheSeconds
   const cache = new Map<string, { at: number; value: Record<string, unknown> | undefined }>();
   return class ClientAdapter {
     async find(id: string) {
+      // a client id from a request (query, form or Basic credentials) with NUL names no client, and
+      // PostgreSQL would refuse it in a query
+      if (typeof id !== 'string' || id.includes('\u0000')) return undefined;
       const hit = cache.get(id);
       if (hit && Date.now() - hit.at < cacheSeconds * 1000) return hit.value;
       const value = providerMetadata(await clients.find(id));

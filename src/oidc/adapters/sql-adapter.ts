@@ -33,6 +33,19 @@ export function payloadIndexes(model: string, payload: AdapterPayload) {
   };
 }
 
+/**
+ * Ids, uids and user codes come from requests (a code, a refresh token, a token to introspect or
+ * revoke). One with a NUL byte names no stored artifact, and PostgreSQL refuses NUL in text (the
+ * query would fail with 500). Token syntax allows only visible ASCII (RFC 6749 Appendix A), so such a
+ * value is a malformed request: the lookup answers `invalid_request` (400) without asking the store.
+ */
+export function refuseUnstorable(id: string): void {
+  if (typeof id !== 'string' || id.includes('\u0000')) {
+    throw new errors.InvalidRequest('the token, code or identifier contains a NUL character, which none ever has');
+  }
+}
+export const unstorable = (id: string): boolean => typeof id !== 'string' || id.includes('\u0000');
+
 export const alreadyConsumed = () =>
   new errors.InvalidGrant('the authorization code, refresh token or request was used already');
 
@@ -66,23 +79,27 @@ export function createSqlAdapter(db: Db): GatehouseAdapterClass {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(id);
       return toPayload(await repo.find(this.model, id));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(uid);
       return toPayload(await repo.findByUid(this.model, uid));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(userCode);
       return toPayload(await repo.findByUserCode(this.model, userCode));
     }
 
     /** One winner: a second consume of the same artifact (parallel code exchange) fails with invalid_grant. */
     async consume(id: string): Promise<void> {
-      if (!(await repo.consume(this.model, id))) throw alreadyConsumed();
+      if (unstorable(id) || !(await repo.consume(this.model, id))) throw alreadyConsumed();
     }
 
     async destroy(id: string): Promise<void> {
+      if (unstorable(id)) return;
       await repo.destroy(this.model, id);
     }
 
