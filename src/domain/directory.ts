@@ -10,7 +10,8 @@ export const ROLES = ['owner', 'super_admin', 'admin', 'support', 'user'] as con
 export type Role = (typeof ROLES)[number];
 export const TENANT_KINDS = ['distributor', 'sub_reseller', 'organization'] as const;
 
-const email = z.string().trim().toLowerCase().email('must be an email address').max(320);
+/** An account's email address as stored: trimmed, lower case, at most 320 characters. */
+export const emailAddress = z.string().trim().toLowerCase().email('must be an email address').max(320);
 
 export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Repos['accounts']; hasher: PasswordHasher; events: SecurityEvents }) {
   const { tenants, accounts, hasher, events } = deps;
@@ -40,7 +41,7 @@ export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Rep
       request: RequestInfo = {},
     ) {
       const tenant = await tenantByRef(input.tenant);
-      const parsedEmail = email.safeParse(input.email);
+      const parsedEmail = emailAddress.safeParse(input.email);
       if (!parsedEmail.success) throw badRequest(`email ${parsedEmail.error.issues[0]?.message ?? 'is invalid'}`);
       const role = input.role ?? 'user';
       if (!(ROLES as readonly string[]).includes(role)) throw badRequest(`role must be one of ${ROLES.join(', ')}`);
