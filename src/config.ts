@@ -28,7 +28,9 @@ const url = (name: string, protocols: string[]) =>
 
 /** Documented settings (README "Configuration" mirrors these descriptions). */
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('production refuses placeholder secrets'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe(
+    'production refuses to start on placeholder secrets, an example ISSUER, FETCH_ALLOW_PRIVATE_NETWORKS, or an https ISSUER without TRUST_PROXY',
+  ),
   PORT: int('PORT', 3000, 0).refine((p) => p <= 65535, 'PORT must be at most 65535').describe('HTTP port'),
   HOST: z.string().default('0.0.0.0').describe('interface to listen on'),
   ISSUER: url('ISSUER', ['http:', 'https:']).optional().describe('public issuer URL (default http://localhost:$PORT)'),

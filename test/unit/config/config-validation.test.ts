@@ -58,6 +58,7 @@ describe('production refuses settings that would be unsafe there', () => {
     expect(() => loadConfig(withKey)).toThrow(/ISSUER https:\/\/id\.example\.com is an example address/);
     expect(() => loadConfig(withKey)).toThrow(/DATABASE_URL has a placeholder password/);
     expect(() => loadConfig(withKey)).toThrow(/SMTP_URL has a placeholder password/);
+    expect(() => loadConfig(withKey)).toThrow(/METRICS_TOKEN is a placeholder/);
   });
 
   it.each([
@@ -100,7 +101,7 @@ describe('proxy, limits and metrics settings', () => {
 });
 
 describe('documented defaults', () => {
-  it('config/defaults.env is generated from the schema (run npm run config:reference > config/defaults.env)', async () => {
+  it('config/defaults.env is generated from the schema (run npm run -s config:reference > config/defaults.env)', async () => {
     const fs = await import('node:fs');
     const { configReference } = await import('../../../src/config-reference.ts');
     expect(fs.readFileSync(new URL('../../../config/defaults.env', import.meta.url), 'utf8')).toBe(configReference());
