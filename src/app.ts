@@ -19,7 +19,7 @@ import { refuseControlCharacters, refuseNulInRequest } from './http/control-char
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
-import { createInteractionRouter } from './interactions/routes.ts';
+import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
@@ -101,6 +101,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     states: createInteractionStates(runtime.kv),
     authenticate: runtime.authenticate,
     mfa: runtime.mfa,
+    enrolment: runtime.enrolment,
     accounts: repos.accounts,
     policy,
     events: runtime.events,
@@ -139,6 +140,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     notFoundHandler(),
     serveStatic({ root: path.join(root, 'public') }),
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
+    // allowedMethods() wraps the routes: a known address asked with the wrong method answers 405 + Allow
+    under('/interaction/', interactionRouter.allowedMethods() as unknown as Middleware),
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),
     under('/setup/', setupRouter.routes() as unknown as Middleware),
   ];

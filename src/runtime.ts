@@ -11,6 +11,8 @@ import { createSecurityEvents, type Notifier } from './domain/events.ts';
 import { createDirectory } from './domain/directory.ts';
 import { createClientService } from './domain/clients.ts';
 import { createMfaService } from './domain/mfa/service.ts';
+import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
+import { createFlows } from './domain/flows.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
 import { createKeyStore } from './oidc/keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
@@ -59,18 +61,23 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     clients: createClientService({ clients: repos.clients, events }),
     keys: createKeyStore(repos, box, (name, work) => database.exclusive(name, work)),
     mfa: createMfaService({
-      mfa: repos.mfa,
+      authenticators: repos.authenticators,
+      recoveryCodes: repos.recoveryCodes,
       lockouts: repos.lockouts,
       events,
       box,
       hasher,
       limit,
-      settings: {
-        lockout: config.lockout,
-        enrolPendingSeconds: config.enrolPendingSeconds,
-        mfaPerIp: config.limits.mfaPerIp,
-        windowSeconds: config.limits.windowSeconds,
-      },
+      settings: { lockout: config.lockout, mfaPerIp: config.limits.mfaPerIp, windowSeconds: config.limits.windowSeconds },
+    }),
+    enrolment: createTotpEnrolment({
+      flows: createFlows({ kv, box }),
+      authenticators: repos.authenticators,
+      recoveryCodes: repos.recoveryCodes,
+      events,
+      box,
+      hasher,
+      settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
   };

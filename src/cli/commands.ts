@@ -45,8 +45,8 @@ async function importTotp(runtime: Runtime, tenantRef: string, email: string, se
   const tenant = await runtime.directory.tenantByRef(tenantRef);
   const account = await runtime.repos.accounts.findInTenant(tenant.id, email);
   if (!account) throw notFound(`No account ${email} in tenant ${tenant.slug}.`, 'account_not_found');
-  await runtime.mfa.importTotp({ id: account.id, email: account.email, name: account.name, tenantId: tenant.id, tenantName: tenant.name }, secret, { requestId: actor });
-  return { account_id: account.id, tenant_id: tenant.id, email: account.email, mfa: 'enabled', source: 'imported' };
+  const outcome = await runtime.mfa.importTotp({ id: account.id, email: account.email, name: account.name, tenantId: tenant.id, tenantName: tenant.name }, secret, { requestId: actor });
+  return { account_id: account.id, tenant_id: tenant.id, email: account.email, mfa: 'active', source: 'imported', outcome };
 }
 
 export const commands: Record<string, Command> = {
@@ -102,7 +102,7 @@ export const commands: Record<string, Command> = {
         { requestId: 'cli' },
       );
       if (secret) await importTotp(runtime, account.tenant.id, account.email, secret, 'cli');
-      return { id: account.id, tenant_id: account.tenant.id, tenant: account.tenant.slug, email: account.email, role: account.role, mfa: secret ? 'enabled' : 'none' };
+      return { id: account.id, tenant_id: account.tenant.id, tenant: account.tenant.slug, email: account.email, role: account.role, mfa: secret ? 'active' : 'inactive' };
     },
     text: (r) => json(r),
   },

@@ -22,8 +22,16 @@ export interface AccountChoiceInput<A extends AccountCandidate> {
   clientTenantId?: string | null;
 }
 
+/**
+ * A client bound to a tenant receives accounts of that tenant only (DESIGN.md §8); an unbound client
+ * receives any account. The sign-in pages offer only these, and an SSO session of another tenant must
+ * sign in again for such a client.
+ */
+export const clientMayReceive = (clientTenantId: string | null | undefined, accountTenantId: string): boolean =>
+  !clientTenantId || clientTenantId === accountTenantId;
+
 export function chooseAccount<A extends AccountCandidate>({ candidates, loginHint, clientTenantId }: AccountChoiceInput<A>): AccountChoice<A> {
-  const forClient = clientTenantId ? candidates.filter((a) => a.tenantId === clientTenantId) : [...candidates];
+  const forClient = candidates.filter((a) => clientMayReceive(clientTenantId, a.tenantId));
   const hinted = narrowByHint(forClient, loginHint);
   const [first, ...rest] = hinted;
   if (!first) return { kind: 'none' };

@@ -32,6 +32,9 @@ const FACTOR_ROLE = {
   fed_mfa: 'mfa',
 } as const satisfies Record<Factor, 'first' | 'second' | 'mfa'>;
 
+/** The factors that prove possession of a second factor at Gatehouse (`otp`, `recovery_code`, …). */
+export type SecondFactor = { [F in Factor]: (typeof FACTOR_ROLE)[F] extends 'second' ? F : never }[Factor];
+
 const AMR_ORDER: readonly Amr[] = ['pwd', 'fed', 'otp', 'mfa'];
 
 /** The session's `amr`, in a fixed order whatever order the factors came in. */
@@ -41,6 +44,9 @@ export function amrFor(factors: readonly Factor[]): Amr[] {
   if (roles.has('first') && roles.has('second')) collected.add('mfa');
   return AMR_ORDER.filter((value) => collected.has(value));
 }
+
+/** Whether these factors together are multi-factor authentication (a second factor here, or MFA proved upstream). */
+export const provesMfa = (factors: readonly Factor[]): boolean => amrFor(factors).includes('mfa');
 
 export function acrFromAmr(amr: readonly string[]): Acr {
   return amr.includes('mfa') ? ACR_MFA : ACR_1FA;
@@ -53,12 +59,13 @@ const ACR_MEANING = new Map<string, RequestedAcr>([
 ]);
 
 /**
- * The level an authorization request asks for, from `acr_values` and an essential `acr` claim in the
- * `claims` parameter. Unknown values are ignored; if any known value asks for MFA, MFA it is (a list
+ * The level an authorization request asks for, from its `acr_values` and an essential `acr` claim in
+ * its `claims` parameter (the request's parameters as oidc-provider holds them). Unknown values are ignored; if any known value asks for MFA, MFA it is (a list
  * that also names 1fa is never read as a downgrade).
  */
-export function requestedAcr({ acrValues, claims }: { acrValues?: string; claims?: string | object }): RequestedAcr | undefined {
-  const requested = [...(acrValues?.split(/\s+/) ?? []), ...essentialAcrValues(claims)]
+export function requestedAcr(params: { acr_values?: unknown; claims?: unknown }): RequestedAcr | undefined {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(/\s+/) : [];
+  const requested = [...acrValues, ...essentialAcrValues(params.claims)]
     .map((value) => ACR_MEANING.get(value))
     .filter((meaning) => meaning !== undefined);
   if (requested.includes('mfa')) return 'mfa';
@@ -66,8 +73,9 @@ export function requestedAcr({ acrValues, claims }: { acrValues?: string; claims
   return undefined;
 }
 
-function essentialAcrValues(claims: string | object | undefined): string[] {
-  if (claims === undefined) return [];
+/** The request's `claims` parameter arrives as JSON text from a page's view of it, or parsed from the provider's. */
+function essentialAcrValues(claims: unknown): string[] {
+  if (typeof claims !== 'string' && (typeof claims !== 'object' || claims === null)) return [];
   const parsed: unknown = typeof claims === 'string' ? parseClaims(claims) : claims;
   const acr = field(field(parsed, 'id_token'), 'acr');
   if (field(acr, 'essential') !== true) return [];

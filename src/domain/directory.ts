@@ -5,10 +5,10 @@ import { badRequest, notFound } from './errors.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { validateNewPassword } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
+import { ROLES, TENANT_KINDS, type TenantKind } from './kinds.ts';
 
-export const ROLES = ['owner', 'super_admin', 'admin', 'support', 'user'] as const;
-export type Role = (typeof ROLES)[number];
-export const TENANT_KINDS = ['distributor', 'sub_reseller', 'organization'] as const;
+/** Every kind but the platform, which exists once from the first start. */
+const CREATABLE_TENANT_KINDS = TENANT_KINDS.filter((k): k is Exclude<TenantKind, 'platform'> => k !== 'platform');
 
 /** An account's email address as stored: trimmed, lower case, at most 320 characters. */
 export const emailAddress = z.string().trim().toLowerCase().email('must be an email address').max(320);
@@ -26,12 +26,13 @@ export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Rep
     tenantByRef,
 
     async createTenant(input: { kind: string; name: string; parent?: string }, request: RequestInfo = {}) {
-      if (!(TENANT_KINDS as readonly string[]).includes(input.kind)) throw badRequest(`kind must be one of ${TENANT_KINDS.join(', ')}`);
+      const kind = CREATABLE_TENANT_KINDS.find((k) => k === input.kind);
+      if (!kind) throw badRequest(`kind must be one of ${CREATABLE_TENANT_KINDS.join(', ')}`);
       const name = input.name.trim();
       if (!name) throw badRequest('name is required');
       const parent = input.parent ? await tenantByRef(input.parent) : await tenants.getPlatform();
       if (!parent) throw badRequest('The platform tenant does not exist yet: run `gatehouse migrate` or start the server once.');
-      const tenant = await tenants.create({ kind: input.kind as (typeof TENANT_KINDS)[number], name, parentId: parent.id });
+      const tenant = await tenants.create({ kind, name, parentId: parent.id });
       await events.emit({ action: 'tenant.created', tenantId: tenant.id, target: tenant.id, ...request, detail: { kind: tenant.kind, name } });
       return tenant;
     },
@@ -43,14 +44,14 @@ export function createDirectory(deps: { tenants: Repos['tenants']; accounts: Rep
       const tenant = await tenantByRef(input.tenant);
       const parsedEmail = emailAddress.safeParse(input.email);
       if (!parsedEmail.success) throw badRequest(`email ${parsedEmail.error.issues[0]?.message ?? 'is invalid'}`);
-      const role = input.role ?? 'user';
-      if (!(ROLES as readonly string[]).includes(role)) throw badRequest(`role must be one of ${ROLES.join(', ')}`);
+      const role = ROLES.find((r) => r === (input.role ?? 'user'));
+      if (!role) throw badRequest(`role must be one of ${ROLES.join(', ')}`);
       if (input.password !== undefined) validateNewPassword(input.password);
       const account = await accounts.create({
         tenantId: tenant.id,
         email: parsedEmail.data,
         name: input.name?.trim() || null,
-        role: role as Role,
+        role,
         passwordHash: input.password !== undefined ? await hasher.hash(input.password) : null,
         emailVerified: false,
         platformOperator: input.platformOperator ?? false,

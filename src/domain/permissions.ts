@@ -1,9 +1,9 @@
 // Who may do what (DESIGN.md §8). Roles rank owner > super_admin > admin > support > user. A tenant's
 // owners, super admins and admins act on accounts of that tenant and of the organizations directly
 // under it, never further; support only looks; a user only manages itself.
-import { isPartner, type TenantKind } from './policy.ts';
+import { isPartner, type Role, type TenantKind } from './kinds.ts';
 
-export type Role = 'owner' | 'super_admin' | 'admin' | 'support' | 'user';
+export type { Role };
 export type Action = 'view_users' | 'reset_mfa' | 'set_policy' | 'manage_own_security' | 'manage_platform';
 
 export interface Actor {

@@ -2,7 +2,9 @@
 // (distributor, sub_reseller) have settings; an organization follows its direct parent's
 // "Enforce MFA for all organizations". Nothing cascades further down.
 
-export type TenantKind = 'platform' | 'distributor' | 'sub_reseller' | 'organization';
+import { isPartner, type TenantKind } from './kinds.ts';
+
+export type { TenantKind };
 
 export interface PolicyTenant {
   id: string;
@@ -16,8 +18,6 @@ export type EffectiveMfaPolicy =
   | { required: false; source: null; sourceTenantId: null };
 
 const NOT_REQUIRED: EffectiveMfaPolicy = { required: false, source: null, sourceTenantId: null };
-
-export const isPartner = (kind: TenantKind) => kind === 'distributor' || kind === 'sub_reseller';
 
 /** `parent` is the tenant's direct parent (null for the platform). */
 export function effectiveMfaPolicy(tenant: PolicyTenant, parent: PolicyTenant | null): EffectiveMfaPolicy {

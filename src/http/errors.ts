@@ -139,16 +139,19 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware {
   };
 }
 
+export const METHOD_NOT_ALLOWED_MESSAGE = 'That action is not available at this address.';
+
 /**
- * Turns "nothing answered" into a proper 404 page/JSON: after the handlers, a 404 without a body (and
+ * Turns "nothing answered" into a proper page/JSON: after the handlers, a 404 without a body (and
  * without `ctx.respond = false`, which a raw-mounted oidc-provider uses) becomes GatehouseError
- * `not_found`. Place it right inside errorHandler.
+ * `not_found`; a bodiless 405 from a router's allowedMethods() becomes `method_not_allowed`, keeping
+ * the router's `Allow` header. Place it right inside errorHandler.
  */
 export function notFoundHandler(): Middleware {
   return async (ctx, next) => {
     await next();
-    if (ctx.status === 404 && ctx.body == null && ctx.respond !== false && !ctx.headerSent) {
-      throw new GatehouseError('not_found', 404, NOT_FOUND_MESSAGE);
-    }
+    if (ctx.body != null || ctx.respond === false || ctx.headerSent) return;
+    if (ctx.status === 404) throw new GatehouseError('not_found', 404, NOT_FOUND_MESSAGE);
+    if (ctx.status === 405) throw new GatehouseError('method_not_allowed', 405, METHOD_NOT_ALLOWED_MESSAGE);
   };
 }

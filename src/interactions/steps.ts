@@ -1,37 +1,36 @@
-// Which page of the login interaction comes next: a pure decision over the interaction's state.
-import type { Factor } from '../domain/amr.ts';
-import { mfaRequirement } from '../domain/mfa/requirement.ts';
+// Which page of the login interaction comes next: a pure decision over the interaction's state, the
+// prompt oidc-provider asks for, and the MFA facts of the chosen account. Every handler serves only the
+// step this function names (src/interactions/pages.ts).
+import { provesMfa, type Factor } from '../domain/amr.ts';
+import { mfaRequirement, type MfaFacts } from '../domain/mfa/requirement.ts';
 
 export interface InteractionState {
   /** accounts whose password matched, when the user still has to choose one. */
   candidates?: string[];
   accountId?: string;
   factors: Factor[];
+  /** the authenticator setup this interaction started (a flow bound to it). */
+  enrolmentFlowId?: string;
   /** recovery codes issued by enrolment, sealed, until the user confirms they saved them. */
   recoveryCodesSealed?: string;
-  /** set after a recovery-code sign-in so the last page can show how many remain. */
+  /** set after a recovery-code sign-in, so the last page can show how many remain. */
   remainingRecoveryCodes?: number;
 }
 
-export type Step = 'password' | 'choose' | 'verify' | 'enrol' | 'recovery_codes' | 'locked' | 'finish';
+export const STEPS = ['password', 'choose', 'verify', 'locked', 'enrol', 'recovery_codes', 'recovery_used', 'consent', 'finish'] as const;
+export type Step = (typeof STEPS)[number];
 
-export interface MfaFacts {
-  hasConfirmedAuthenticator: boolean;
-  policyRequiresMfa: boolean;
-  clientRequiresMfa: boolean;
-  requestedAcr: 'mfa' | '1fa' | undefined;
-  lockedUntil: Date | null;
-  now: Date;
-}
 
-const SECOND_FACTORS: readonly Factor[] = ['otp', 'recovery_code'];
-export const hasSecondFactor = (state: InteractionState) => state.factors.some((f) => SECOND_FACTORS.includes(f));
-
-export function nextStep(state: InteractionState, mfa: MfaFacts | undefined): Step {
+/**
+ * `prompt` is the prompt oidc-provider opened this interaction for; `mfa` the facts of the chosen
+ * account (undefined until an account is chosen).
+ */
+export function nextStep(prompt: string, state: InteractionState, mfa: MfaFacts | undefined): Step {
+  if (prompt === 'consent') return 'consent';
   if (!state.accountId) return state.candidates?.length ? 'choose' : 'password';
   if (state.recoveryCodesSealed) return 'recovery_codes';
-  if (hasSecondFactor(state) || !mfa) return 'finish';
+  if (state.remainingRecoveryCodes !== undefined && provesMfa(state.factors)) return 'recovery_used';
+  if (provesMfa(state.factors) || !mfa) return 'finish';
   const requirement = mfaRequirement(mfa);
-  if (requirement === 'none') return 'finish';
-  return requirement;
+  return requirement === 'none' ? 'finish' : requirement;
 }

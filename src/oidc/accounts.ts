@@ -1,10 +1,11 @@
 // findAccount: one query per lookup (account + tenant + parent policy), claims per DESIGN.md §6.
 import type { Account, AccessToken, KoaContextWithOIDC } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
-import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
+import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
+import type { AccountMfa } from '../domain/mfa/requirement.ts';
 
 export interface GatehouseAccount extends Account {
-  mfa: { hasAuthenticator: boolean; policyRequiresMfa: boolean };
+  mfa: AccountMfa;
   tenant: { id: string; name: string };
 }
 
@@ -31,12 +32,12 @@ export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>,
   return async function findAccount(_ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<GatehouseAccount | undefined> {
     if (!UUID.test(sub)) return undefined;
     const account = await accounts.findById(sub); // one query: account, tenant, parent policy, MFA status
-    if (!account || account.status !== 'active') return undefined; // never null (notes §4)
-    const policyRequiresMfa = await policy.requiresMfa(account);
+    // undefined, never null: the provider fails on null with a server error.
+    if (!account || account.status !== 'active') return undefined;
     const fromToken = authenticationClaims(token as AccessToken | undefined);
     return {
       accountId: account.id,
-      mfa: { hasAuthenticator: account.mfaStatus === 'enabled', policyRequiresMfa },
+      mfa: await accountMfa(account, policy),
       tenant: { id: account.tenant.id, name: account.tenant.name },
       async claims() {
         return {

@@ -12,6 +12,8 @@ export interface Kv {
   get<T>(key: string): Promise<T | undefined>;
   /** Stores a JSON-serialisable value for ttlSeconds. */
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  /** Removes and returns the value in one atomic step: of concurrent callers, exactly one gets it (single use). */
+  take<T>(key: string): Promise<T | undefined>;
   /** Removes the value and the counter of that key. */
   delete(key: string): Promise<void>;
   ping(): Promise<void>;
@@ -51,6 +53,10 @@ export function createKv(options: KvOptions): Kv {
       async set(key, value, ttlSeconds) {
         await redis.set(valueKey(key), JSON.stringify(value), { expiration: { type: 'PX', value: positiveMs(ttlSeconds) } });
       },
+      async take<T>(key: string) {
+        const raw = await redis.getDel(valueKey(key));
+        return raw === null ? undefined : (JSON.parse(raw) as T);
+      },
       async delete(key) {
         await redis.del([valueKey(key), counterKey(key)]);
       },
@@ -68,6 +74,10 @@ export function createKv(options: KvOptions): Kv {
       return row?.value as T | undefined;
     },
     set: (key, value, ttlSeconds) => store.set(prefix + key, value, Math.max(0.001, ttlSeconds)),
+    async take<T>(key: string) {
+      const row = await store.take(prefix + key);
+      return row?.value as T | undefined;
+    },
     delete: (key) => store.delete(prefix + key),
     async ping() {
       await options.db.execute(sql`select 1`);

@@ -3,17 +3,19 @@
 import type { Db } from './db.ts';
 import { createAccountRepo, type AccountRepo } from './repositories/accounts.ts';
 import { createAuditRepo, type AuditRepo } from './repositories/audit.ts';
+import { createAuthenticatorRepo, type AuthenticatorRepo } from './repositories/authenticators.ts';
 import { createClientRepo, type ClientRepo } from './repositories/clients.ts';
 import { createEmailTokenRepo, type EmailTokenRepo } from './repositories/email-tokens.ts';
 import { createCookieKeyRepo, createSigningKeyRepo, type CookieKeyRepo, type SigningKeyRepo } from './repositories/keys.ts';
 import { createLockoutRepo, type LockoutRepo } from './repositories/lockouts.ts';
-import { createMfaRepo, type MfaRepo } from './repositories/mfa.ts';
+import { createRecoveryCodeRepo, type RecoveryCodeRepo } from './repositories/recovery-codes.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 
 export interface Repos {
   tenants: TenantRepo;
   accounts: AccountRepo;
-  mfa: MfaRepo;
+  authenticators: AuthenticatorRepo;
+  recoveryCodes: RecoveryCodeRepo;
   lockouts: LockoutRepo;
   clients: ClientRepo;
   signingKeys: SigningKeyRepo;
@@ -24,9 +26,9 @@ export interface Repos {
 
 export interface ReposOptions {
   /**
-   * Database.transactional: when true, the few multi-statement changes (replacing recovery codes) run in a
-   * transaction that also serialises concurrent callers; when false (the shared embedded database's
-   * socket) they run as one atomic statement instead.
+   * Database.transactional: when true, the few multi-statement changes (replacing recovery codes, a first
+   * authenticator) run in a transaction that also serialises concurrent callers; when false (the shared
+   * embedded database's socket) they run as one atomic statement instead.
    */
   transactional?: boolean | undefined;
 }
@@ -35,7 +37,8 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
   return {
     tenants: createTenantRepo(db),
     accounts: createAccountRepo(db),
-    mfa: createMfaRepo(db, { transactional: options.transactional }),
+    authenticators: createAuthenticatorRepo(db, { transactional: options.transactional }),
+    recoveryCodes: createRecoveryCodeRepo(db, { transactional: options.transactional }),
     lockouts: createLockoutRepo(db),
     clients: createClientRepo(db),
     signingKeys: createSigningKeyRepo(db),

@@ -16,6 +16,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ACCOUNT_STATUSES, AUTHENTICATOR_KINDS, ROLES, TENANT_KINDS } from '../domain/kinds.ts';
+
+/** `column in ('a','b',…)` from one of the vocabularies, so a check never drifts from its enum. */
+const oneOf = (column: AnyPgColumn, values: readonly string[]) => sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(','))})`;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -24,7 +28,7 @@ export const tenants = pgTable(
   'tenants',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    kind: text('kind', { enum: ['platform', 'distributor', 'sub_reseller', 'organization'] }).notNull(),
+    kind: text('kind', { enum: TENANT_KINDS }).notNull(),
     parentId: uuid('parent_id').references((): AnyPgColumn => tenants.id, { onDelete: 'restrict' }),
     name: text('name').notNull(),
     slug: text('slug').notNull(),
@@ -37,7 +41,7 @@ export const tenants = pgTable(
     uniqueIndex('tenants_slug_key').on(t.slug),
     index('tenants_parent_idx').on(t.parentId),
     uniqueIndex('tenants_single_platform').on(t.kind).where(sql`${t.kind} = 'platform'`),
-    check('tenants_kind_check', sql`${t.kind} in ('platform','distributor','sub_reseller','organization')`),
+    check('tenants_kind_check', oneOf(t.kind, TENANT_KINDS)),
     check('tenants_root_check', sql`(${t.kind} = 'platform') = (${t.parentId} is null)`),
   ],
 );
@@ -52,10 +56,10 @@ export const accounts = pgTable(
     email: text('email').notNull(),
     emailVerified: boolean('email_verified').notNull().default(false),
     name: text('name'),
-    role: text('role', { enum: ['owner', 'super_admin', 'admin', 'support', 'user'] }).notNull().default('user'),
+    role: text('role', { enum: ROLES }).notNull().default('user'),
     /** argon2id PHC string; null for accounts that only sign in through an upstream IdP. */
     passwordHash: text('password_hash'),
-    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    status: text('status', { enum: ACCOUNT_STATUSES }).notNull().default('active'),
     /** platform operators manage tenants, clients, keys and upstream IdPs (DESIGN.md §8). */
     platformOperator: boolean('platform_operator').notNull().default(false),
     /** where the account came from: created here, imported from another platform, or provisioned by SCIM. */
@@ -69,24 +73,53 @@ export const accounts = pgTable(
   (t) => [
     uniqueIndex('accounts_tenant_email_key').on(t.tenantId, sql`lower(${t.email})`),
     index('accounts_email_idx').on(sql`lower(${t.email})`),
-    check('accounts_role_check', sql`${t.role} in ('owner','super_admin','admin','support','user')`),
-    check('accounts_status_check', sql`${t.status} in ('active','disabled')`),
+    check('accounts_role_check', oneOf(t.role, ROLES)),
+    check('accounts_status_check', oneOf(t.status, ACCOUNT_STATUSES)),
   ],
 );
 
-/** One authenticator per account; a row without confirmed_at is a pending enrolment that expires. */
-export const mfaTotp = pgTable('mfa_totp', {
-  accountId: uuid('account_id')
-    .primaryKey()
-    .references(() => accounts.id, { onDelete: 'cascade' }),
-  secretEnc: text('secret_enc').notNull(),
-  confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
-  /** highest RFC 6238 time step accepted; a step is never accepted twice (compare-and-set). */
-  lastUsedStep: bigint('last_used_step', { mode: 'number' }).notNull().default(-1),
-  source: text('source', { enum: ['enrolled', 'imported'] }).notNull().default('enrolled'),
-  pendingExpiresAt: timestamp('pending_expires_at', { withTimezone: true }),
-  createdAt: createdAt(),
-});
+/**
+ * Confirmed second factors, several per account (DESIGN.md §4). A pending enrolment is a flow object in the
+ * key-value store, never a row: a row exists only once its owner proved it with a code or an assertion.
+ */
+export const authenticators = pgTable(
+  'authenticators',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: AUTHENTICATOR_KINDS }).notNull(),
+    /** chosen by the user ("Work phone"); shown in Security Settings and in mails. */
+    label: text('label').notNull(),
+    source: text('source', { enum: ['enrolled', 'imported'] }).notNull().default('enrolled'),
+    /** totp: the base32 secret, sealed with the account as context. */
+    secretEnc: text('secret_enc'),
+    /** totp: highest RFC 6238 time step accepted; a step is never accepted twice (compare-and-set). */
+    lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+    /** webauthn: base64url credential id, public key (COSE), signature counter and what the authenticator reported. */
+    credentialId: text('credential_id'),
+    publicKey: text('public_key'),
+    signCount: bigint('sign_count', { mode: 'number' }),
+    transports: text('transports').array(),
+    aaguid: text('aaguid'),
+    userVerified: boolean('user_verified'),
+    backedUp: boolean('backed_up'),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('authenticators_account_idx').on(t.accountId),
+    uniqueIndex('authenticators_credential_id_key').on(t.credentialId),
+    check('authenticators_kind_check', oneOf(t.kind, AUTHENTICATOR_KINDS)),
+    check(
+      'authenticators_kind_fields_check',
+      sql`(${t.kind} <> 'totp' or (${t.secretEnc} is not null and ${t.lastUsedStep} is not null))
+      and (${t.kind} <> 'webauthn' or (${t.credentialId} is not null and ${t.publicKey} is not null and ${t.signCount} is not null))`,
+    ),
+  ],
+);
 
 export const mfaRecoveryCodes = pgTable(
   'mfa_recovery_codes',

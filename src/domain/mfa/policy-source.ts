@@ -1,21 +1,12 @@
 // Where "MFA is required for this account by tenant policy" comes from. The tenant-policy rules feed
 // it from the tenant tree (DESIGN.md §8); tests substitute a double.
-import { effectiveMfaPolicy } from '../policy.ts';
+import { effectiveMfaPolicy, type PolicyTenant } from '../policy.ts';
+import type { AccountMfa } from './requirement.ts';
 
 export interface PolicySubject {
   id: string;
-  tenant: {
-    id: string;
-    kind: 'platform' | 'distributor' | 'sub_reseller' | 'organization';
-    enforceMfaPartnerUsers: boolean;
-    enforceMfaOrganizations: boolean;
-  };
-  parent: {
-    id: string;
-    kind: 'platform' | 'distributor' | 'sub_reseller' | 'organization';
-    enforceMfaPartnerUsers: boolean;
-    enforceMfaOrganizations: boolean;
-  } | null;
+  tenant: PolicyTenant;
+  parent: PolicyTenant | null;
 }
 
 export interface MfaPolicySource {
@@ -25,3 +16,8 @@ export interface MfaPolicySource {
 export const tenantTreePolicy: MfaPolicySource = {
   requiresMfa: (account) => effectiveMfaPolicy(account.tenant, account.parent).required,
 };
+
+/** The account's side of the MFA facts, from an account read with its tenant, parent and MFA status. */
+export async function accountMfa(account: PolicySubject & { mfaStatus: 'active' | 'inactive' }, policy: MfaPolicySource): Promise<AccountMfa> {
+  return { hasAuthenticator: account.mfaStatus === 'active', policyRequiresMfa: await policy.requiresMfa(account) };
+}

@@ -1,14 +1,20 @@
-// Which MFA step the login interaction shows (DESIGN.md §5 step 2).
-import type { RequestedAcr } from '../amr.ts';
+// Which MFA step the login interaction shows (DESIGN.md §5 step 2), from facts computed once per
+// request by `mfaFacts` — the step-up check on the provider side and the interaction pages read the
+// same facts the same way.
+import { requestedAcr, type RequestedAcr } from '../amr.ts';
 import { lockoutState } from './lockout.ts';
 
 export type MfaRequirement = 'none' | 'verify' | 'enrol' | 'locked';
 export type MfaReason = 'policy' | 'client' | 'request';
 
-export interface MfaRequirementInput {
-  hasConfirmedAuthenticator: boolean;
-  /** The tenant's effective policy (`effectiveMfaPolicy(...).required`). */
+/** What the account itself brings: its authenticators, and whether its tenant's policy requires MFA. */
+export interface AccountMfa {
+  hasAuthenticator: boolean;
   policyRequiresMfa: boolean;
+}
+
+/** Everything the requirement depends on, for one account, one client and one authorization request. */
+export interface MfaFacts extends AccountMfa {
   /** The client's `require_mfa`. */
   clientRequiresMfa: boolean;
   requestedAcr: RequestedAcr | undefined;
@@ -16,20 +22,38 @@ export interface MfaRequirementInput {
   now: Date;
 }
 
+export function mfaFacts(input: {
+  account: AccountMfa;
+  client: { requireMfa: boolean };
+  /** the authorization request's parameters (acr_values, claims) */
+  params: { acr_values?: unknown; claims?: unknown };
+  lockedUntil: Date | null;
+  now: Date;
+}): MfaFacts {
+  return {
+    hasAuthenticator: input.account.hasAuthenticator,
+    policyRequiresMfa: input.account.policyRequiresMfa,
+    clientRequiresMfa: input.client.requireMfa,
+    requestedAcr: requestedAcr(input.params),
+    lockedUntil: input.lockedUntil,
+    now: input.now,
+  };
+}
+
 /** Who demands MFA for this sign-in, for the enrolment page's explanation. */
-export function mfaRequiredBy(input: Pick<MfaRequirementInput, 'policyRequiresMfa' | 'clientRequiresMfa' | 'requestedAcr'>): MfaReason[] {
+export function mfaRequiredBy(facts: Pick<MfaFacts, 'policyRequiresMfa' | 'clientRequiresMfa' | 'requestedAcr'>): MfaReason[] {
   const reasons: MfaReason[] = [];
-  if (input.policyRequiresMfa) reasons.push('policy');
-  if (input.clientRequiresMfa) reasons.push('client');
-  if (input.requestedAcr === 'mfa') reasons.push('request');
+  if (facts.policyRequiresMfa) reasons.push('policy');
+  if (facts.clientRequiresMfa) reasons.push('client');
+  if (facts.requestedAcr === 'mfa') reasons.push('request');
   return reasons;
 }
 
-export function mfaRequirement(input: MfaRequirementInput): MfaRequirement {
+export function mfaRequirement(facts: MfaFacts): MfaRequirement {
   // Having MFA means using it, whether or not anyone demands it.
-  if (input.hasConfirmedAuthenticator) {
-    return lockoutState({ lockedUntil: input.lockedUntil, now: input.now }).locked ? 'locked' : 'verify';
+  if (facts.hasAuthenticator) {
+    return lockoutState({ lockedUntil: facts.lockedUntil, now: facts.now }).locked ? 'locked' : 'verify';
   }
   // A lock only stops code entry; an account without an authenticator has no code to enter.
-  return mfaRequiredBy(input).length > 0 ? 'enrol' : 'none';
+  return mfaRequiredBy(facts).length > 0 ? 'enrol' : 'none';
 }

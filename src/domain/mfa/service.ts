@@ -1,14 +1,15 @@
-// MFA use cases: verify a TOTP or recovery code (with replay refusal and lockout), enrol a new
-// authenticator, import one from another platform. Secrets are sealed before they reach a repository.
+// MFA use cases at sign-in: check a TOTP or recovery code against the account's authenticators, with
+// replay refusal and the lockout (DESIGN.md §9), and import an authenticator from another platform.
+// Secrets are sealed before they reach a repository.
 import type { Repos } from '../../store/repos.ts';
 import type { SecretBox } from '../secrets.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { Limit } from '../authentication.ts';
 import type { NotificationTarget, RequestInfo, SecurityEvents } from '../events.ts';
-import { formatSetupKey, generateTotpSecret, matchTotpStep, parseBase32Secret, totpUri } from './totp.ts';
-import { findMatchingRecoveryCode, generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
-import { qrCodeDataUrl } from './qr.ts';
-import { lockoutState } from './lockout.ts';
+import type { SecondFactor } from '../amr.ts';
+import { matchTotpStep, parseBase32Secret } from './totp.ts';
+import { findMatchingRecoveryCode } from './recovery-codes.ts';
+import { lockSchedule, lockoutState } from './lockout.ts';
 
 export interface MfaOwner extends NotificationTarget {
   id: string;
@@ -18,28 +19,29 @@ export interface MfaOwner extends NotificationTarget {
 
 export interface MfaSettings {
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
-  enrolPendingSeconds: number;
   mfaPerIp: number;
   windowSeconds: number;
 }
 
 export type VerifyOutcome =
-  | { ok: true; factor: 'otp' | 'recovery_code'; remainingRecoveryCodes?: number }
+  | { ok: true; factor: SecondFactor; remainingRecoveryCodes?: number }
   | { ok: false; reason: 'invalid'; attemptsLeft: number }
   | { ok: false; reason: 'locked'; lockedUntil: Date }
   | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
 
-export interface Enrolment {
-  setupKey: string;
-  uri: string;
-  qrDataUrl: string;
-  expiresAt: Date;
-}
+type CheckResult = { ok: true; factor: SecondFactor; remainingRecoveryCodes?: number } | { ok: false };
 
-const secretContext = (accountId: string) => `totp:${accountId}`;
+/** The sealing context of a TOTP secret: a secret copied to another account's row does not open. */
+export const totpSecretContext = (accountId: string) => `totp:${accountId}`;
+
+/** The label an imported authenticator gets until its owner renames it. */
+export const IMPORTED_LABEL = 'Authenticator app (imported)';
+
+export type ImportOutcome = 'imported' | 'unchanged';
 
 export function createMfaService(deps: {
-  mfa: Repos['mfa'];
+  authenticators: Repos['authenticators'];
+  recoveryCodes: Repos['recoveryCodes'];
   lockouts: Repos['lockouts'];
   events: SecurityEvents;
   box: SecretBox;
@@ -47,46 +49,60 @@ export function createMfaService(deps: {
   limit: Limit;
   settings: MfaSettings;
 }) {
-  const { mfa, lockouts, events, box, hasher, limit, settings } = deps;
+  const { authenticators, recoveryCodes, lockouts, events, box, hasher, limit, settings } = deps;
+  const lockPolicy = { threshold: settings.lockout.threshold, lockSeconds: lockSchedule(settings.lockout) };
 
   async function lockedUntil(accountId: string, now: Date): Promise<Date | null> {
     const state = lockoutState({ lockedUntil: (await lockouts.get(accountId))?.lockedUntil, now });
     return state.locked ? state.until : null;
   }
 
-  /** Runs one second-factor attempt under the per-IP limit and the per-account lockout. */
+  /**
+   * One second-factor attempt: the per-IP limit, then an attempt reserved in the lockout counter, and
+   * only then the check (DESIGN.md §12.12): parallel requests cannot check more codes than the threshold.
+   */
   async function attempt(
     owner: MfaOwner,
     request: RequestInfo,
     now: Date,
-    check: () => Promise<{ ok: true; factor: 'otp' | 'recovery_code'; remainingRecoveryCodes?: number } | { ok: false }>,
+    check: () => Promise<CheckResult>,
     failedAction: 'mfa.totp.check_failed' | 'mfa.recovery_code.check_failed',
   ): Promise<VerifyOutcome> {
     const perIp = await limit(`mfa:ip:${request.ip ?? 'unknown'}`, settings.mfaPerIp, settings.windowSeconds);
     if (!perIp.allowed) return { ok: false, reason: 'rate_limited', retryAfterSeconds: perIp.retryAfterSeconds };
-    const locked = await lockedUntil(owner.id, now);
-    if (locked) return { ok: false, reason: 'locked', lockedUntil: locked };
+    const reservation = await lockouts.reserveAttempt(owner.id, lockPolicy, now);
+    if (!reservation.granted) return { ok: false, reason: 'locked', lockedUntil: reservation.lockedUntil };
 
     const result = await check();
-    const base = { actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request };
     if (result.ok) {
       await lockouts.reset(owner.id);
       return result;
     }
-    const failure = await lockouts.recordFailure(owner.id, settings.lockout, now);
-    await events.emit({ action: failedAction, ...base, detail: { failures: failure.failures } });
-    if (failure.lockedUntil && failure.lockedUntil > now) {
-      if (failure.justLocked) await events.emit({ action: 'mfa.locked', ...base, detail: { lockedUntil: failure.lockedUntil.toISOString() } }, owner);
-      return { ok: false, reason: 'locked', lockedUntil: failure.lockedUntil };
+    const base = { actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request };
+    await events.emit({ action: failedAction, ...base, detail: { attempt: reservation.attempt } });
+    if (reservation.lockedUntil) {
+      await events.emit({ action: 'mfa.locked', ...base, detail: { lockedUntil: reservation.lockedUntil.toISOString() } }, owner);
+      return { ok: false, reason: 'locked', lockedUntil: reservation.lockedUntil };
     }
-    return { ok: false, reason: 'invalid', attemptsLeft: Math.max(0, settings.lockout.threshold - failure.failures) };
+    return { ok: false, reason: 'invalid', attemptsLeft: Math.max(0, settings.lockout.threshold - reservation.attempt) };
+  }
+
+  /** The TOTP authenticator whose code this is, with the step it matched; every secret is tried (no timing oracle). */
+  async function matchTotp(accountId: string, code: string, now: Date) {
+    const candidates = (await authenticators.listForAccount(accountId)).filter((a) => a.kind === 'totp' && a.secretEnc);
+    let matched: { id: string; step: number } | undefined;
+    for (const a of candidates) {
+      const step = matchTotpStep(box.openText(a.secretEnc ?? '', totpSecretContext(accountId)), code, now);
+      if (step !== null && !matched) matched = { id: a.id, step };
+    }
+    return matched;
   }
 
   return {
     lockedUntil,
 
     async hasAuthenticator(accountId: string): Promise<boolean> {
-      return Boolean((await mfa.getTotp(accountId))?.confirmedAt);
+      return (await authenticators.countForAccount(accountId)) > 0;
     },
 
     async verifyTotp(owner: MfaOwner, code: string, request: RequestInfo, now = new Date()): Promise<VerifyOutcome> {
@@ -95,12 +111,10 @@ export function createMfaService(deps: {
         request,
         now,
         async () => {
-          const row = await mfa.getTotp(owner.id);
-          if (!row?.confirmedAt) return { ok: false };
-          const step = matchTotpStep(box.openText(row.secretEnc, secretContext(owner.id)), code, now);
-          // The step is consumed atomically: a code accepted once is never accepted again (replay).
-          if (step === null || !(await mfa.consumeTotpStep(owner.id, step))) return { ok: false };
-          await events.emit({ action: 'mfa.totp.verified', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request });
+          const matched = await matchTotp(owner.id, code, now);
+          // The step is consumed atomically per authenticator: a code accepted once is never accepted again (replay).
+          if (!matched || !(await authenticators.consumeTotpStep(matched.id, matched.step, now))) return { ok: false };
+          await events.emit({ action: 'mfa.totp.verified', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request, detail: { authenticator: matched.id } });
           return { ok: true, factor: 'otp' };
         },
         'mfa.totp.check_failed',
@@ -113,9 +127,9 @@ export function createMfaService(deps: {
         request,
         now,
         async () => {
-          const id = await findMatchingRecoveryCode(hasher, await mfa.listUnusedRecoveryCodes(owner.id), code);
-          if (!id || !(await mfa.consumeRecoveryCode(id))) return { ok: false };
-          const remaining = await mfa.countUnusedRecoveryCodes(owner.id);
+          const id = await findMatchingRecoveryCode(hasher, await recoveryCodes.listUnused(owner.id), code);
+          if (!id || !(await recoveryCodes.consume(id))) return { ok: false };
+          const remaining = await recoveryCodes.countUnused(owner.id);
           await events.emit(
             { action: 'mfa.recovery_code.used', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request, detail: { remaining } },
             owner,
@@ -126,50 +140,22 @@ export function createMfaService(deps: {
       );
     },
 
-    /** Shows the pending authenticator, creating one when there is none that is still valid. */
-    async startEnrolment(owner: MfaOwner, request: RequestInfo, now = new Date()): Promise<Enrolment> {
-      const existing = await mfa.getTotp(owner.id);
-      if (existing?.confirmedAt) throw new Error('account already has an authenticator');
-      let secret: string;
-      let expiresAt: Date;
-      if (existing?.pendingExpiresAt && existing.pendingExpiresAt > now) {
-        secret = box.openText(existing.secretEnc, secretContext(owner.id));
-        expiresAt = existing.pendingExpiresAt;
-      } else {
-        secret = generateTotpSecret();
-        expiresAt = new Date(now.getTime() + settings.enrolPendingSeconds * 1000);
-        await mfa.savePendingTotp(owner.id, box.seal(secret, secretContext(owner.id)), expiresAt);
-        await events.emit({ action: 'mfa.enrolment.started', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request });
-      }
-      const uri = totpUri({ issuer: `Gatehouse (${owner.tenantName})`, label: owner.email, secret });
-      return { setupKey: formatSetupKey(secret), uri, qrDataUrl: await qrCodeDataUrl(uri), expiresAt };
-    },
-
-    /** Confirms the pending authenticator with a code and issues the recovery codes (shown once). */
-    async confirmEnrolment(
-      owner: MfaOwner,
-      code: string,
-      request: RequestInfo,
-      now = new Date(),
-    ): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: 'invalid' | 'expired' }> {
-      const row = await mfa.getTotp(owner.id);
-      if (!row || row.confirmedAt || !row.pendingExpiresAt || row.pendingExpiresAt <= now) return { ok: false, reason: 'expired' };
-      const step = matchTotpStep(box.openText(row.secretEnc, secretContext(owner.id)), code, now);
-      if (step === null || !(await mfa.confirmPendingTotp(owner.id, step, now))) return { ok: false, reason: 'invalid' };
-      const recoveryCodes = generateRecoveryCodes();
-      await mfa.replaceRecoveryCodes(owner.id, await hashRecoveryCodes(hasher, recoveryCodes));
-      await events.emit({ action: 'mfa.enrolled', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request }, owner);
-      return { ok: true, recoveryCodes };
-    },
-
-    /** Stores an authenticator the user already has on another platform, confirmed (issue: imported users). */
-    async importTotp(owner: MfaOwner, base32: string, request: RequestInfo & { actorAccountId?: string }): Promise<void> {
+    /**
+     * Stores an authenticator the user already has on another platform, confirmed: it replaces the
+     * account's authenticator apps and their recovery codes. Importing the secret the account already
+     * has changes nothing (its used steps stay spent, so no code can be replayed) and sends no mail.
+     */
+    async importTotp(owner: MfaOwner, base32: string, request: RequestInfo & { actorAccountId?: string }): Promise<ImportOutcome> {
       const secret = parseBase32Secret(base32);
-      await mfa.importConfirmedTotp(owner.id, box.seal(secret, secretContext(owner.id)));
+      const totps = (await authenticators.listForAccount(owner.id)).filter((a) => a.kind === 'totp');
+      const [only, ...others] = totps;
+      if (only && others.length === 0 && only.secretEnc && box.openText(only.secretEnc, totpSecretContext(owner.id)) === secret) return 'unchanged';
+      await authenticators.replaceTotpWithImported({ accountId: owner.id, label: IMPORTED_LABEL, secretEnc: box.seal(secret, totpSecretContext(owner.id)) });
       await events.emit(
         { action: 'mfa.imported', actorAccountId: request.actorAccountId, tenantId: owner.tenantId, target: owner.id, ip: request.ip, requestId: request.requestId },
         owner,
       );
+      return 'imported';
     },
   };
 }

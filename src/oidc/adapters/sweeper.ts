@@ -3,13 +3,11 @@
 import type { Db } from '../../store/db.ts';
 import { createEmailTokenRepo } from '../../store/repositories/email-tokens.ts';
 import { createKvStoreRepo } from '../../store/repositories/kv-store.ts';
-import { createMfaRepo } from '../../store/repositories/mfa.ts';
 import { createOidcPayloadRepo } from '../../store/repositories/oidc-payloads.ts';
 
 export interface SweepResult {
   oidcPayloads: number;
   kv: number;
-  pendingTotp: number;
   emailTokens: number;
 }
 
@@ -17,7 +15,6 @@ export async function sweepExpired(db: Db, now: Date = new Date()): Promise<Swee
   // one after another: over the shared embedded database there is a single connection anyway
   const oidcPayloads = await createOidcPayloadRepo(db).deleteExpired(now);
   const kv = await createKvStoreRepo(db).deleteExpired(now);
-  const pendingTotp = await createMfaRepo(db).purgeExpiredPending(now);
   const emailTokens = await createEmailTokenRepo(db).deleteSpent(now);
-  return { oidcPayloads, kv, pendingTotp, emailTokens };
+  return { oidcPayloads, kv, emailTokens };
 }

@@ -3,23 +3,21 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
-import { accounts, mfaTotp, tenants } from '../schema.ts';
+import { accounts, authenticators, tenants } from '../schema.ts';
 import { GatehouseError, badRequest, conflict, notFound } from '../../domain/errors.ts';
 import { isForeignKeyViolation, isUniqueViolation, isUuid } from './pg-errors.ts';
-import type { TenantKind } from './tenants.ts';
+import type { AccountStatus, Role, TenantKind } from '../../domain/kinds.ts';
 
 export type Account = typeof accounts.$inferSelect;
-export type AccountRole = Account['role'];
-export type AccountStatus = Account['status'];
 export type AccountSource = Account['source'];
-/** enabled: a confirmed authenticator · pending: an enrolment not confirmed yet (and not expired) · none. */
-export type MfaStatus = 'enabled' | 'pending' | 'none';
+/** active: at least one authenticator · inactive: none (a setup in progress is a flow, not an authenticator). */
+export type MfaStatus = 'active' | 'inactive';
 
 export interface NewAccount {
   tenantId: string;
   email: string;
   name?: string | null | undefined;
-  role?: AccountRole | undefined;
+  role?: Role | undefined;
   passwordHash: string | null;
   emailVerified?: boolean | undefined;
   platformOperator?: boolean | undefined;
@@ -50,13 +48,15 @@ export interface AccountWithTenant extends Account {
   /** the parent tenant's policy flags; null for a tenant without parent (the platform). */
   parent: ParentPolicy | null;
   mfaStatus: MfaStatus;
+  /** when the oldest authenticator was confirmed; null while MFA is inactive. */
+  mfaSince: Date | null;
 }
 
 export interface AccountMatch extends Account {
   tenant: { id: string; name: string; slug: string; kind: TenantKind };
 }
 
-export type AccountSummary = Omit<Account, 'passwordHash'> & { mfaStatus: MfaStatus };
+export type AccountSummary = Omit<Account, 'passwordHash'> & { mfaStatus: MfaStatus; mfaSince: Date | null };
 
 export interface AccountRepo {
   /** 409 `account_exists` when the tenant already has an account with this email (any letter case). */
@@ -73,10 +73,14 @@ export interface AccountRepo {
 
 const parent = alias(tenants, 'parent');
 
-const mfaStatusSql = sql<MfaStatus>`case
-  when ${mfaTotp.confirmedAt} is not null then 'enabled'
-  when ${mfaTotp.accountId} is not null and ${mfaTotp.pendingExpiresAt} > now() then 'pending'
-  else 'none' end`;
+/** The one definition of "has MFA": the time its first authenticator was confirmed, or null. */
+// Spelled out with table names: drizzle leaves columns unqualified in a single-table select, where
+// "id" inside the subquery would mean the authenticator's.
+const mfaSinceSql = sql<Date | string | null>`(select min(a.confirmed_at) from ${authenticators} a where a.account_id = "accounts"."id")`;
+const mfaOf = (since: Date | string | null) => ({
+  mfaStatus: (since === null ? 'inactive' : 'active') as MfaStatus,
+  mfaSince: since === null ? null : new Date(since),
+});
 
 const normaliseEmail = (email: string) => email.trim();
 
@@ -132,15 +136,14 @@ export function createAccountRepo(db: Db): AccountRepo {
             enforceMfaPartnerUsers: parent.enforceMfaPartnerUsers,
             enforceMfaOrganizations: parent.enforceMfaOrganizations,
           },
-          mfaStatus: mfaStatusSql,
+          mfaSince: mfaSinceSql,
         })
         .from(accounts)
         .innerJoin(tenants, eq(tenants.id, accounts.tenantId))
         .leftJoin(parent, eq(parent.id, tenants.parentId))
-        .leftJoin(mfaTotp, eq(mfaTotp.accountId, accounts.id))
         .where(eq(accounts.id, id));
       if (!row) return undefined;
-      return { ...row.account, tenant: row.tenant, parent: row.parent, mfaStatus: row.mfaStatus };
+      return { ...row.account, tenant: row.tenant, parent: row.parent, ...mfaOf(row.mfaSince) };
     },
 
     async findByEmail(email) {
@@ -191,12 +194,11 @@ export function createAccountRepo(db: Db): AccountRepo {
     async listByTenant(tenantId) {
       if (!isUuid(tenantId)) return [];
       const rows = await db
-        .select({ account: accounts, mfaStatus: mfaStatusSql })
+        .select({ account: accounts, mfaSince: mfaSinceSql })
         .from(accounts)
-        .leftJoin(mfaTotp, eq(mfaTotp.accountId, accounts.id))
         .where(eq(accounts.tenantId, tenantId))
         .orderBy(sql`lower(${accounts.email})`);
-      return rows.map(({ account: { passwordHash: _omitted, ...account }, mfaStatus }) => ({ ...account, mfaStatus }));
+      return rows.map(({ account: { passwordHash: _omitted, ...account }, mfaSince }) => ({ ...account, ...mfaOf(mfaSince) }));
     },
   };
 }

@@ -10,6 +10,8 @@ export interface KvStoreRepo {
   increment(key: string, windowSeconds: number): Promise<number>;
   get(key: string): Promise<{ value: unknown } | undefined>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  /** Removes and returns an unexpired value in one statement: of concurrent callers, one gets it. */
+  take(key: string): Promise<{ value: unknown } | undefined>;
   /** Removes the value and the counter of that key. */
   delete(key: string): Promise<void>;
   /** Deletes expired counters and values; returns how many. */
@@ -53,6 +55,14 @@ export function createKvStoreRepo(db: Db): KvStoreRepo {
         .insert(kvEntries)
         .values({ key, value: boxed, expiresAt })
         .onConflictDoUpdate({ target: kvEntries.key, set: { value: boxed, expiresAt } });
+    },
+
+    async take(key) {
+      const [row] = await db
+        .delete(kvEntries)
+        .where(and(eq(kvEntries.key, key), gt(kvEntries.expiresAt, sql`now()`)))
+        .returning({ value: kvEntries.value });
+      return row && { value: (row.value as Boxed).v };
     },
 
     async delete(key) {

@@ -5,9 +5,10 @@ import type { Db } from '../db.ts';
 import { tenants } from '../schema.ts';
 import { GatehouseError, badRequest, conflict, notFound } from '../../domain/errors.ts';
 import { isUniqueViolation, isUuid } from './pg-errors.ts';
+import type { TenantKind } from '../../domain/kinds.ts';
 
 export type Tenant = typeof tenants.$inferSelect;
-export type TenantKind = Tenant['kind'];
+export type { TenantKind };
 
 export interface NewTenant {
   kind: TenantKind;

@@ -147,11 +147,25 @@ describe('bad input gets a clear 4xx, never a 500 or a stack trace', () => {
       expectPage(await answer(await agent.request(`${gh.issuer}/interaction/${uid}`)), 400, 'This sign-in page has expired or was already used.');
     });
 
-    it('refuses to select an account that is not one of the candidates', async () => {
+    it.each([
+      ['GET', '/verify', 'POST'],
+      ['GET', '/login', 'POST'],
+      ['GET', '/abort', 'POST'],
+      ['POST', '/lost', 'HEAD, GET'],
+      ['DELETE', '', 'HEAD, GET'],
+      ['PUT', '/login', 'POST'],
+    ])('answers %s %s of an interaction with 405 and Allow: %s', async (method, path, allow) => {
+      const { agent, uid } = await openLogin();
+      const res = await agent.request(`${gh.issuer}/interaction/${uid}${path}`, { method });
+      expect(res.headers.get('allow')).toBe(allow);
+      expectPage(await answer(res), 405, 'That action is not available at this address.');
+    });
+
+    it('refuses to select an account before the password has opened any', async () => {
       const { agent, uid, csrf } = await openLogin();
       const body = new URLSearchParams({ _csrf: csrf, account: account.id });
       const res = await agent.request(`${gh.issuer}/interaction/${uid}/select`, { method: 'POST', headers: FORM, body });
-      expectPage(await answer(res), 400, 'Choose one of the listed accounts.');
+      expectPage(await answer(res), 409, 'This step of the sign-in is not available now.');
     });
   });
 

@@ -4,11 +4,10 @@
 // code: QR + setup key, confirm with a code, recovery codes; there is no way to skip it.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as oidc from 'openid-client';
-import { sql } from 'drizzle-orm';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { backendName } from '../../helpers/db.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
-import { UserAgent, textOf } from '../../helpers/user-agent.ts';
+import { UserAgent, textOf, type Page } from '../../helpers/user-agent.ts';
 import { Authenticator, enrolThroughPages, isEnrolPage, isVerifyPage, postInstead, setupKeyOf } from '../../helpers/mfa.ts';
 
 const ACR_MFA = 'urn:gatehouse:acr:mfa';
@@ -83,14 +82,15 @@ describe(`forced MFA setup (${backendName()})`, () => {
   it('gives no code to a user who tries to skip setup by posting the later steps directly', async () => {
     const account = await seedAccount(gh.runtime, tenant.id);
     const { agent, page } = await afterPassword(strictApp, account.email);
-    const cont = await postInstead(agent, page, '/enrol', '/continue', {}, REDIRECT_URI);
-    expect(cont.status).toBe(400);
-    expect(cont.url.startsWith(REDIRECT_URI)).toBe(false);
-
-    const saved = await postInstead(agent, page, '/enrol', '/recovery-codes', { saved: 'yes' }, REDIRECT_URI);
-    expect(saved.status).toBe(400);
-    expect(saved.url.startsWith(REDIRECT_URI)).toBe(false);
-    expect(textOf(saved.html)).toContain('Enter your code first.');
+    // every later step is refused while setup is the current step (each handler serves only its own step)
+    for (const [action, fields] of [['/continue', {}], ['/recovery-codes', { saved: 'yes' }], ['/verify', { code: '123456' }], ['/select', { account: account.id }]] as const) {
+      const skipped = await postInstead(agent, page, '/enrol', action, fields, REDIRECT_URI);
+      expect({ action, status: skipped.status }).toEqual({ action, status: 409 });
+      expect(skipped.url.startsWith(REDIRECT_URI)).toBe(false);
+      expect(textOf(skipped.html)).toContain('This step of the sign-in is not available now.');
+    }
+    const download = await agent.get(page.url.replace(/\/?$/, '/recovery-codes.txt'), REDIRECT_URI);
+    expect(download.status).toBe(409);
 
     const signedIn = await gh.runtime.repos.audit.list({ target: account.id, action: 'auth.signed_in', limit: 10 });
     expect(signedIn).toHaveLength(0);
@@ -126,9 +126,9 @@ describe(`forced MFA setup (${backendName()})`, () => {
     const abandoned = await afterPassword(strictApp, account.email);
     const pending = new Authenticator(setupKeyOf(abandoned.page));
 
-    // posting a code of the pending secret to the verify step does not pass
+    // posting a code of the pending secret to the verify step does not pass: that step is not even open
     const verified = await postInstead(abandoned.agent, abandoned.page, '/enrol', '/verify', { code: await pending.nextCode() }, REDIRECT_URI);
-    expect(verified.status).toBe(401);
+    expect(verified.status).toBe(409);
     expect(verified.url.startsWith(REDIRECT_URI)).toBe(false);
 
     // nor does the pending secret count as an authenticator: a client without MFA asks for no code
@@ -144,7 +144,7 @@ describe(`forced MFA setup (${backendName()})`, () => {
     const firstKey = setupKeyOf(page);
     expect(setupKeyOf(await agent.get(page.url, REDIRECT_URI))).toBe(firstKey); // a reload keeps the key the user may have scanned
 
-    await expirePendingEnrolment(account.id);
+    await expirePendingEnrolment(page);
     const stale = new Authenticator(firstKey);
     const expired = await agent.submit(page, '/enrol', { code: await stale.nextCode() }, REDIRECT_URI);
     expect(expired.status).toBe(400);
@@ -157,8 +157,12 @@ describe(`forced MFA setup (${backendName()})`, () => {
     expect((await finishAuthorization(strictApp, start, callback)).claims()).toMatchObject(MFA);
   });
 
-  /** Moves the pending enrolment's deadline into the past, as if the user came back an hour later. */
-  async function expirePendingEnrolment(accountId: string) {
-    await gh.runtime.database.db.execute(sql`update mfa_totp set pending_expires_at = now() - interval '1 second' where account_id = ${accountId}::uuid and confirmed_at is null`);
+  /** Moves the deadline of the setup this interaction started into the past, as if the user came back an hour later. */
+  async function expirePendingEnrolment(page: Page) {
+    const uid = /\/interaction\/([^/"]+)\/enrol/.exec(page.html)?.[1] ?? '';
+    const flowId = (await gh.runtime.kv.get<{ enrolmentFlowId?: string }>(`interaction:${uid}`))?.enrolmentFlowId;
+    const flow = await gh.runtime.kv.get<Record<string, unknown>>(`flow:${flowId}`);
+    expect(flow).toBeDefined();
+    await gh.runtime.kv.set(`flow:${flowId}`, { ...flow, expiresAt: new Date(Date.now() - 1000).toISOString() }, 60);
   }
 });

@@ -68,7 +68,7 @@ describe(`second-factor lockout (${backendName()})`, () => {
     expect(sixth.status).toBe(429);
     expect(sixth.url).not.toContain(REDIRECT_URI);
     expect(textOf(sixth.html)).toContain('Too many attempts');
-    expect((await gh.runtime.repos.mfa.getTotp(account.id))?.lastUsedStep).toBe(-1); // the code was not even checked
+    expect((await gh.runtime.repos.authenticators.listForAccount(account.id))[0]?.lastUsedStep).toBe(-1); // the code was not even checked
 
     // a recovery code is a second factor too: refused while locked
     const viaRecovery = await postInstead(agent, current, '/verify', '/recovery', { code: 'abcd-efgh-jkmn' }, REDIRECT_URI);

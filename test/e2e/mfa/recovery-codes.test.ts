@@ -7,7 +7,7 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent, textOf } from '../../helpers/user-agent.ts';
-import { enrolThroughPages, isVerifyPage, postInstead } from '../../helpers/mfa.ts';
+import { Authenticator, enrolThroughPages, importAuthenticator, isRecoveryCodesPage, isVerifyPage, postInstead, setupKeyOf } from '../../helpers/mfa.ts';
 
 const MFA = { amr: ['pwd', 'otp', 'mfa'], acr: 'urn:gatehouse:acr:mfa' };
 
@@ -73,7 +73,7 @@ describe(`recovery codes at sign-in (${backendName()})`, () => {
 
     const tokens = await finishAuthorization(strictApp, start, await agent.submit(used, '/continue', {}, REDIRECT_URI));
     expect(tokens.claims()).toMatchObject({ sub: account.id, ...MFA });
-    expect(await gh.runtime.repos.mfa.countUnusedRecoveryCodes(account.id)).toBe(9);
+    expect(await gh.runtime.repos.recoveryCodes.countUnused(account.id)).toBe(9);
 
     const usedEvent = (await gh.runtime.repos.audit.list({ target: account.id, action: 'mfa.recovery_code.used', limit: 10 }))[0];
     expect(usedEvent?.detail).toMatchObject({ remaining: 9 });
@@ -104,8 +104,57 @@ describe(`recovery codes at sign-in (${backendName()})`, () => {
     const { account } = await enrolledAccount();
     const { agent, page } = await toRecoveryPage(account.email);
     const skipped = await postInstead(agent, page, '/recovery', '/continue', {}, REDIRECT_URI);
-    expect(skipped.status).toBe(400);
-    expect(textOf(skipped.html)).toContain('Enter your code first.');
+    expect(skipped.status).toBe(409);
+    expect(textOf(skipped.html)).toContain('This step of the sign-in is not available now.');
     expect(skipped.url).not.toContain(REDIRECT_URI);
+  });
+
+  it('does not let the sign-in finish after setup until the user confirms the codes are saved', async () => {
+    const account = await seedAccount(gh.runtime, tenant.id);
+    const agent = new UserAgent();
+    const start = await startAuthorization(strictApp);
+    const setup = await agent.submit(await agent.get(start.url.href, REDIRECT_URI), '/login', { email: account.email, password: PASSWORD }, REDIRECT_URI);
+    const codesPage = await agent.submit(setup, '/enrol', { code: await new Authenticator(setupKeyOf(setup)).nextCode() }, REDIRECT_URI);
+    expect(isRecoveryCodesPage(codesPage)).toBe(true);
+
+    const viaContinue = await postInstead(agent, codesPage, '/recovery-codes', '/continue', {}, REDIRECT_URI);
+    expect(viaContinue.status).toBe(409);
+    const unconfirmed = await agent.submit(codesPage, '/recovery-codes', {}, REDIRECT_URI);
+    expect(unconfirmed.status).toBe(400);
+    expect(textOf(unconfirmed.html)).toContain('Confirm that you have saved your recovery codes before you continue.');
+    expect(await actionsFor(account.id)).not.toContain('auth.signed_in');
+
+    const tokens = await finishAuthorization(strictApp, start, await agent.submit(unconfirmed, '/recovery-codes', { saved: 'yes' }, REDIRECT_URI));
+    expect(tokens.claims()).toMatchObject({ sub: account.id, ...MFA });
+  });
+
+  it('invalidates the old recovery codes and authenticator when an authenticator is imported in their place', async () => {
+    const { account, recoveryCodes, authenticator: oldPhone } = await enrolledAccount();
+    const imported = await importAuthenticator(gh.runtime, account);
+    expect(await gh.runtime.repos.recoveryCodes.countUnused(account.id)).toBe(0);
+
+    const viaCode = await toRecoveryPage(account.email);
+    const refused = await viaCode.agent.submit(viaCode.page, '/recovery', { code: recoveryCodes[0] ?? '' }, REDIRECT_URI);
+    expect(refused.status).toBe(401);
+
+    const agent = new UserAgent();
+    const start = await startAuthorization(strictApp);
+    const verify = await agent.submit(await agent.get(start.url.href, REDIRECT_URI), '/login', { email: account.email, password: PASSWORD }, REDIRECT_URI);
+    const oldCode = await agent.submit(verify, '/verify', { code: await oldPhone.nextCode() }, REDIRECT_URI);
+    expect(oldCode.status).toBe(401);
+    const callback = await agent.submit(oldCode, '/verify', { code: await imported.nextCode() }, REDIRECT_URI);
+    expect((await finishAuthorization(strictApp, start, callback)).claims()).toMatchObject({ sub: account.id, ...MFA });
+  });
+
+  it('changes nothing and sends no mail when the same secret is imported again (its spent codes stay spent)', async () => {
+    const account = await seedAccount(gh.runtime, tenant.id);
+    const app = await importAuthenticator(gh.runtime, account);
+    const owner = { id: account.id, email: account.email, name: account.name, tenantId: tenant.id, tenantName: tenant.name };
+    const code = await app.nextCode();
+    expect(await gh.runtime.mfa.verifyTotp(owner, code, {})).toMatchObject({ ok: true });
+    const mails = mailTo(account.email).length;
+    expect(await gh.runtime.mfa.importTotp(owner, app.secret, {})).toBe('unchanged');
+    expect(mailTo(account.email)).toHaveLength(mails);
+    expect(await gh.runtime.mfa.verifyTotp(owner, code, {})).toMatchObject({ ok: false });
   });
 });

@@ -92,7 +92,7 @@ describe(`TOTP verify at sign-in (${backendName()})`, () => {
     const secret = base32Encode(Buffer.from('0123456789', 'ascii')); // 80 bits, the classic Google Authenticator length
     const typed = secret.toLowerCase().replace(/(.{4})/g, '$1 ').trim();
     const imported = await commands['user mfa import-totp']?.run(gh.runtime, { tenant: tenant.id, email: account.email, secret: typed });
-    expect(imported).toMatchObject({ account_id: account.id, mfa: 'enabled', source: 'imported' });
+    expect(imported).toMatchObject({ account_id: account.id, mfa: 'active', source: 'imported', outcome: 'imported' });
 
     const app = new Authenticator(secret);
     const { agent, start, page } = await toVerifyPage(account.email);

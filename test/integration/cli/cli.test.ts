@@ -83,12 +83,12 @@ describe(`gatehouse CLI as a process (${backendName()})`, () => {
     it('creates a user and answers its id', async () => {
       const email = `ann-${uniq()}@example.com`;
       const user = await cliJson(['user', 'create', '--tenant', tenantSlug, '--email', email, '--password', 'correct horse battery', '--role', 'admin', '--name', 'Ann'], env);
-      expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email, role: 'admin', tenant: tenantSlug, mfa: 'none' });
+      expect(user).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email, role: 'admin', tenant: tenantSlug, mfa: 'inactive' });
     });
 
     it('imports a valid TOTP secret with the user', async () => {
       const user = await cliJson(['user', 'create', '--tenant', tenantSlug, '--email', `bo-${uniq()}@example.com`, '--password', 'correct horse battery', '--totp-secret', TOTP_SECRET], env);
-      expect(user).toMatchObject({ mfa: 'enabled' });
+      expect(user).toMatchObject({ mfa: 'active' });
     });
 
     it('refuses an invalid TOTP secret with exit 1 and a clear message, creating nothing', async () => {

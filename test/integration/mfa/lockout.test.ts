@@ -1,13 +1,16 @@
-// Second-factor lockout (DESIGN.md §9): 5 consecutive wrong codes lock the MFA step for 15 min,
-// doubling on each repeat up to 24 h; success resets; the count is exact across parallel requests
-// (and instances: the row lives in the shared database).
+// Second-factor lockout (DESIGN.md §9, §12.12): an attempt is reserved before its code is checked, so
+// however many codes arrive at once (on however many instances: the row lives in the shared database)
+// at most 5 are checked before the lock; the lock lasts 15 min, doubling on each repeat up to 24 h;
+// success resets.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
-import type { LockoutPolicy } from '../../../src/store/repositories/lockouts.ts';
+import type { LockoutPolicy, Reservation } from '../../../src/store/repositories/lockouts.ts';
+import { lockSchedule } from '../../../src/domain/mfa/lockout.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
-const policy: LockoutPolicy = { threshold: 5, baseSeconds: 15 * 60, maxSeconds: 24 * 3600 };
+const policy: LockoutPolicy = { threshold: 5, lockSeconds: lockSchedule({ baseSeconds: 15 * 60, maxSeconds: 24 * 3600 }) };
 const seconds = (from: Date, to: Date | null) => (to ? Math.round((to.getTime() - from.getTime()) / 1000) : null);
+const lockedBy = (r: Reservation) => (r.granted ? r.lockedUntil : null);
 
 describe(`MFA lockout on ${backendName()}`, () => {
   let database: TestDatabase;
@@ -15,6 +18,11 @@ describe(`MFA lockout on ${backendName()}`, () => {
   let tenantId: string;
   let n = 0;
   const newAccount = async () => (await repos.accounts.create({ tenantId, email: `l${++n}@example.com`, passwordHash: 'h' })).id;
+  const fail5 = async (accountId: string, now: Date) => {
+    let last: Reservation | undefined;
+    for (let i = 0; i < 5; i++) last = await repos.lockouts.reserveAttempt(accountId, policy, now);
+    return last;
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -24,41 +32,44 @@ describe(`MFA lockout on ${backendName()}`, () => {
   });
   afterAll(() => database.dispose());
 
-  it('locks exactly once when 20 wrong codes arrive in parallel, counting only the first 5', async () => {
+  // On PGlite the statements run one after another; the outcome (5 granted, 1 lock) is what proves the
+  // reservation is single-statement, whatever the interleaving.
+  it('grants exactly 5 of 40 parallel attempts, numbered 1–5, and the 5th starts the one lock', async () => {
     const accountId = await newAccount();
     const now = new Date();
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => repos.lockouts.recordFailure(accountId, policy, now)));
-    expect(outcomes.filter((o) => o.justLocked)).toHaveLength(1);
-    const counted = outcomes.filter((o) => o.counted);
-    expect(counted).toHaveLength(5);
-    expect(counted.filter((o) => !o.justLocked).map((o) => o.failures).sort()).toEqual([1, 2, 3, 4]);
-    expect(outcomes.filter((o) => !o.counted)).toHaveLength(15);
-    for (const o of outcomes.filter((x) => !x.counted)) expect(o.lockedUntil?.getTime()).toBeGreaterThan(now.getTime());
+    const outcomes = await Promise.all(Array.from({ length: 40 }, () => repos.lockouts.reserveAttempt(accountId, policy, now)));
+    const granted = outcomes.filter((o) => o.granted);
+    expect(granted.map((o) => o.attempt).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(granted.filter((o) => o.lockedUntil)).toHaveLength(1);
+    expect(granted.find((o) => o.lockedUntil)?.attempt).toBe(5);
+    const refused = outcomes.filter((o) => !o.granted);
+    expect(refused).toHaveLength(35);
+    for (const o of refused) expect(o.lockedUntil.getTime()).toBeGreaterThan(now.getTime());
     const state = await repos.lockouts.get(accountId);
     expect(state).toMatchObject({ failures: 0, lockCount: 1 });
     expect(seconds(now, state?.lockedUntil ?? null)).toBe(15 * 60);
   });
 
-  it('does not count attempts while locked', async () => {
+  it('does not count attempts while locked, and counts again from 1 once the lock is over', async () => {
     const accountId = await newAccount();
     let now = new Date('2030-01-01T00:00:00Z');
-    for (let i = 0; i < 5; i++) await repos.lockouts.recordFailure(accountId, policy, now);
+    const fifth = await fail5(accountId, now);
     now = new Date(now.getTime() + 60_000); // one minute into the lock
-    const during = await repos.lockouts.recordFailure(accountId, policy, now);
-    expect(during).toMatchObject({ counted: false, justLocked: false, failures: 0 });
+    const during = await repos.lockouts.reserveAttempt(accountId, policy, now);
+    expect(during).toEqual({ granted: false, lockedUntil: lockedBy(fifth!) });
     expect(await repos.lockouts.get(accountId)).toMatchObject({ failures: 0, lockCount: 1 });
+    now = new Date(now.getTime() + 15 * 60_000);
+    expect(await repos.lockouts.reserveAttempt(accountId, policy, now)).toEqual({ granted: true, attempt: 1, lockedUntil: null });
   });
 
-  it('doubles the lock on each repeat and caps it at the maximum', async () => {
+  it('doubles the lock on each repeat and caps it at the maximum (the lengths come from the domain schedule)', async () => {
     const accountId = await newAccount();
     let now = new Date('2030-01-01T00:00:00Z');
     const durations: Array<number | null> = [];
     for (let lock = 0; lock < 9; lock++) {
-      let last;
-      for (let i = 0; i < 5; i++) last = await repos.lockouts.recordFailure(accountId, policy, now);
-      expect(last?.justLocked).toBe(true);
-      durations.push(seconds(now, last?.lockedUntil ?? null));
-      now = new Date(last!.lockedUntil!.getTime() + 1000); // wait the lock out
+      const last = await fail5(accountId, now);
+      durations.push(seconds(now, lockedBy(last!)));
+      now = new Date(lockedBy(last!)!.getTime() + 1000); // wait the lock out
     }
     const m = 60;
     expect(durations).toEqual([15 * m, 30 * m, 60 * m, 120 * m, 240 * m, 480 * m, 960 * m, 1440 * m, 1440 * m]);
@@ -67,22 +78,30 @@ describe(`MFA lockout on ${backendName()}`, () => {
   it('starts over after a success', async () => {
     const accountId = await newAccount();
     const now = new Date('2030-01-01T00:00:00Z');
-    for (let i = 0; i < 4; i++) await repos.lockouts.recordFailure(accountId, policy, now);
+    for (let i = 0; i < 4; i++) await repos.lockouts.reserveAttempt(accountId, policy, now);
     await repos.lockouts.reset(accountId);
     expect(await repos.lockouts.get(accountId)).toMatchObject({ failures: 0, lockedUntil: null, lockCount: 0 });
-    const next = await repos.lockouts.recordFailure(accountId, policy, now);
-    expect(next).toMatchObject({ failures: 1, justLocked: false, counted: true, lockedUntil: null });
+    expect(await repos.lockouts.reserveAttempt(accountId, policy, now)).toEqual({ granted: true, attempt: 1, lockedUntil: null });
   });
 
-  it('forgets earlier locks after a success: the next lock is the short one again', async () => {
+  it('lifts a lock on success (the fifth attempt was the right code) and forgets earlier locks', async () => {
     const accountId = await newAccount();
     let now = new Date('2030-01-01T00:00:00Z');
-    for (let i = 0; i < 5; i++) await repos.lockouts.recordFailure(accountId, policy, now);
+    expect(lockedBy((await fail5(accountId, now))!)).not.toBeNull();
+    await repos.lockouts.reset(accountId);
+    expect((await repos.lockouts.reserveAttempt(accountId, policy, now)).granted).toBe(true);
     now = new Date(now.getTime() + 3600_000);
     await repos.lockouts.reset(accountId);
-    let last;
-    for (let i = 0; i < 5; i++) last = await repos.lockouts.recordFailure(accountId, policy, now);
-    expect(seconds(now, last?.lockedUntil ?? null)).toBe(15 * 60);
+    expect(seconds(now, lockedBy((await fail5(accountId, now))!))).toBe(15 * 60);
+  });
+
+  it('locks at once with a threshold of 1', async () => {
+    const accountId = await newAccount();
+    const now = new Date('2030-01-01T00:00:00Z');
+    const first = await repos.lockouts.reserveAttempt(accountId, { ...policy, threshold: 1 }, now);
+    expect(first).toMatchObject({ granted: true, attempt: 1 });
+    expect(seconds(now, lockedBy(first))).toBe(15 * 60);
+    expect((await repos.lockouts.reserveAttempt(accountId, { ...policy, threshold: 1 }, now)).granted).toBe(false);
   });
 
   it('has no state for an account that never failed', async () => {

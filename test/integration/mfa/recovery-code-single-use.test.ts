@@ -21,46 +21,46 @@ describe(`recovery codes on ${backendName()}`, () => {
   afterAll(() => database.dispose());
 
   it('lets exactly one of 20 racing requests spend a code', async () => {
-    await repos.mfa.replaceRecoveryCodes(accountId, hashes('a'));
-    const codes = await repos.mfa.listUnusedRecoveryCodes(accountId);
+    await repos.recoveryCodes.replace(accountId, hashes('a'));
+    const codes = await repos.recoveryCodes.listUnused(accountId);
     expect(codes).toHaveLength(10);
     const target = codes[3]!;
-    const results = await Promise.all(Array.from({ length: 20 }, () => repos.mfa.consumeRecoveryCode(target.id)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => repos.recoveryCodes.consume(target.id)));
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await repos.mfa.consumeRecoveryCode(target.id)).toBe(false);
-    expect(await repos.mfa.countUnusedRecoveryCodes(accountId)).toBe(9);
-    expect((await repos.mfa.listUnusedRecoveryCodes(accountId)).map((c) => c.id)).not.toContain(target.id);
+    expect(await repos.recoveryCodes.consume(target.id)).toBe(false);
+    expect(await repos.recoveryCodes.countUnused(accountId)).toBe(9);
+    expect((await repos.recoveryCodes.listUnused(accountId)).map((c) => c.id)).not.toContain(target.id);
   });
 
   it('removes every old code when the codes are regenerated', async () => {
-    await repos.mfa.replaceRecoveryCodes(accountId, hashes('old'));
-    const old = await repos.mfa.listUnusedRecoveryCodes(accountId);
-    await repos.mfa.replaceRecoveryCodes(accountId, hashes('new'));
-    const fresh = await repos.mfa.listUnusedRecoveryCodes(accountId);
+    await repos.recoveryCodes.replace(accountId, hashes('old'));
+    const old = await repos.recoveryCodes.listUnused(accountId);
+    await repos.recoveryCodes.replace(accountId, hashes('new'));
+    const fresh = await repos.recoveryCodes.listUnused(accountId);
     expect(fresh.map((c) => c.codeHash).sort()).toEqual(hashes('new').sort());
-    for (const code of old) expect(await repos.mfa.consumeRecoveryCode(code.id)).toBe(false);
-    expect(await repos.mfa.countUnusedRecoveryCodes(accountId)).toBe(10);
+    for (const code of old) expect(await repos.recoveryCodes.consume(code.id)).toBe(false);
+    expect(await repos.recoveryCodes.countUnused(accountId)).toBe(10);
   });
 
   it('leaves one complete set when two regenerations race', async () => {
-    await Promise.all([repos.mfa.replaceRecoveryCodes(accountId, hashes('x')), repos.mfa.replaceRecoveryCodes(accountId, hashes('y'))]);
-    const codes = (await repos.mfa.listUnusedRecoveryCodes(accountId)).map((c) => c.codeHash).sort();
+    await Promise.all([repos.recoveryCodes.replace(accountId, hashes('x')), repos.recoveryCodes.replace(accountId, hashes('y'))]);
+    const codes = (await repos.recoveryCodes.listUnused(accountId)).map((c) => c.codeHash).sort();
     expect([hashes('x').sort(), hashes('y').sort()]).toContainEqual(codes);
   });
 
   it('removes all codes when given none (MFA reset)', async () => {
-    await repos.mfa.replaceRecoveryCodes(accountId, []);
-    expect(await repos.mfa.countUnusedRecoveryCodes(accountId)).toBe(0);
+    await repos.recoveryCodes.replace(accountId, []);
+    expect(await repos.recoveryCodes.countUnused(accountId)).toBe(0);
   });
 
   it('replaces codes atomically in one statement where transactions are unavailable', async () => {
     const single = createRepos(database.db, { transactional: false });
-    await single.mfa.replaceRecoveryCodes(accountId, hashes('s1'));
-    await single.mfa.replaceRecoveryCodes(accountId, hashes('s2'));
-    expect((await single.mfa.listUnusedRecoveryCodes(accountId)).map((c) => c.codeHash).sort()).toEqual(hashes('s2').sort());
+    await single.recoveryCodes.replace(accountId, hashes('s1'));
+    await single.recoveryCodes.replace(accountId, hashes('s2'));
+    expect((await single.recoveryCodes.listUnused(accountId)).map((c) => c.codeHash).sort()).toEqual(hashes('s2').sort());
   });
 
   it('refuses a malformed code id', async () => {
-    expect(await repos.mfa.consumeRecoveryCode('nope')).toBe(false);
+    expect(await repos.recoveryCodes.consume('nope')).toBe(false);
   });
 });

@@ -68,11 +68,12 @@ describe(`accounts on ${backendName()}`, () => {
         enforceMfaOrganizations: false,
       },
       parent: { id: distributor.id, kind: 'distributor', enforceMfaPartnerUsers: false, enforceMfaOrganizations: true },
-      mfaStatus: 'none',
+      mfaStatus: 'inactive',
+      mfaSince: null,
     });
 
-    await repos.mfa.importConfirmedTotp(account.id, 'sealed');
-    expect((await repos.accounts.findById(account.id))?.mfaStatus).toBe('enabled');
+    const added = await repos.authenticators.replaceTotpWithImported({ accountId: account.id, label: 'Phone', secretEnc: 'sealed' });
+    expect(await repos.accounts.findById(account.id)).toMatchObject({ mfaStatus: 'active', mfaSince: added.confirmedAt });
   });
 
   it('has no parent policy for an account of the platform', async () => {
@@ -99,22 +100,25 @@ describe(`accounts on ${backendName()}`, () => {
     expect(await repos.accounts.setStatus('00000000-0000-4000-8000-000000000000', 'active')).toBe(false);
   });
 
-  it('lists the accounts of a tenant with their MFA status, without password hashes', async () => {
+  it('lists the accounts of a tenant with their MFA status (active with one or more authenticators), without password hashes', async () => {
     const tenant = await repos.tenants.create({ kind: 'organization', name: 'Listed', parentId: distributor.id });
-    const enabled = await repos.accounts.create({ tenantId: tenant.id, email: 'a@example.com', passwordHash: 'h' });
-    const pending = await repos.accounts.create({ tenantId: tenant.id, email: 'b@example.com', passwordHash: 'h' });
-    const expired = await repos.accounts.create({ tenantId: tenant.id, email: 'c@example.com', passwordHash: 'h' });
+    const one = await repos.accounts.create({ tenantId: tenant.id, email: 'a@example.com', passwordHash: 'h' });
+    const two = await repos.accounts.create({ tenantId: tenant.id, email: 'b@example.com', passwordHash: 'h' });
+    const removed = await repos.accounts.create({ tenantId: tenant.id, email: 'c@example.com', passwordHash: 'h' });
     await repos.accounts.create({ tenantId: tenant.id, email: 'd@example.com', passwordHash: 'h' });
-    await repos.mfa.importConfirmedTotp(enabled.id, 'sealed');
-    await repos.mfa.savePendingTotp(pending.id, 'sealed', new Date(Date.now() + 600_000));
-    await repos.mfa.savePendingTotp(expired.id, 'sealed', new Date(Date.now() - 1000));
+    await repos.authenticators.replaceTotpWithImported({ accountId: one.id, label: 'Phone', secretEnc: 'sealed' });
+    for (const label of ['Old phone', 'New phone']) {
+      await repos.authenticators.addTotp({ accountId: two.id, label, secretEnc: 'sealed', lastUsedStep: 1, source: 'enrolled' }, { onlyIfNone: false });
+    }
+    await repos.authenticators.replaceTotpWithImported({ accountId: removed.id, label: 'Phone', secretEnc: 'sealed' });
+    expect(await repos.authenticators.removeAllForAccount(removed.id)).toBe(1);
 
     const listed = await repos.accounts.listByTenant(tenant.id);
     expect(listed.map((a) => [a.email, a.mfaStatus])).toEqual([
-      ['a@example.com', 'enabled'],
-      ['b@example.com', 'pending'],
-      ['c@example.com', 'none'],
-      ['d@example.com', 'none'],
+      ['a@example.com', 'active'],
+      ['b@example.com', 'active'],
+      ['c@example.com', 'inactive'],
+      ['d@example.com', 'inactive'],
     ]);
     for (const a of listed) expect(a).not.toHaveProperty('passwordHash');
   });

@@ -21,7 +21,7 @@ describe(`expiry sweep on ${backendName()}`, () => {
   const count = async (table: string) =>
     (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from ${sql.identifier(table)}`))[0]?.n;
 
-  it('deletes expired artifacts, counters, values, pending enrolments and spent links — and keeps the rest', async () => {
+  it('deletes expired artifacts, counters, values (pending enrolments among them) and spent links — and keeps the rest', async () => {
     const Adapter = createSqlAdapter(database.db);
     await new Adapter('AccessToken').upsert('short', { kind: 'AccessToken' }, 60);
     await new Adapter('AccessToken').upsert('long', { kind: 'AccessToken' }, 3600);
@@ -31,21 +31,20 @@ describe(`expiry sweep on ${backendName()}`, () => {
     await kv.set('long', 1, 3600);
 
     const platform = await repos.tenants.ensurePlatform('P');
-    const pending = await repos.accounts.create({ tenantId: platform.id, email: 'p@example.com', passwordHash: 'h' });
+    const linked = await repos.accounts.create({ tenantId: platform.id, email: 'p@example.com', passwordHash: 'h' });
     const confirmed = await repos.accounts.create({ tenantId: platform.id, email: 'c@example.com', passwordHash: 'h' });
-    await repos.mfa.savePendingTotp(pending.id, 's', new Date(Date.now() + 60_000));
-    await repos.mfa.importConfirmedTotp(confirmed.id, 's');
-    await repos.emailTokens.create({ accountId: pending.id, purpose: 'x', tokenHash: 'used', expiresAt: new Date(Date.now() + 3600_000) });
+    await repos.authenticators.replaceTotpWithImported({ accountId: confirmed.id, label: 'Phone', secretEnc: 's' });
+    await repos.emailTokens.create({ accountId: linked.id, purpose: 'x', tokenHash: 'used', expiresAt: new Date(Date.now() + 3600_000) });
     await repos.emailTokens.consume('used', 'x', new Date());
-    await repos.emailTokens.create({ accountId: pending.id, purpose: 'x', tokenHash: 'expiring', expiresAt: new Date(Date.now() + 60_000) });
-    await repos.emailTokens.create({ accountId: pending.id, purpose: 'x', tokenHash: 'live', expiresAt: new Date(Date.now() + 3600_000) });
+    await repos.emailTokens.create({ accountId: linked.id, purpose: 'x', tokenHash: 'expiring', expiresAt: new Date(Date.now() + 60_000) });
+    await repos.emailTokens.create({ accountId: linked.id, purpose: 'x', tokenHash: 'live', expiresAt: new Date(Date.now() + 3600_000) });
 
     const result = await sweepExpired(database.db, new Date(Date.now() + 120_000));
-    expect(result).toEqual({ oidcPayloads: 1, kv: 1, pendingTotp: 1, emailTokens: 2 });
+    expect(result).toEqual({ oidcPayloads: 1, kv: 1, emailTokens: 2 });
     expect(await new Adapter('AccessToken').find('long')).toBeDefined();
     expect(await new Adapter('Client').find('forever')).toBeDefined();
     expect(await kv.get('long')).toBe(1);
-    expect(await repos.mfa.getTotp(confirmed.id)).toBeDefined();
+    expect(await repos.authenticators.countForAccount(confirmed.id)).toBe(1);
     expect(await repos.emailTokens.find('live', 'x')).toBeDefined();
     expect(await count('oidc_payloads')).toBe(2);
   });

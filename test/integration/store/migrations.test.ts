@@ -11,8 +11,8 @@ import { createRepos } from '../../../src/store/repos.ts';
 import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
 
 const EXPECTED_TABLES = [
-  'account_links', 'accounts', 'audit_events', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries',
-  'mfa_lockouts', 'mfa_recovery_codes', 'mfa_totp', 'oidc_payloads', 'signing_keys', 'tenants', 'upstream_idps',
+  'account_links', 'accounts', 'audit_events', 'authenticators', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries',
+  'mfa_lockouts', 'mfa_recovery_codes', 'oidc_payloads', 'signing_keys', 'tenants', 'upstream_idps',
 ];
 
 describe(`migrations on ${backendName()}`, () => {

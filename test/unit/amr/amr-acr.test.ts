@@ -59,17 +59,17 @@ describe('acr from amr', () => {
 describe('the acr an authorization request asks for', () => {
   const essential = (extra: object) => ({ id_token: { acr: { essential: true, ...extra } } });
 
-  it.each<[string, { acrValues?: string; claims?: string | object }, 'mfa' | '1fa' | undefined]>([
+  it.each<[string, { acr_values?: string; claims?: string | object }, 'mfa' | '1fa' | undefined]>([
     ['nothing asked', {}, undefined],
-    ['acr_values = mfa URN', { acrValues: ACR_MFA }, 'mfa'],
-    ['acr_values = 1fa URN', { acrValues: ACR_1FA }, '1fa'],
-    ['acr_values = PAPE multi-factor (a synonym of mfa)', { acrValues: PAPE_MFA }, 'mfa'],
-    ['acr_values listing 1fa then mfa: mfa wins, never a downgrade', { acrValues: `${ACR_1FA} ${ACR_MFA}` }, 'mfa'],
-    ['acr_values with only unknown values', { acrValues: 'urn:other:gold silver' }, undefined],
-    ['acr_values with an unknown value and 1fa', { acrValues: `urn:other:gold ${ACR_1FA}` }, '1fa'],
-    ['acr_values with extra spaces', { acrValues: `  ${ACR_MFA}  ` }, 'mfa'],
-    ['empty acr_values', { acrValues: '' }, undefined],
-    ['acr_values naming object properties (constructor toString)', { acrValues: 'constructor toString' }, undefined],
+    ['acr_values = mfa URN', { acr_values: ACR_MFA }, 'mfa'],
+    ['acr_values = 1fa URN', { acr_values: ACR_1FA }, '1fa'],
+    ['acr_values = PAPE multi-factor (a synonym of mfa)', { acr_values: PAPE_MFA }, 'mfa'],
+    ['acr_values listing 1fa then mfa: mfa wins, never a downgrade', { acr_values: `${ACR_1FA} ${ACR_MFA}` }, 'mfa'],
+    ['acr_values with only unknown values', { acr_values: 'urn:other:gold silver' }, undefined],
+    ['acr_values with an unknown value and 1fa', { acr_values: `urn:other:gold ${ACR_1FA}` }, '1fa'],
+    ['acr_values with extra spaces', { acr_values: `  ${ACR_MFA}  ` }, 'mfa'],
+    ['empty acr_values', { acr_values: '' }, undefined],
+    ['acr_values naming object properties (constructor toString)', { acr_values: 'constructor toString' }, undefined],
     ['essential acr claim with value mfa (object)', { claims: essential({ value: ACR_MFA }) }, 'mfa'],
     ['essential acr claim with value mfa (JSON string)', { claims: JSON.stringify(essential({ value: ACR_MFA })) }, 'mfa'],
     ['essential acr claim with values [1fa, PAPE]', { claims: essential({ values: [ACR_1FA, PAPE_MFA] }) }, 'mfa'],
@@ -78,7 +78,7 @@ describe('the acr an authorization request asks for', () => {
     ['acr claim asked for userinfo, not the ID token', { claims: { userinfo: { acr: { essential: true, value: ACR_MFA } } } }, undefined],
     ['claims parameter without acr', { claims: { id_token: { email: null } } }, undefined],
     ['essential acr claim with unknown values', { claims: essential({ values: ['urn:other:gold', 42] }) }, undefined],
-    ['acr_values 1fa plus essential mfa claim', { acrValues: ACR_1FA, claims: essential({ value: ACR_MFA }) }, 'mfa'],
+    ['acr_values 1fa plus essential mfa claim', { acr_values: ACR_1FA, claims: essential({ value: ACR_MFA }) }, 'mfa'],
   ])('%s → %s', (_case, request, expected) => {
     expect(requestedAcr(request)).toBe(expected);
   });

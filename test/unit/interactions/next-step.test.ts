@@ -1,10 +1,11 @@
 // Which page of the login interaction comes next (src/interactions/steps.ts), as a rule table.
 import { describe, expect, it } from '@jest/globals';
-import { nextStep, type InteractionState, type MfaFacts } from '../../../src/interactions/steps.ts';
+import { nextStep, type InteractionState } from '../../../src/interactions/steps.ts';
+import type { MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const facts = (over: Partial<MfaFacts> = {}): MfaFacts => ({
-  hasConfirmedAuthenticator: false,
+  hasAuthenticator: false,
   policyRequiresMfa: false,
   clientRequiresMfa: false,
   requestedAcr: undefined,
@@ -19,15 +20,22 @@ describe('next page of the sign-in interaction', () => {
     ['nothing entered yet → password', { factors: [] }, undefined, 'password'],
     ['password opened several accounts → choose', { candidates: ['a1', 'a2'], factors: ['pwd'] }, undefined, 'choose'],
     ['account without MFA, nothing requires it → finish', chosen, facts(), 'finish'],
-    ['account with an authenticator → verify (having MFA means using it)', chosen, facts({ hasConfirmedAuthenticator: true }), 'verify'],
+    ['account with an authenticator → verify (having MFA means using it)', chosen, facts({ hasAuthenticator: true }), 'verify'],
     ['client requires MFA, no authenticator → forced setup', chosen, facts({ clientRequiresMfa: true }), 'enrol'],
     ['tenant policy requires MFA, no authenticator → forced setup', chosen, facts({ policyRequiresMfa: true }), 'enrol'],
     ['request asks acr mfa, no authenticator → forced setup', chosen, facts({ requestedAcr: 'mfa' }), 'enrol'],
-    ['authenticator, locked → locked page', chosen, facts({ hasConfirmedAuthenticator: true, lockedUntil: new Date(now.getTime() + 60_000) }), 'locked'],
-    ['authenticator, lock expired → verify', chosen, facts({ hasConfirmedAuthenticator: true, lockedUntil: new Date(now.getTime() - 1) }), 'verify'],
-    ['second factor proved → finish', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasConfirmedAuthenticator: true }), 'finish'],
+    ['authenticator, locked → locked page', chosen, facts({ hasAuthenticator: true, lockedUntil: new Date(now.getTime() + 60_000) }), 'locked'],
+    ['authenticator, lock expired → verify', chosen, facts({ hasAuthenticator: true, lockedUntil: new Date(now.getTime() - 1) }), 'verify'],
+    ['second factor proved → finish', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true }), 'finish'],
     ['just enrolled → recovery codes before finishing', { accountId: 'a1', factors: ['pwd', 'otp'], recoveryCodesSealed: 'v1.x' }, facts(), 'recovery_codes'],
+    ['signed in with a recovery code → the codes left, before finishing', { accountId: 'a1', factors: ['pwd', 'recovery_code'], remainingRecoveryCodes: 3 }, facts({ hasAuthenticator: true }), 'recovery_used'],
+    ['an enrolment in progress does not count as a second factor', { accountId: 'a1', factors: ['pwd'], enrolmentFlowId: 'f' }, facts({ clientRequiresMfa: true }), 'enrol'],
   ])('%s', (_rule, state, mfa, expected) => {
-    expect(nextStep(state, mfa)).toBe(expected);
+    expect(nextStep('login', state, mfa)).toBe(expected);
+  });
+
+  it('serves the consent prompt with the consent page, whatever the state', () => {
+    expect(nextStep('consent', { factors: [] }, undefined)).toBe('consent');
+    expect(nextStep('consent', chosen, facts({ hasAuthenticator: true }))).toBe('consent');
   });
 });

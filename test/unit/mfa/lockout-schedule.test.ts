@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { lockDurationSeconds, lockoutState } from '../../../src/domain/mfa/lockout.ts';
+import { lockDurationSeconds, lockSchedule, lockoutState } from '../../../src/domain/mfa/lockout.ts';
 
 const schedule = { baseSeconds: 15 * 60, maxSeconds: 24 * 3600 };
 
@@ -23,6 +23,17 @@ describe('MFA lock duration: 15 min, doubling on each repeat, at most 24 h (DESI
   it('follows configured thresholds', () => {
     expect(lockDurationSeconds(0, { baseSeconds: 60, maxSeconds: 300 })).toBe(60);
     expect(lockDurationSeconds(3, { baseSeconds: 60, maxSeconds: 300 })).toBe(300);
+  });
+});
+
+describe('the lock lengths handed to the store (its statement indexes them by lock count)', () => {
+  it('lists every distinct length up to the cap, which then repeats', () => {
+    expect(lockSchedule(schedule)).toEqual([900, 1800, 3600, 7200, 14400, 28800, 57600, 86400]);
+    expect(lockSchedule({ baseSeconds: 60, maxSeconds: 60 })).toEqual([60]);
+  });
+  it('agrees with lockDurationSeconds for every lock count', () => {
+    const lengths = lockSchedule(schedule);
+    for (let count = 0; count < 40; count++) expect(lengths[Math.min(count, lengths.length - 1)]).toBe(lockDurationSeconds(count, schedule));
   });
 });
 

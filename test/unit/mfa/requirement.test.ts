@@ -1,12 +1,12 @@
 import { describe, it, expect } from '@jest/globals';
-import { mfaRequiredBy, mfaRequirement, type MfaRequirementInput } from '../../../src/domain/mfa/requirement.ts';
+import { mfaRequiredBy, mfaRequirement, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const later = new Date('2025-06-01T12:15:00Z');
 const earlier = new Date('2025-06-01T11:45:00Z');
 
-const base: MfaRequirementInput = {
-  hasConfirmedAuthenticator: false,
+const base: MfaFacts = {
+  hasAuthenticator: false,
   policyRequiresMfa: false,
   clientRequiresMfa: false,
   requestedAcr: undefined,
@@ -15,18 +15,18 @@ const base: MfaRequirementInput = {
 };
 
 describe('which MFA step a sign-in gets (DESIGN.md §5 step 2)', () => {
-  it.each<[string, Partial<MfaRequirementInput>, ReturnType<typeof mfaRequirement>]>([
+  it.each<[string, Partial<MfaFacts>, ReturnType<typeof mfaRequirement>]>([
     ['no authenticator, nobody requires MFA → none', {}, 'none'],
     ['no authenticator, request asks for 1fa → none', { requestedAcr: '1fa' }, 'none'],
-    ['confirmed authenticator → verify (having MFA means using it)', { hasConfirmedAuthenticator: true }, 'verify'],
-    ['confirmed authenticator, request asks for 1fa → verify all the same', { hasConfirmedAuthenticator: true, requestedAcr: '1fa' }, 'verify'],
-    ['confirmed authenticator and policy → verify', { hasConfirmedAuthenticator: true, policyRequiresMfa: true }, 'verify'],
+    ['an authenticator → verify (having MFA means using it)', { hasAuthenticator: true }, 'verify'],
+    ['an authenticator, request asks for 1fa → verify all the same', { hasAuthenticator: true, requestedAcr: '1fa' }, 'verify'],
+    ['an authenticator and policy → verify', { hasAuthenticator: true, policyRequiresMfa: true }, 'verify'],
     ['no authenticator, tenant policy enforces MFA → enrol', { policyRequiresMfa: true }, 'enrol'],
     ['no authenticator, client has require_mfa → enrol', { clientRequiresMfa: true }, 'enrol'],
     ['no authenticator, request asks for acr mfa → enrol', { requestedAcr: 'mfa' }, 'enrol'],
-    ['confirmed authenticator, locked until later → locked', { hasConfirmedAuthenticator: true, lockedUntil: later }, 'locked'],
-    ['confirmed authenticator, lock expired → verify', { hasConfirmedAuthenticator: true, lockedUntil: earlier }, 'verify'],
-    ['confirmed authenticator, lock ends now → verify', { hasConfirmedAuthenticator: true, lockedUntil: now }, 'verify'],
+    ['an authenticator, locked until later → locked', { hasAuthenticator: true, lockedUntil: later }, 'locked'],
+    ['an authenticator, lock expired → verify', { hasAuthenticator: true, lockedUntil: earlier }, 'verify'],
+    ['an authenticator, lock ends now → verify', { hasAuthenticator: true, lockedUntil: now }, 'verify'],
     ['no authenticator, locked, policy requires MFA → enrol (no code is asked, so the lock does not apply)', { policyRequiresMfa: true, lockedUntil: later }, 'enrol'],
     ['no authenticator, locked, nobody requires MFA → none', { lockedUntil: later }, 'none'],
   ])('%s', (_rule, input, expected) => {
@@ -35,7 +35,7 @@ describe('which MFA step a sign-in gets (DESIGN.md §5 step 2)', () => {
 });
 
 describe('who requires MFA (for the enrolment page)', () => {
-  it.each<[string, Partial<MfaRequirementInput>, string[]]>([
+  it.each<[string, Partial<MfaFacts>, string[]]>([
     ['nobody', {}, []],
     ['the request asking for 1fa is no requirement', { requestedAcr: '1fa' }, []],
     ['the tenant policy', { policyRequiresMfa: true }, ['policy']],

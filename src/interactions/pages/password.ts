@@ -1,0 +1,60 @@
+// Step `password`: email + password (DESIGN.md §5 step 1). Unknown email and wrong password answer the
+// same; the accounts the password opens are narrowed to those the client may receive.
+import { chooseAccount } from '../../domain/account-choice.ts';
+import type { InteractionState } from '../steps.ts';
+import { advance, field, render, type Turn } from '../turn.ts';
+import type { Page } from './page.ts';
+
+const loginHintEmail = (turn: Turn) => {
+  const hint = turn.interaction.params.login_hint;
+  return typeof hint === 'string' && hint.includes('@') ? hint : '';
+};
+
+function showPassword(turn: Turn, locals: { email?: string; error?: string } = {}) {
+  return render(turn, 'interactions/login', { title: 'Sign in', email: locals.email ?? loginHintEmail(turn), error: locals.error });
+}
+
+export const passwordPage = {
+  step: 'password',
+  show: (turn) => showPassword(turn),
+  actions: {
+    async login(turn) {
+      const { ctx, deps } = turn;
+      const email = field(ctx, 'email').trim();
+      const password = field(ctx, 'password');
+      if (!email || !password) {
+        ctx.status = 400;
+        return showPassword(turn, { email, error: 'Enter your email and password.' });
+      }
+      const outcome = await deps.authenticate(email, password, turn.request);
+      if (!outcome.ok) {
+        deps.onSignIn?.(outcome.reason);
+        ctx.status = outcome.reason === 'rate_limited' ? 429 : 401;
+        if (outcome.reason === 'rate_limited') ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        const error =
+          outcome.reason === 'rate_limited'
+            ? `Too many sign-in attempts. Try again in ${Math.ceil(outcome.retryAfterSeconds / 60)} minutes.`
+            : 'Incorrect email or password.';
+        return showPassword(turn, { email, error });
+      }
+      const hint = turn.interaction.params.login_hint;
+      const choice = chooseAccount({ candidates: outcome.candidates, loginHint: typeof hint === 'string' ? hint : undefined, clientTenantId: turn.client.tenantId });
+      if (choice.kind === 'none') {
+        // The password is right, but for no account this application may receive: the same answer as a
+        // wrong password, so the page does not reveal accounts in other tenants.
+        deps.onSignIn?.('bad_credentials');
+        ctx.status = 401;
+        return showPassword(turn, { email, error: 'Incorrect email or password.' });
+      }
+      const state: InteractionState =
+        choice.kind === 'single' ? { accountId: choice.account.id, factors: ['pwd'] } : { candidates: choice.accounts.map((a) => a.id), factors: ['pwd'] };
+      await deps.events.emit({
+        action: 'auth.password.succeeded',
+        ...turn.request,
+        ...(state.accountId ? { actorAccountId: state.accountId, target: state.accountId } : {}),
+        detail: { accounts: outcome.candidates.length },
+      });
+      return advance(turn, state);
+    },
+  },
+} satisfies Page;

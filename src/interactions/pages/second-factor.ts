@@ -1,0 +1,86 @@
+// Steps `verify` and `locked`: the account has an authenticator, so the sign-in asks for a code from it
+// (or one of its recovery codes). While the account's MFA step is locked, codes are not even checked.
+import type { VerifyOutcome } from '../../domain/mfa/service.ts';
+import { accountOf, advance, field, finish, ownerOf, render, type Turn } from '../turn.ts';
+import type { Handler, Page } from './page.ts';
+
+type CodeKind = 'otp' | 'recovery_code';
+
+const FORM = {
+  otp: { template: 'interactions/mfa-verify', title: 'Two-factor authentication' },
+  recovery_code: { template: 'interactions/mfa-recovery', title: 'Use a recovery code' },
+} as const satisfies Record<CodeKind, { template: string; title: string }>;
+
+const showForm = (turn: Turn, kind: CodeKind, error?: string) =>
+  render(turn, FORM[kind].template, { title: FORM[kind].title, email: accountOf(turn).email, error });
+
+async function showLocked(turn: Turn, lockedUntil: Date) {
+  return render(turn, 'interactions/mfa-locked', { title: 'Too many attempts', lockedUntil });
+}
+
+const invalidMessage = (kind: CodeKind, attemptsLeft: number) => {
+  const left = `${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left before the account is locked for a while.`;
+  return kind === 'otp'
+    ? `That code is not valid. Enter the current 6-digit code from your authenticator app. ${left}`
+    : `That recovery code is not valid or was already used. ${left}`;
+};
+
+async function refused(turn: Turn, kind: CodeKind, outcome: Exclude<VerifyOutcome, { ok: true }>) {
+  const { ctx, deps } = turn;
+  switch (outcome.reason) {
+    case 'locked':
+      deps.onSignIn?.('mfa_locked');
+      ctx.status = 429;
+      ctx.set('Retry-After', String(Math.max(1, Math.ceil((outcome.lockedUntil.getTime() - Date.now()) / 1000))));
+      return showLocked(turn, outcome.lockedUntil);
+    case 'rate_limited':
+      deps.onSignIn?.('rate_limited');
+      ctx.status = 429;
+      ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+      return showForm(turn, kind, 'Too many attempts from your network. Wait a few minutes and try again.');
+    case 'invalid':
+      deps.onSignIn?.('mfa_failed');
+      ctx.status = 401;
+      return showForm(turn, kind, invalidMessage(kind, outcome.attemptsLeft));
+    default:
+      throw new Error(`unhandled outcome ${outcome satisfies never}`);
+  }
+}
+
+const checkCode =
+  (kind: CodeKind): Handler =>
+  async (turn) => {
+    const { deps } = turn;
+    const owner = ownerOf(accountOf(turn));
+    const code = field(turn.ctx, 'code');
+    const outcome = kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);
+    if (!outcome.ok) return refused(turn, kind, outcome);
+    deps.onSignIn?.(outcome.factor === 'otp' ? 'mfa_verified' : 'recovery_code_used');
+    const factors = [...turn.state.factors, outcome.factor];
+    // After a recovery code, one more page says how many are left before the user goes on.
+    if (outcome.remainingRecoveryCodes !== undefined) return advance(turn, { ...turn.state, factors, remainingRecoveryCodes: outcome.remainingRecoveryCodes });
+    return finish(turn, { ...turn.state, factors });
+  };
+
+const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?' });
+
+export const verifyPage = {
+  step: 'verify',
+  show: (turn) => showForm(turn, 'otp'),
+  actions: { verify: checkCode('otp'), recovery: checkCode('recovery_code') },
+  views: { recovery: (turn) => showForm(turn, 'recovery_code'), lost },
+} satisfies Page;
+
+/** A code that arrives while the account is locked is answered with the locked page, unchecked. */
+const whileLocked: Handler = async (turn) => {
+  turn.deps.onSignIn?.('mfa_locked');
+  turn.ctx.status = 429;
+  return lockedPage.show(turn);
+};
+
+export const lockedPage = {
+  step: 'locked',
+  show: (turn) => showLocked(turn, turn.facts?.lockedUntil ?? new Date()),
+  actions: { verify: whileLocked, recovery: whileLocked },
+  views: { lost },
+} satisfies Page;

@@ -1,0 +1,201 @@
+// One request to the login interaction: its details, state, client, account and MFA facts, read once,
+// and the step `nextStep` names. Pages receive a Turn and answer with one of the helpers below.
+import type { Context, Middleware } from 'koa';
+import { errors, type Provider } from 'oidc-provider';
+import { acrFromAmr, amrFor, type Factor } from '../domain/amr.ts';
+import { GatehouseError, badRequest } from '../domain/errors.ts';
+import type { PasswordAuthenticator } from '../domain/authentication.ts';
+import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
+import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
+import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
+import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
+import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
+import type { SecretBox } from '../domain/secrets.ts';
+import type { Repos } from '../store/repos.ts';
+import type { AccountWithTenant } from '../store/repositories/accounts.ts';
+import type { SigninOutcome } from '../http/metrics.ts';
+import type { InteractionStates } from './state.ts';
+import { nextStep, type InteractionState, type Step } from './steps.ts';
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Render = (ctx: Context, template: string, locals: Record<string, unknown>) => Promise<void>;
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  states: InteractionStates;
+  authenticate: PasswordAuthenticator;
+  mfa: MfaService;
+  enrolment: TotpEnrolment;
+  accounts: Pick<Repos['accounts'], 'findById' | 'recordLogin'>;
+  policy: MfaPolicySource;
+  events: SecurityEvents;
+  box: SecretBox;
+  render: Render;
+  onSignIn?: (outcome: SigninOutcome) => void;
+  /** a step-up asks only for the second factor when the password was entered at most this long ago. */
+  stepUpPasswordMaxAgeSeconds: number;
+  /** runs before every page (no-store, form parsing, CSRF). */
+  middleware: Middleware[];
+}
+
+export interface ClientView {
+  name: string;
+  /** the tenant a bound client serves; null for a client of every tenant. */
+  tenantId: string | null;
+  requireMfa: boolean;
+}
+
+export interface Turn {
+  ctx: Context;
+  deps: InteractionDeps;
+  interaction: Interaction;
+  uid: string;
+  state: InteractionState;
+  client: ClientView;
+  account: AccountWithTenant | undefined;
+  facts: MfaFacts | undefined;
+  step: Step;
+  request: RequestInfo;
+}
+
+/** Reasons for which oidc-provider wants a full sign-in rather than only the missing factor. */
+const FULL_LOGIN_REASONS = new Set([
+  'no_session',
+  'login_prompt',
+  'max_age',
+  'id_token_hint',
+  'claims_id_token_sub_value',
+  'account_unavailable',
+  'client_tenant_mismatch',
+]);
+
+export const requestInfo = (ctx: Context): RequestInfo => ({
+  ip: ctx.ip,
+  userAgent: ctx.get('user-agent') || undefined,
+  requestId: ctx.state.requestId as string | undefined,
+});
+
+export const field = (ctx: Context, name: string): string => {
+  const body = ctx.request.body as Record<string, unknown> | undefined;
+  const value = body?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
+export const ownerOf = (a: AccountWithTenant): MfaOwner => ({ id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name });
+
+const expired = (detail: string) =>
+  new GatehouseError('interaction_expired', 400, 'This sign-in page has expired or was already used. Go back to the application and sign in again.', detail);
+
+async function details(ctx: Context, provider: Provider): Promise<Interaction> {
+  try {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    if (interaction.uid !== ctx.params.uid) throw expired('interaction mismatch');
+    return interaction;
+  } catch (e) {
+    // a missing cookie, or an expired or finished interaction
+    if (e instanceof errors.SessionNotFound || e instanceof errors.InvalidRequest) throw expired(String(e));
+    throw e;
+  }
+}
+
+/** A step-up starts with the session's account and first factor when the password was entered recently enough. */
+async function initialState(deps: InteractionDeps, interaction: Interaction): Promise<InteractionState> {
+  const session = interaction.session;
+  if (!session?.accountId || interaction.prompt.reasons.some((r) => FULL_LOGIN_REASONS.has(r))) return { factors: [] };
+  const stored = await deps.provider().Session.findByUid(session.uid);
+  const loginTs = stored?.loginTs ?? 0;
+  if (Date.now() / 1000 - loginTs > deps.stepUpPasswordMaxAgeSeconds) return { factors: [] };
+  const amr = (session.amr ?? []) as string[];
+  const firstFactor: Factor = amr.includes('fed') ? 'fed' : 'pwd';
+  return { accountId: session.accountId, factors: [firstFactor] };
+}
+
+async function clientOf(provider: Provider, interaction: Interaction): Promise<ClientView> {
+  const id = String(interaction.params.client_id);
+  const client = await provider.Client.find(id);
+  const metadata: Record<string, unknown> = client?.metadata() ?? {};
+  return {
+    name: client?.clientName ?? id,
+    tenantId: typeof metadata.tenant_id === 'string' ? metadata.tenant_id : null,
+    requireMfa: metadata.require_mfa === true,
+  };
+}
+
+export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Turn> {
+  const provider = deps.provider();
+  const interaction = await details(ctx, provider);
+  const [state, client] = await Promise.all([
+    deps.states.load(interaction.uid).then((saved) => saved ?? initialState(deps, interaction)),
+    clientOf(provider, interaction),
+  ]);
+  let account: AccountWithTenant | undefined;
+  let facts: MfaFacts | undefined;
+  if (state.accountId && interaction.prompt.name === 'login') {
+    account = await deps.accounts.findById(state.accountId);
+    if (!account || account.status !== 'active') throw badRequest('This account is no longer available. Go back to the application and sign in again.');
+    const now = new Date();
+    const mfa = await accountMfa(account, deps.policy);
+    // a lock only matters when there is a code to ask for
+    const lockedUntil = mfa.hasAuthenticator ? await deps.mfa.lockedUntil(account.id, now) : null;
+    facts = mfaFacts({ account: mfa, client, params: interaction.params, lockedUntil, now });
+  }
+  return {
+    ctx,
+    deps,
+    interaction,
+    uid: interaction.uid,
+    state,
+    client,
+    account,
+    facts,
+    step: nextStep(interaction.prompt.name, state, facts),
+    request: requestInfo(ctx),
+  };
+}
+
+/** The account the turn is about; only steps after the account choice call it. */
+export function accountOf(turn: Turn): AccountWithTenant {
+  if (!turn.account) throw new Error(`step ${turn.step} needs a chosen account`);
+  return turn.account;
+}
+
+/** Renders a page of the interaction with what every page shows: its uid, the CSRF token and the application's name. */
+export function render(turn: Turn, template: string, locals: Record<string, unknown>): Promise<void> {
+  return turn.deps.render(turn.ctx, template, { uid: turn.uid, csrfToken: turn.ctx.state.csrfToken as string, clientName: turn.client.name, ...locals });
+}
+
+/** Stores the new state and sends the browser to the interaction's page, which shows the next step (POST → redirect → GET). */
+export async function advance(turn: Turn, state: InteractionState): Promise<void> {
+  await turn.deps.states.save(turn.uid, state);
+  turn.ctx.status = 303;
+  turn.ctx.redirect(`/interaction/${turn.uid}`);
+}
+
+/** Ends the login interaction, once, with the amr/acr the collected factors prove. */
+export async function finish(turn: Turn, state: InteractionState): Promise<void> {
+  const { deps, ctx } = turn;
+  const account = accountOf(turn);
+  const amr = amrFor(state.factors);
+  const acr = acrFromAmr(amr);
+  await deps.accounts.recordLogin(account.id);
+  await deps.events.emit({
+    action: 'auth.signed_in',
+    actorAccountId: account.id,
+    tenantId: account.tenant.id,
+    target: account.id,
+    ...turn.request,
+    detail: { amr, acr, client_id: turn.interaction.params.client_id },
+  });
+  deps.onSignIn?.('success');
+  await deps.states.clear(turn.uid);
+  // `ts` is the moment of this interactive authentication: a consent page that resubmits the login
+  // result later must not move auth_time forward.
+  const redirectTo = await deps.provider().interactionResult(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: account.id, amr, acr, remember: true, ts: Math.floor(Date.now() / 1000) } },
+    { mergeWithLastSubmission: false },
+  );
+  ctx.status = 303;
+  ctx.redirect(redirectTo);
+}

@@ -1,0 +1,152 @@
+// Confirmed second factors, several per account (DESIGN.md §4). TOTP secrets arrive sealed by the
+// SecretBox; this repository never sees a plaintext secret. One-time things are consumed by a single
+// conditional UPDATE … RETURNING (DESIGN.md §12.3): no row back means refused.
+import { and, asc, count, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { queryRows, type Db } from '../db.ts';
+import { accounts, authenticators, mfaRecoveryCodes } from '../schema.ts';
+import { isUuid } from './pg-errors.ts';
+
+export type Authenticator = typeof authenticators.$inferSelect;
+
+export interface NewTotpAuthenticator {
+  accountId: string;
+  label: string;
+  secretEnc: string;
+  /** the step of the code that confirmed it: that step is already spent. */
+  lastUsedStep: number;
+  source: 'enrolled' | 'imported';
+}
+
+export interface AuthenticatorRepo {
+  /** Oldest first. */
+  listForAccount(accountId: string): Promise<Authenticator[]>;
+  countForAccount(accountId: string): Promise<number>;
+  /**
+   * Adds a TOTP authenticator. With `onlyIfNone` it is added only while the account has no authenticator
+   * at all (forced setup at sign-in: a second browser must verify with the first one instead), and
+   * concurrent calls for one account add at most one.
+   */
+  addTotp(input: NewTotpAuthenticator, options: { onlyIfNone: boolean }): Promise<Authenticator | undefined>;
+  /**
+   * An authenticator the user already has on another platform: replaces the account's TOTP authenticators
+   * and invalidates its recovery codes (they belonged to the replaced set), in one atomic step.
+   */
+  replaceTotpWithImported(input: Omit<NewTotpAuthenticator, 'source' | 'lastUsedStep'>): Promise<Authenticator>;
+  /** The replay guard: true only for the first use of a step newer than every step this authenticator accepted. */
+  consumeTotpStep(id: string, step: number, now: Date): Promise<boolean>;
+  rename(accountId: string, id: string, label: string): Promise<boolean>;
+  remove(accountId: string, id: string): Promise<boolean>;
+  /** Every authenticator of the account; returns how many were removed. */
+  removeAllForAccount(accountId: string): Promise<number>;
+}
+
+export interface AuthenticatorRepoOptions {
+  /** see Database.transactional: false over the shared embedded database's socket. */
+  transactional?: boolean | undefined;
+}
+
+export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOptions = {}): AuthenticatorRepo {
+  const totpValues = (input: NewTotpAuthenticator) => ({
+    accountId: input.accountId,
+    kind: 'totp' as const,
+    label: input.label,
+    source: input.source,
+    secretEnc: input.secretEnc,
+    lastUsedStep: input.lastUsedStep,
+  });
+
+  /** Runs a raw statement that inserts at most one authenticator and returns its id; loads that row. */
+  const insertedRow = async (statement: SQL): Promise<Authenticator | undefined> => {
+    const [inserted] = await queryRows<{ id: string }>(db, statement);
+    if (!inserted) return undefined;
+    const [row] = await db.select().from(authenticators).where(eq(authenticators.id, inserted.id));
+    return row;
+  };
+
+  return {
+    async listForAccount(accountId) {
+      if (!isUuid(accountId)) return [];
+      return db.select().from(authenticators).where(eq(authenticators.accountId, accountId)).orderBy(asc(authenticators.createdAt), asc(authenticators.id));
+    },
+
+    async countForAccount(accountId) {
+      if (!isUuid(accountId)) return 0;
+      const [row] = await db.select({ n: count() }).from(authenticators).where(eq(authenticators.accountId, accountId));
+      return row?.n ?? 0;
+    },
+
+    async addTotp(input, { onlyIfNone }) {
+      if (!onlyIfNone) {
+        const [row] = await db.insert(authenticators).values(totpValues(input)).returning();
+        return row;
+      }
+      if (!options.transactional) {
+        // The shared embedded database runs one statement at a time, so the check and the insert of a
+        // single statement cannot interleave with another caller's.
+        return insertedRow(sql`
+          insert into ${authenticators} (account_id, kind, label, source, secret_enc, last_used_step)
+          select ${input.accountId}::uuid, 'totp', ${input.label}, ${input.source}, ${input.secretEnc}, ${input.lastUsedStep}::bigint
+          where not exists (select 1 from ${authenticators} where ${authenticators.accountId} = ${input.accountId}::uuid)
+          returning id`);
+      }
+      // On PostgreSQL, a statement's snapshot cannot see a concurrent insert, so "none yet" is checked
+      // after taking the account row's lock: the second caller waits, then sees the first one's row.
+      return db.transaction(async (tx) => {
+        await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, input.accountId)).for('update');
+        const [existing] = await tx.select({ n: count() }).from(authenticators).where(eq(authenticators.accountId, input.accountId));
+        if ((existing?.n ?? 0) > 0) return undefined;
+        const [row] = await tx.insert(authenticators).values(totpValues(input)).returning();
+        return row;
+      });
+    },
+
+    async replaceTotpWithImported(input) {
+      const row = await insertedRow(sql`
+        with removed as (
+          delete from ${authenticators} where ${authenticators.accountId} = ${input.accountId}::uuid and ${authenticators.kind} = 'totp'
+        ), codes as (
+          delete from ${mfaRecoveryCodes} where ${mfaRecoveryCodes.accountId} = ${input.accountId}::uuid
+        )
+        insert into ${authenticators} (account_id, kind, label, source, secret_enc, last_used_step)
+        values (${input.accountId}::uuid, 'totp', ${input.label}, 'imported', ${input.secretEnc}, -1)
+        returning id`);
+      if (!row) throw new Error('the imported authenticator was not stored');
+      return row;
+    },
+
+    async consumeTotpStep(id, step, now) {
+      if (!isUuid(id)) return false;
+      const rows = await db
+        .update(authenticators)
+        .set({ lastUsedStep: step, lastUsedAt: now })
+        .where(and(eq(authenticators.id, id), eq(authenticators.kind, 'totp'), lt(authenticators.lastUsedStep, step)))
+        .returning({ id: authenticators.id });
+      return rows.length > 0;
+    },
+
+    async rename(accountId, id, label) {
+      if (!isUuid(accountId) || !isUuid(id)) return false;
+      const rows = await db
+        .update(authenticators)
+        .set({ label })
+        .where(and(eq(authenticators.id, id), eq(authenticators.accountId, accountId)))
+        .returning({ id: authenticators.id });
+      return rows.length > 0;
+    },
+
+    async remove(accountId, id) {
+      if (!isUuid(accountId) || !isUuid(id)) return false;
+      const rows = await db
+        .delete(authenticators)
+        .where(and(eq(authenticators.id, id), eq(authenticators.accountId, accountId)))
+        .returning({ id: authenticators.id });
+      return rows.length > 0;
+    },
+
+    async removeAllForAccount(accountId) {
+      if (!isUuid(accountId)) return 0;
+      const rows = await db.delete(authenticators).where(eq(authenticators.accountId, accountId)).returning({ id: authenticators.id });
+      return rows.length;
+    },
+  };
+}
