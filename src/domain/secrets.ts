@@ -1,5 +1,5 @@
-// Secrets at rest (TOTP secrets, private keys, upstream client secrets): AES-256-GCM under a key id
-// (DESIGN.md §9). Sealed form: `v1.<kid>.<iv>.<ciphertext>.<tag>`, base64url parts. The keyring's first
+// Secrets at rest (TOTP secrets, private keys, upstream client secrets): AES-256-GCM under a key id,
+// so the key can be rotated. Sealed form: `v1.<kid>.<iv>.<ciphertext>.<tag>`, base64url parts. The keyring's first
 // key seals; every key opens, so a new key can be put in front of an old one and secrets migrate lazily.
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { GatehouseError } from './errors.ts';

@@ -1,4 +1,4 @@
-// Structured JSON logs (DESIGN.md §11): one pino logger per process, secrets and codes never logged.
+// Structured JSON logs: one pino logger per process, one line per request, secrets and codes never logged.
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from '../config.ts';

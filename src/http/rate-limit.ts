@@ -1,4 +1,5 @@
-// Fixed-window attempt limits shared by all instances (DESIGN.md §9): the storage layer provides an
+// Fixed-window attempt limits shared by all instances (a limit one instance keeps alone is multiplied
+// by the number of instances): the storage layer provides an
 // atomic counter (Redis INCR+EXPIRE or an SQL upsert); this module names windows and keys them with
 // HMAC-SHA256 under a secret derived from GATEHOUSE_SECRET_KEY, so emails and IP addresses never reach
 // the store in clear, and a copy of the store cannot be matched against a list of guessed emails (a

@@ -1,7 +1,7 @@
 // Clients live in the database. oidc-provider asks its Client adapter on every request, so rows are
 // cached in process for a few seconds (edits reach every instance within CLIENT_CACHE_SECONDS).
 // Secrets are generated with ≥256 bits, so the stored SHA-256 digest is compared in constant time
-// (DESIGN.md §9) and the digest stands in for `client_secret` in the provider's metadata.
+// (at 256 bits a plain digest is as strong as a password hash, and much cheaper) and the digest stands in for `client_secret` in the provider's metadata.
 import type { Provider } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
 import { matchesDigest } from '../domain/digest.ts';

@@ -1,4 +1,4 @@
-// oidc-provider 9 configured for Gatehouse (oidc-provider-notes.md §1, §5, §7 explain each choice).
+// oidc-provider 9 configured for Gatehouse: the comments next to each option say why it is set so.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Adapter } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { ACR_1FA, ACR_MFA } from '../domain/amr.ts';
@@ -16,13 +16,16 @@ export interface ProviderHooks {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => void | Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => void | Promise<void>;
-  /** trusted delivery for back-channel logout (the default fetch refuses loopback/private hosts, notes §7). */
+  /** trusted delivery for back-channel logout (the default fetch refuses loopback and private addresses, an SSRF guard). */
   fetch?: Configuration['fetch'];
 }
 
 const isFirstParty = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.metadata().first_party === true;
 
-/** First-party clients skip consent: their grant always holds what they ask for (notes §5). */
+/**
+ * First-party clients skip consent: their grant always holds what they ask for (the session's
+ * existing grant would otherwise win, and a newly requested scope would show the consent page).
+ */
 async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const { client, session } = ctx.oidc;
   if (!client || !session?.accountId) return undefined;
@@ -161,7 +164,8 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
     },
     extraTokenClaims(ctx) {
-      // acr/amr live on the session and are copied to codes and refresh tokens, not access tokens (notes §1).
+      // acr/amr live on the session and oidc-provider copies them to codes and refresh tokens, not to
+      // access tokens, so introspection and JWT access tokens get them here.
       const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
       if (!source) return undefined;
       return { amr: source.amr, acr: source.acr, auth_time: source.authTime };

@@ -1,7 +1,7 @@
 /**
  * `gatehouse/relying-party`: what an app signing users in through Gatehouse needs on top of its
- * OpenID Connect client — ID token and logout token validation, the local-2FA decision of
- * DESIGN.md §7, and step-up requests.
+ * OpenID Connect client — ID token and logout token validation, the decision whether the app still
+ * asks for its own second factor (`decideLocalMfa`), and step-up requests.
  */
 export { ACR_1FA, ACR_MFA, ACR_MFA_PAPE, AMR_FED, AMR_MFA, AMR_OTP, AMR_PWD, BACKCHANNEL_LOGOUT_EVENT, DEFAULT_ALGORITHMS } from './constants.ts';
 export { RelyingPartyError, isRelyingPartyError } from './errors.ts';

@@ -1,4 +1,5 @@
-// oidc-provider storage in Redis (DESIGN.md §10, oidc-provider-notes.md §6).
+// oidc-provider storage in Redis, shared by every instance: consume is atomic (one winner for a code
+// exchanged twice in parallel) and artifacts are indexed by grant, uid and user code.
 // Keys, under `prefix`:
 //   oidc:<Model>:<id>            hash { p: payload JSON, c: consumed at (epoch s) }, expiring with the artifact
 //   oidc:grant:<grantId>         set of artifact keys of a grant, living as long as its longest member

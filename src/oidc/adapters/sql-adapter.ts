@@ -1,5 +1,6 @@
-// oidc-provider storage in SQL (table oidc_payloads) when no Redis is configured (DESIGN.md §10,
-// oidc-provider-notes.md §6). The SQL itself lives in the oidc-payloads repository.
+// oidc-provider storage in SQL (table oidc_payloads) when no Redis is configured: consume is one
+// conditional UPDATE, so a code exchanged twice in parallel has one winner. The SQL itself lives in
+// the oidc-payloads repository.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.ts';
 import { createOidcPayloadRepo, type StoredPayload } from '../../store/repositories/oidc-payloads.ts';

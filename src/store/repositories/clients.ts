@@ -1,4 +1,4 @@
-// Relying-party clients (DESIGN.md §4). The secret is stored only as a SHA-256 digest (§9).
+// Relying-party clients. The secret is generated (256 random bits) and stored only as its SHA-256 digest.
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { clients } from '../schema.ts';

@@ -1,4 +1,4 @@
-// The password step as a use case with two small fakes (DESIGN.md §12.2): no HTTP, no SQL.
+// The password step as a use case with two small fakes (a use case takes only the repositories it needs): no HTTP, no SQL.
 import { describe, expect, it } from '@jest/globals';
 import { createPasswordAuthenticator, type LoginThrottle, type PasswordLimits } from '../../../src/domain/authentication.ts';
 import { createMarks, createRateLimiter } from '../../../src/http/rate-limit.ts';
@@ -98,7 +98,7 @@ describe('password authentication', () => {
     expect(await authenticate('ada@example.com', 'first password', {})).toEqual({ ok: false, reason: 'bad_credentials' });
   });
 
-  it('rehashes at sign-in when the argon2id parameters changed (DESIGN.md §9)', async () => {
+  it('rehashes at sign-in when the argon2id parameters changed', async () => {
     const f = fakes([await account('a1', 'Acme', 'first password', weak)]);
     const authenticate = createPasswordAuthenticator({ accounts: f.repo, hasher: createPasswordHasher(stronger), throttle: f.limit, limits, events: f.emitter });
     expect((await authenticate('ada@example.com', 'first password', {})).ok).toBe(true);

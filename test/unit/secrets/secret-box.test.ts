@@ -13,7 +13,7 @@ function tamper(sealed: string, index: number): string {
   return parts.join('.');
 }
 
-describe('secrets at rest: AES-256-GCM with a key id (DESIGN.md §9)', () => {
+describe('secrets at rest: AES-256-GCM with a key id', () => {
   it('round-trips text and bytes', () => {
     const box = createSecretBox([key()]);
     expect(box.openText(box.seal('JBSWY3DPEHPK3PXP', 'totp:acc-1'), 'totp:acc-1')).toBe('JBSWY3DPEHPK3PXP');
