@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Middleware } from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { Runtime } from './runtime.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
@@ -11,9 +11,11 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
-import { createOpsRouter } from './http/ops-routes.ts';
+import { createOpsRouter, metricsEndpoint } from './http/ops-routes.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
+import { requireValidHost } from './http/host.ts';
+import { refuseControlCharacters, refuseNulInRequest } from './http/control-characters.ts';
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
@@ -55,6 +57,8 @@ export interface AppOptions {
 export interface Gatehouse {
   /** the HTTP handler; it follows the provider when a key change rebuilds it. */
   handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** the handler of the separate metrics listener (METRICS_PORT), when one is configured. */
+  metricsHandle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   metrics: Metrics;
   views: ViewRenderer;
   provider(): Provider;
@@ -62,6 +66,19 @@ export interface Gatehouse {
   /** re-reads the key set and rebuilds the provider when it changed. */
   refreshKeys(): Promise<boolean>;
   stop(): void;
+}
+
+/** The separate metrics listener: GET /metrics (with the token check when set), 404 for anything else. */
+function metricsListener(metrics: Metrics, token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = new Koa();
+  const serve = metricsEndpoint(metrics.registry, token);
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serve(ctx, next);
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: 'This listener serves GET /metrics only.' };
+  });
+  const handle = app.callback();
+  return (req, res) => void handle(req, res);
 }
 
 export async function createApp(runtime: Runtime, options: AppOptions = {}): Promise<Gatehouse> {
@@ -79,8 +96,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     allowPrivateNetworks: config.fetchAllowPrivateNetworks,
   });
 
-  /** Every HTML form page: no caching, a bounded form body, and a CSRF token bound to its purpose. */
-  const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), csrfProtection({ secure, purpose })];
+  /** Every HTML form page: no caching, a bounded form body without control characters, and a CSRF token bound to its purpose. */
+  const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
   const interactionRouter = createInteractionRouter({
@@ -95,7 +112,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     box: runtime.box,
     render: (ctx, template, locals) => views.render(ctx, template, locals),
     onSignIn: (outcome) => metrics.recordSignin(outcome),
-    stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? 3600,
+    stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? config.stepUpPasswordMaxAgeSeconds,
     middleware: pageMiddleware('interaction'),
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
@@ -122,11 +139,18 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     middleware: selfServicePage('password'),
   });
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
+  // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
+  const separateMetrics = config.metrics.port !== 0;
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
-    registry: metrics.registry,
+    ...(separateMetrics ? {} : { registry: metrics.registry }),
+    metricsToken: config.metrics.token,
     logger,
   });
+  const metricsHandle = separateMetrics ? metricsListener(metrics, config.metrics.token) : undefined;
+  if (config.env === 'production' && !separateMetrics && !config.metrics.token) {
+    logger.warn('/metrics is served on the public port without a token: set METRICS_PORT or METRICS_TOKEN, or block /metrics at the load balancer');
+  }
 
   // Gatehouse's middleware and pages run inside the provider's own Koa app (its use() places them
   // before the protocol routes), so a request makes one Koa context, not two.
@@ -136,7 +160,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     metrics.middleware(),
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
-    // oidc-provider 9 has no 404 handler (notes §9): unknown paths get the same 404 page or JSON as the rest
+    // before anything builds a URL from the request or stores a parameter
+    requireValidHost({ exempt: OPS_PATHS }),
+    refuseNulInRequest(),
+    // oidc-provider 9 has no 404 handler: unknown paths get the same 404 page or JSON as the rest
     notFoundHandler(),
     serveStatic({ root: path.join(root, 'public') }),
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
@@ -176,6 +203,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     handle: (req, res) => {
       void callback(req, res);
     },
+    metricsHandle,
     metrics,
     views,
     provider: () => provider,

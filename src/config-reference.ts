@@ -19,7 +19,7 @@ function defaultOf(schema: unknown): unknown {
 export function configReference(): string {
   const lines = [
     '# Gatehouse settings: every variable, its default, and what it does.',
-    '# Generated from src/config.ts (npm run config:reference > config/defaults.env); unset variables take these defaults.',
+    '# Generated from src/config.ts (npm run -s config:reference > config/defaults.env); unset variables take these defaults.',
     '',
   ];
   for (const [name, schema] of Object.entries(envSchema.shape)) {

@@ -20,11 +20,11 @@ import { createMailNotifier } from './mail/notifier.ts';
 import { createMailQueue } from './mail/queue.ts';
 import { createMailSender, type MailSenderOptions } from './mail/sender.ts';
 import { createPostbox } from './mail/postbox.ts';
-import { createRateLimiter } from './http/rate-limit.ts';
 import { createOneTimeLinks, type LinkPurpose } from './domain/one-time-links.ts';
 import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
 import { createDeferredWork } from './deferred-work.ts';
+import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -66,7 +66,10 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const postbox = createPostbox(mailQueue);
   const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger));
   const hasher = createPasswordHasher(config.argon2);
-  const limiter = createRateLimiter((key, windowSeconds) => kv.increment(key, windowSeconds));
+  // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
+  // recompute from a guessed email or address.
+  const rateLimitSecret = box.deriveKey('rate-limit');
+  const limiter = createRateLimiter({ increment: (key, windowSeconds) => kv.increment(key, windowSeconds), remove: (key) => kv.delete(key) }, { secret: rateLimitSecret });
   const limit: Limit = (key, max, windowSeconds) => limiter.limit(key, max, windowSeconds);
   const deferred = createDeferredWork(logger);
   const links = createOneTimeLinks({ emailTokens: repos.emailTokens, baseUrl: config.issuer, ttlSeconds: options.linkTtlSeconds ?? {} });
@@ -81,6 +84,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     defer: deferred.defer,
     limits: linkRequestLimits,
   });
+  const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
 
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
@@ -105,7 +109,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       hasher,
       settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
-    authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, limit, limits: config.limits, events }),
+    authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
   };
 
   return {

@@ -13,6 +13,8 @@ export interface RunningGatehouse {
   runtime: Runtime;
   gatehouse: Gatehouse;
   server: http.Server;
+  /** the METRICS_PORT listener, when configured. */
+  metricsServer: http.Server | undefined;
   /** the first-start link, when no platform operator exists yet. */
   setupLink: { link: string; expiresAt: Date } | undefined;
   close(): Promise<void>;
@@ -39,6 +41,19 @@ export async function startGatehouse(
     });
     // delivers queued mail (this instance and others share the queue; a claim is never shared)
     runtime.mail.sender.start();
+    // /metrics on a listener of its own (METRICS_PORT), usually bound to an internal interface.
+    let metricsServer: http.Server | undefined;
+    if (gatehouse.metricsHandle) {
+      const ms = http.createServer(gatehouse.metricsHandle);
+      metricsServer = ms;
+      await new Promise<void>((resolve, reject) => {
+        ms.once('error', reject);
+        ms.listen(config.metrics.port, config.metrics.host, () => resolve());
+      }).catch((e: unknown) => {
+        server.close();
+        throw e;
+      });
+    }
     const sweeper = setInterval(() => {
       sweepExpired(runtime.database.db, new Date()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired rows failed'));
     }, (options.sweepSeconds ?? 300) * 1000);
@@ -51,11 +66,13 @@ export async function startGatehouse(
       gatehouse: g,
       server,
       setupLink,
+      metricsServer,
       async close() {
         clearInterval(sweeper);
         g.stop();
         server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        metricsServer?.closeAllConnections();
+        await Promise.all([server, metricsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
         await runtime.close();
       },
     };

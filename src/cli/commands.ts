@@ -141,8 +141,11 @@ export const commands: Record<string, Command> = {
       'redirect-uri': { type: 'string', multiple: true, description: 'allowed redirect URI (repeat for several)' },
       grant: { type: 'string', multiple: true, description: 'authorization_code | refresh_token | client_credentials (repeat)' },
       public: { type: 'boolean', description: 'public client (no secret; PKCE)' },
+      'token-auth-method': { type: 'string', description: 'client_secret_basic (default) | client_secret_post | private_key_jwt (with --jwks-uri)' },
+      'jwks-uri': { type: 'string', description: 'where a private_key_jwt client publishes its public keys' },
       'first-party': { type: 'boolean', description: 'first-party application: no consent page' },
       'require-mfa': { type: 'boolean', description: 'every sign-in to this client needs MFA' },
+      introspect: { type: 'boolean', description: 'a resource server: may introspect tokens issued to other clients (of its tenant, when bound)' },
       'post-logout-redirect-uri': { type: 'string', multiple: true, description: 'allowed post-logout redirect URI' },
       'backchannel-logout-uri': { type: 'string', description: 'back-channel logout endpoint of the client' },
       scope: { type: 'string', description: 'allowed scopes, space separated' },
@@ -159,8 +162,11 @@ export const commands: Record<string, Command> = {
           postLogoutRedirectUris: list(flags, 'post-logout-redirect-uri'),
           ...(grants.length ? { grants: grants as ('authorization_code' | 'refresh_token' | 'client_credentials')[] } : {}),
           public: bool(flags, 'public'),
+          ...(str(flags, 'token-auth-method') ? { tokenAuthMethod: need(flags, 'token-auth-method') as 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' } : {}),
+          jwksUri: str(flags, 'jwks-uri'),
           firstParty: bool(flags, 'first-party'),
           requireMfa: bool(flags, 'require-mfa'),
+          mayIntrospect: bool(flags, 'introspect'),
           scope: str(flags, 'scope'),
           tenantId: tenant?.id,
           backchannelLogoutUri: str(flags, 'backchannel-logout-uri'),
@@ -170,8 +176,9 @@ export const commands: Record<string, Command> = {
       );
     },
     text(r) {
-      const c = r as { client_id: string; client_secret?: string };
-      return `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(the secret is shown only now; store it safely)` : '(public client: no secret)'}`;
+      const c = r as { client_id: string; client_secret?: string; token_endpoint_auth_method?: string };
+      const noSecret = c.token_endpoint_auth_method === 'private_key_jwt' ? '(private_key_jwt: no secret; sign client assertions with a key from the jwks_uri)' : '(public client: no secret)';
+      return `client_id:     ${c.client_id}\n${c.client_secret ? `client_secret: ${c.client_secret}\n(the secret is shown only now; store it safely)` : noSecret}`;
     },
   },
 

@@ -1,9 +1,33 @@
-// Password sign-in (DESIGN.md §5.1): unknown email and wrong password answer the same and take the
-// same time; attempts are limited per account and per IP with counters shared by all instances.
+// Password sign-in: unknown email and wrong password answer the same and take the
+// same time; guessing is limited by counters shared by all instances.
+//
+// Why these three limits, and not "N attempts per email": a limit on attempts per email that runs
+// before the password check lets anyone who knows an email keep its owner out (send N wrong
+// passwords every window, and the owner's correct one is refused too). So:
+// 1. attempts per client network (IPv4 address or IPv6 /64), counted before the check: one network
+//    cannot spray many accounts;
+// 2. wrong passwords per (email, client network), a small number: guessing from one network stops
+//    quickly, and only that network is refused — the owner elsewhere is not affected;
+// 3. wrong passwords per email from all networks, a higher ceiling against guessing spread over many
+//    networks; once it is reached, only networks where that email signed in recently (a mark kept
+//    for LOGIN_KNOWN_NETWORK_SECONDS) may still try, so the owner at home or at the office still
+//    gets in while the attack goes on. An owner on a new network waits for the window to end.
+// Failures are reserved before the check (the count moves first, then the password is verified), so
+// parallel guesses cannot exceed a limit, and a correct password clears that email's failure counts.
 import type { PasswordHasher } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
+import { clientNetwork } from './network.ts';
 
 export type Limit = (key: string, max: number, windowSeconds: number) => Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+
+/** What the password step needs of the rate limiter (src/http/rate-limit.ts builds it). */
+export interface LoginThrottle {
+  limit: Limit;
+  /** Forgets the current window's count of a key. */
+  reset(key: string, windowSeconds: number): Promise<void>;
+  /** Remembers that an email signed in from a network. */
+  marks: { has(key: string): Promise<boolean>; set(key: string, ttlSeconds: number): Promise<void> };
+}
 
 export interface Candidate {
   id: string;
@@ -34,30 +58,45 @@ export interface PasswordAccounts {
 }
 
 export interface PasswordLimits {
-  loginPerAccount: number;
+  /** attempts per client network per window (counted before the check). */
   loginPerIp: number;
+  /** wrong passwords per email and client network per window. */
+  loginPerAccountIp: number;
+  /** wrong passwords per email from all networks per window, before only known networks may try. */
+  loginPerAccount: number;
   windowSeconds: number;
+  /** how long a successful sign-in makes its network "known" for that email. */
+  knownNetworkSeconds: number;
 }
 
 export function createPasswordAuthenticator(deps: {
   accounts: PasswordAccounts;
   hasher: PasswordHasher;
-  limit: Limit;
+  throttle: LoginThrottle;
   limits: PasswordLimits;
   events: SecurityEvents;
 }) {
-  const { accounts, hasher, limit, limits, events } = deps;
+  const { accounts, hasher, throttle, limits, events } = deps;
+  const window = limits.windowSeconds;
+
+  const refuse = async (request: RequestInfo, scope: 'ip' | 'account_network' | 'account', retryAfterSeconds: number): Promise<PasswordOutcome> => {
+    await events.emit({ action: 'auth.rate_limited', ...request, detail: { scope } });
+    return { ok: false, reason: 'rate_limited', retryAfterSeconds };
+  };
 
   return async function authenticate(email: string, password: string, request: RequestInfo): Promise<PasswordOutcome> {
     const normalised = email.trim().toLowerCase();
-    const [perIp, perAccount] = await Promise.all([
-      limit(`login:ip:${request.ip ?? 'unknown'}`, limits.loginPerIp, limits.windowSeconds),
-      limit(`login:account:${normalised}`, limits.loginPerAccount, limits.windowSeconds),
-    ]);
-    if (!perIp.allowed || !perAccount.allowed) {
-      await events.emit({ action: 'auth.rate_limited', ...request, detail: { scope: perIp.allowed ? 'account' : 'ip' } });
-      return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.max(perIp.retryAfterSeconds, perAccount.retryAfterSeconds) };
-    }
+    const network = clientNetwork(request.ip);
+    const pairKey = `login:failures:${normalised}|${network}`;
+    const accountKey = `login:failures:${normalised}`;
+    const knownKey = `login:known:${normalised}|${network}`;
+
+    const perIp = await throttle.limit(`login:ip:${network}`, limits.loginPerIp, window);
+    if (!perIp.allowed) return refuse(request, 'ip', perIp.retryAfterSeconds);
+    const perPair = await throttle.limit(pairKey, limits.loginPerAccountIp, window);
+    if (!perPair.allowed) return refuse(request, 'account_network', perPair.retryAfterSeconds);
+    const perAccount = await throttle.limit(accountKey, limits.loginPerAccount, window);
+    if (!perAccount.allowed && !(await throttle.marks.has(knownKey))) return refuse(request, 'account', perAccount.retryAfterSeconds);
 
     const found = (await accounts.findByEmail(normalised)).filter((a) => a.status === 'active' && a.passwordHash);
     const results = found.length
@@ -69,6 +108,8 @@ export function createPasswordAuthenticator(deps: {
       await events.emit({ action: 'auth.password.failed', ...request, detail: { accounts: found.length } });
       return { ok: false, reason: 'bad_credentials' };
     }
+    // The reserved failure slots were not failures: clear this email's counts, and remember the network.
+    await Promise.all([throttle.reset(pairKey, window), throttle.reset(accountKey, window), throttle.marks.set(knownKey, limits.knownNetworkSeconds)]);
     for (const r of matched) {
       if (r.account && r.needsRehash) await accounts.updatePasswordHash(r.account.id, await hasher.hash(password));
     }

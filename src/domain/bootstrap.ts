@@ -2,9 +2,11 @@
 // lets the person who installed Gatehouse choose the operator's email and password.
 import { randomBytes } from 'node:crypto';
 import type { Repos } from '../store/repos.ts';
+import type { OperatorSetupRepo } from '../store/repositories/operator-setup.ts';
 import { sha256Hex } from './digest.ts';
 import { badRequest, GatehouseError } from './errors.ts';
-import type { Directory } from './directory.ts';
+import { emailAddress } from './directory.ts';
+import { validateNewPassword, type PasswordHasher } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
 
 export const OPERATOR_SETUP_PURPOSE = 'operator_setup';
@@ -14,10 +16,11 @@ export function createBootstrap(deps: {
   tenants: Repos['tenants'];
   accounts: Repos['accounts'];
   emailTokens: Repos['emailTokens'];
-  directory: Directory;
+  operatorSetup: OperatorSetupRepo;
+  hasher: PasswordHasher;
   events: SecurityEvents;
 }) {
-  const { tenants, accounts, emailTokens, directory, events } = deps;
+  const { tenants, accounts, emailTokens, operatorSetup, hasher, events } = deps;
 
   async function platform() {
     return tenants.ensurePlatform('Gatehouse');
@@ -48,16 +51,31 @@ export function createBootstrap(deps: {
       return Boolean(row && !row.usedAt && row.expiresAt > now) && !(await hasOperator());
     },
 
-    async completeSetup(token: string, input: { email: string; password: string; name?: string }, request: RequestInfo = {}) {
+    /**
+     * Creates the first platform operator. Everything the form can get wrong is checked before the
+     * link is touched, so a typo never burns it; then the link is spent and the account created in
+     * one atomic step (see the operator-setup repository), so a failure there leaves the link usable.
+     */
+    async completeSetup(token: string, input: { email: string; password: string; name?: string }, request: RequestInfo = {}, now = new Date()) {
       if (!input.email.trim() || !input.password) throw badRequest('Enter an email address and a password.');
+      const email = emailAddress.safeParse(input.email);
+      if (!email.success) throw badRequest(`The email address ${email.error.issues[0]?.message ?? 'is invalid'}.`, 'invalid_email');
+      validateNewPassword(input.password);
+      const name = input.name?.trim().slice(0, 200) || null;
       if (await hasOperator()) throw new GatehouseError('already_set_up', 409, 'Gatehouse already has a platform operator. Sign in instead.');
-      const used = await emailTokens.consume(sha256Hex(token), OPERATOR_SETUP_PURPOSE, new Date());
-      if (!used) throw new GatehouseError('setup_link_invalid', 400, 'This setup link has expired or was already used. Restart Gatehouse to print a new one.');
+      const linkInvalid = () => new GatehouseError('setup_link_invalid', 400, 'This setup link has expired or was already used. Restart Gatehouse to print a new one.');
+      const tokenHash = sha256Hex(token);
+      const link = await emailTokens.find(tokenHash, OPERATOR_SETUP_PURPOSE);
+      if (!link || link.usedAt || link.expiresAt <= now) throw linkInvalid();
+
       const p = await platform();
-      const account = await directory.createAccount(
-        { tenant: p.id, email: input.email, password: input.password, name: input.name, role: 'owner', platformOperator: true },
-        request,
-      );
+      const passwordHash = await hasher.hash(input.password);
+      const account = await operatorSetup.claim(tokenHash, OPERATOR_SETUP_PURPOSE, now, { tenantId: p.id, email: email.data, name, passwordHash });
+      if (!account) {
+        if (await hasOperator()) throw new GatehouseError('already_set_up', 409, 'Gatehouse already has a platform operator. Sign in instead.');
+        throw linkInvalid();
+      }
+      await events.emit({ action: 'account.created', tenantId: p.id, target: account.id, ...request, detail: { role: account.role } });
       await events.emit({ action: 'operator.setup_completed', actorAccountId: account.id, tenantId: p.id, target: account.id, ...request });
       return account;
     },

@@ -11,7 +11,8 @@ import type { VerifiableAccount } from './email-verification.ts';
 /** Every kind but the platform, which exists once from the first start. */
 const CREATABLE_TENANT_KINDS = TENANT_KINDS.filter((k): k is Exclude<TenantKind, 'platform'> => k !== 'platform');
 
-const email = z.string().trim().toLowerCase().email('must be an email address').max(320);
+/** An account's email address as stored: trimmed, lower case, at most 320 characters. */
+export const emailAddress = z.string().trim().toLowerCase().email('must be an email address').max(320);
 
 export function createDirectory(deps: {
   tenants: Repos['tenants'];
@@ -49,7 +50,7 @@ export function createDirectory(deps: {
       request: RequestInfo = {},
     ) {
       const tenant = await tenantByRef(input.tenant);
-      const parsedEmail = email.safeParse(input.email);
+      const parsedEmail = emailAddress.safeParse(input.email);
       if (!parsedEmail.success) throw badRequest(`email ${parsedEmail.error.issues[0]?.message ?? 'is invalid'}`);
       const role = ROLES.find((r) => r === (input.role ?? 'user'));
       if (!role) throw badRequest(`role must be one of ${ROLES.join(', ')}`);

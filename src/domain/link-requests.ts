@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Limit } from './authentication.ts';
 import { badRequest, GatehouseError } from './errors.ts';
 import type { RequestInfo } from './events.ts';
+import { clientNetwork } from './network.ts';
 
 /** Runs work after the answer was sent; failures are logged, never shown (the answer is already out). */
 export type Defer = (label: string, work: () => Promise<void>) => void;
@@ -35,7 +36,7 @@ export const linkInvalid = () =>
 /** Counts one link request for the address and the IP before anything else (DESIGN.md §12.12). */
 export async function admitLinkRequest(limit: Limit, limits: LinkRequestLimits, scope: string, email: string, request: RequestInfo): Promise<LinkRequestOutcome> {
   const [perIp, perEmail] = await Promise.all([
-    limit(`${scope}:ip:${request.ip ?? 'unknown'}`, limits.perIp, limits.windowSeconds),
+    limit(`${scope}:ip:${clientNetwork(request.ip)}`, limits.perIp, limits.windowSeconds),
     limit(`${scope}:email:${email}`, limits.perEmail, limits.windowSeconds),
   ]);
   if (perIp.allowed && perEmail.allowed) return { ok: true };

@@ -1,7 +1,7 @@
-// Secrets at rest (TOTP secrets, private keys, upstream client secrets): AES-256-GCM under a key id
-// (DESIGN.md §9). Sealed form: `v1.<kid>.<iv>.<ciphertext>.<tag>`, base64url parts. The keyring's first
+// Secrets at rest (TOTP secrets, private keys, upstream client secrets): AES-256-GCM under a key id,
+// so the key can be rotated. Sealed form: `v1.<kid>.<iv>.<ciphertext>.<tag>`, base64url parts. The keyring's first
 // key seals; every key opens, so a new key can be put in front of an old one and secrets migrate lazily.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { GatehouseError } from './errors.ts';
 
 interface RingKey {
@@ -13,8 +13,16 @@ export interface SecretBox {
   seal(plaintext: string | Buffer, context?: string): string;
   open(sealed: string, context?: string): Buffer;
   openText(sealed: string, context?: string): string;
+  /**
+   * A 32-byte key for another use (e.g. keying rate-limit counters), derived with HKDF-SHA256 from the
+   * newest key and `purpose`, so it is as secret as the key and no two uses share key material.
+   */
+  deriveKey(purpose: string): Buffer;
   readonly currentKid: string;
 }
+
+/** GCM tags are 16 bytes; a shorter one would be accepted by Node unless the length is pinned. */
+const TAG_BYTES = 16;
 
 const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
 
@@ -44,7 +52,9 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
       throw new GatehouseError('secret_unreadable', 500, 'a stored secret cannot be decrypted', `kid ${kid ?? '?'}`);
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64url'));
+      // Pinning the tag length refuses truncated tags: a 4-byte prefix of a real tag would otherwise
+      // pass, and forging one takes about 2^32 tries instead of 2^128.
+      const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
@@ -58,13 +68,14 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
     currentKid: current.kid,
     seal(plaintext, context = '') {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+      const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(context));
       const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
       return ['v1', current.kid, iv.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
     },
     open,
     openText: (sealed, context) => open(sealed, context).toString('utf8'),
+    deriveKey: (purpose) => Buffer.from(hkdfSync('sha256', current.key, Buffer.alloc(0), `gatehouse:${purpose}`, 32)),
   };
 }
 

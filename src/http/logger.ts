@@ -1,4 +1,4 @@
-// Structured JSON logs (DESIGN.md §11): one pino logger per process, secrets and codes never logged.
+// Structured JSON logs: one pino logger per process, one line per request, secrets and codes never logged.
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -58,25 +58,70 @@ export const REDACT_PATHS: readonly string[] = [
 export const REDACTED = '[redacted]';
 
 /**
- * Creates the process logger: JSON lines with ISO time and level names, secrets redacted.
- * `destination` is for tests (capture lines); by default pino writes to stdout.
+ * Fields of an error object that carry the values a query or request worked on rather than a
+ * description of the failure: drizzle's DrizzleQueryError keeps the bound `params` (submitted emails,
+ * whole stored Interaction and Session payloads); node-postgres errors put the offending row values in
+ * `detail` ("Key (email)=(ada@example.com) already exists") and the statement's context in `where`.
  */
+const VALUE_FIELDS = ['params', 'parameters', 'values', 'bindings', 'detail', 'where', 'internalQuery'] as const;
+
+/** A database server error (node-postgres / PGlite): its `detail` is data, not a Gatehouse log detail. */
+const isDatabaseError = (err: Record<string, unknown>): boolean => typeof err.routine === 'string' || typeof err.severity === 'string';
+
+/** Replaces the text drizzle wrote for `params` (however many lines it spans) wherever it appears. */
+function withoutParams(text: string, paramTexts: readonly string[]): string {
+  let out = text;
+  for (const p of paramTexts) if (p) out = out.split(`params: ${p}`).join(`params: ${REDACTED}`);
+  // a message built elsewhere in drizzle's shape: drop the rest of that line
+  return out.replace(/\nparams: (?!\[redacted\])[^\n]*/g, `\nparams: ${REDACTED}`);
+}
+
+/** The `params` texts of an error and of its causes, as drizzle interpolated them into messages. */
+function paramTextsOf(err: unknown, depth = 0): string[] {
+  if (typeof err !== 'object' || err === null || depth > 5) return [];
+  const e = err as { params?: unknown; cause?: unknown };
+  const own = e.params !== undefined ? [String(e.params as string)] : [];
+  return [...own, ...paramTextsOf(e.cause, depth + 1)];
+}
+
 /**
- * drizzle puts the parameters of a failed query into the error message (emails, digests); the log
- * keeps the statement and drops the values.
+ * The `err` serializer: pino's standard one (type, message and stack with their causes, own fields),
+ * then redaction of the error's value-carrying fields, here and in its causes, because the redaction
+ * paths only see request-shaped objects (`password`, `token`, …), not what a failed query bound. The
+ * statement itself and error codes stay: they are what an operator needs to find the fault.
  */
-export function serializeError(err: unknown): Record<string, unknown> {
-  const serialized = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  const serialized = { ...(pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>) };
+  if (typeof err !== 'object' || err === null) return serialized;
+  const source = err as Record<string, unknown>;
+  const paramTexts = paramTextsOf(err);
   for (const key of ['message', 'stack'] as const) {
     const value = serialized[key];
-    if (typeof value === 'string') serialized[key] = value.replace(/\nparams: [^\n]*/g, '\nparams: [redacted]');
+    if (typeof value === 'string') serialized[key] = withoutParams(value, paramTexts);
+  }
+  for (const key of VALUE_FIELDS) {
+    if (!(key in serialized)) continue;
+    // a GatehouseError's `detail` is written for the log; a database error's is row data
+    if (key === 'detail' && !isDatabaseError(source)) continue;
+    serialized[key] = REDACTED;
+  }
+  const cause = source.cause;
+  if (depth < 5 && typeof cause === 'object' && cause !== null && typeof (cause as { message?: unknown }).message === 'string') {
+    serialized.cause = serializeError(cause, depth + 1);
+  }
+  if (Array.isArray(serialized.aggregateErrors) && Array.isArray(source.errors)) {
+    serialized.aggregateErrors = source.errors.map((e: unknown) => serializeError(e, depth + 1));
   }
   return serialized;
 }
 
+/**
+ * Creates the process logger: JSON lines with ISO time and level names, secrets redacted.
+ * `destination` is for tests (capture lines); by default pino writes to stdout.
+ */
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
   const options = {
-    serializers: { err: serializeError, error: serializeError },
+    serializers: { err: (e: unknown) => serializeError(e), error: (e: unknown) => serializeError(e) },
     name: 'gatehouse',
     level: config.logLevel,
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },

@@ -1,6 +1,9 @@
 // Operational endpoints: liveness, readiness (dependency checks) and Prometheus metrics.
-// /metrics reveals traffic counts only; still, keep it off the public internet at the load balancer.
+// /metrics reveals traffic and sign-in outcome counts, which an outsider should not read: serve it on
+// a separate listener (METRICS_PORT) or behind a bearer token (METRICS_TOKEN), or both.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 
@@ -16,6 +19,29 @@ export interface OpsRouterOptions {
   checkTimeoutMs?: number;
   /** Failed checks are logged here (the response names the check, never the error). */
   logger?: Logger;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string | undefined;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Serves the registry; with a token, only to a request that presents it (compared in constant time). */
+export function metricsEndpoint(registry: Registry, token?: string): Middleware {
+  const expected = token ? digest(token) : undefined;
+  return async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    if (expected) {
+      const presented = /^Bearer +(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
+      if (!presented || !timingSafeEqual(digest(presented), expected)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        ctx.body = { error: 'unauthorized', error_description: 'Send the metrics token as Authorization: Bearer <token>.' };
+        return;
+      }
+    }
+    ctx.set('Content-Type', registry.contentType);
+    ctx.body = await registry.metrics();
+  };
 }
 
 const withTimeout = (check: ReadinessCheck, ms: number): Promise<void> => {
@@ -60,13 +86,6 @@ export function createOpsRouter(options: OpsRouterOptions = {}): Router {
     ctx.body = { status: result.ok ? 'ok' : 'unavailable', checks: result.checks };
   });
 
-  const registry = options.registry;
-  if (registry) {
-    router.get('/metrics', async (ctx) => {
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Content-Type', registry.contentType);
-      ctx.body = await registry.metrics();
-    });
-  }
+  if (options.registry) router.get('/metrics', metricsEndpoint(options.registry, options.metricsToken));
   return router;
 }

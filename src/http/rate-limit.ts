@@ -1,15 +1,22 @@
-// Fixed-window attempt limits shared by all instances (DESIGN.md §9): the storage layer provides an
-// atomic counter (Redis INCR+EXPIRE or an SQL upsert); this module names windows and hashes keys, so
-// emails and IP addresses never reach the store in clear.
-import { createHash, createHmac } from 'node:crypto';
-import type { Context } from 'koa';
-import { GatehouseError } from '../domain/errors.ts';
+// Fixed-window attempt limits shared by all instances (a limit one instance keeps alone is multiplied
+// by the number of instances): the storage layer provides an
+// atomic counter (Redis INCR+EXPIRE or an SQL upsert); this module names windows and keys them with
+// HMAC-SHA256 under a secret derived from GATEHOUSE_SECRET_KEY, so emails and IP addresses never reach
+// the store in clear, and a copy of the store cannot be matched against a list of guessed emails (a
+// plain SHA-256 of an email can).
+import { createHmac } from 'node:crypto';
 
 /**
  * Atomically adds one to `key` and returns the new count. The key already names its window, so the
  * store only needs to expire it after `windowSeconds` (a longer TTL is harmless).
  */
 export type WindowCounter = (key: string, windowSeconds: number) => Promise<number>;
+
+/** The store behind the limiter: the atomic counter, and removal of a counter (or a mark). */
+export interface CounterStore {
+  increment: WindowCounter;
+  remove(key: string): Promise<void>;
+}
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -20,53 +27,64 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
-  /** Counts one attempt for `key` (e.g. `login:email:a@b.c`) and says whether it is within `max`. */
+  /** Counts one attempt for `key` (e.g. `login:ip:203.0.113.9`) and says whether it is within `max`. */
   limit(key: string, max: number, windowSeconds: number): Promise<RateLimitResult>;
+  /** Forgets the current window's count of `key` (a success ends a run of failures). */
+  reset(key: string, windowSeconds: number): Promise<void>;
 }
 
 export interface RateLimiterOptions {
+  /**
+   * The HMAC key, shared by all instances (derive it from the configured secret key:
+   * `box.deriveKey('rate-limit')`).
+   */
+  secret: string | Buffer;
   /** Clock in milliseconds (tests). */
   now?: () => number;
-  /**
-   * Keys are hashed with SHA-256; with a secret (shared by all instances) HMAC-SHA256 is used instead,
-   * so a leaked key list cannot be matched against guessed emails.
-   */
-  secret?: string | Buffer;
 }
 
 export const RATE_KEY_PREFIX = 'rl:';
 
-/** The stored form of a key: prefix + hex digest + window start (seconds). */
-export function rateLimitKey(key: string, windowStartSeconds: number, secret?: string | Buffer): string {
-  const digest = secret ? createHmac('sha256', secret).update(key).digest('hex') : createHash('sha256').update(key).digest('hex');
-  return `${RATE_KEY_PREFIX}${digest}:${windowStartSeconds}`;
+/** The keyed digest of a name (an email, an address, a pair of them): what the store sees. */
+export const keyedDigest = (name: string, secret: string | Buffer): string => createHmac('sha256', secret).update(name).digest('hex');
+
+/** The stored form of a key: prefix + HMAC-SHA256 hex + window start (seconds). */
+export function rateLimitKey(key: string, windowStartSeconds: number, secret: string | Buffer): string {
+  return `${RATE_KEY_PREFIX}${keyedDigest(key, secret)}:${windowStartSeconds}`;
 }
 
-export function createRateLimiter(counter: WindowCounter, options: RateLimiterOptions = {}): RateLimiter {
+export function createRateLimiter(store: CounterStore, options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
+  if (!options.secret || options.secret.length < 16) throw new RangeError('the rate-limit secret must be at least 16 bytes');
+  const windowOf = (windowSeconds: number) => {
+    if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new RangeError('windowSeconds must be a positive whole number');
+    const nowSeconds = now() / 1000;
+    return { nowSeconds, start: Math.floor(nowSeconds / windowSeconds) * windowSeconds };
+  };
   return {
     async limit(key, max, windowSeconds) {
-      if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new RangeError('windowSeconds must be a positive whole number');
-      const nowSeconds = now() / 1000;
-      const windowStart = Math.floor(nowSeconds / windowSeconds) * windowSeconds;
-      const count = await counter(rateLimitKey(key, windowStart, options.secret), windowSeconds);
+      const { nowSeconds, start } = windowOf(windowSeconds);
+      const count = await store.increment(rateLimitKey(key, start, options.secret), windowSeconds);
       const allowed = count <= max;
-      const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil(windowStart + windowSeconds - nowSeconds));
+      const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil(start + windowSeconds - nowSeconds));
       return { allowed, count, retryAfterSeconds };
+    },
+    async reset(key, windowSeconds) {
+      await store.remove(rateLimitKey(key, windowOf(windowSeconds).start, options.secret));
     },
   };
 }
 
-/**
- * Throws GatehouseError `rate_limited` (429) with a `Retry-After` header when `result` is refused.
- * The error middleware keeps the header.
- */
-export function assertWithinLimit(
-  ctx: Context,
-  result: RateLimitResult,
-  message = 'Too many attempts. Wait a few minutes, then try again.',
-): void {
-  if (result.allowed) return;
-  ctx.set('Retry-After', String(result.retryAfterSeconds));
-  throw new GatehouseError('rate_limited', 429, message, `count ${result.count}`);
+/** Flags with a lifetime (e.g. "this email signed in from this network"), under keyed digests too. */
+export interface Marks {
+  has(key: string): Promise<boolean>;
+  set(key: string, ttlSeconds: number): Promise<void>;
+}
+
+export function createMarks(store: { get(key: string): Promise<unknown>; set(key: string, value: unknown, ttlSeconds: number): Promise<void> }, secret: string | Buffer): Marks {
+  const stored = (key: string) => `mk:${keyedDigest(key, secret)}`;
+  return {
+    has: async (key) => (await store.get(stored(key))) === true,
+    set: (key, ttlSeconds) => store.set(stored(key), true, ttlSeconds),
+  };
 }

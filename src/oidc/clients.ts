@@ -1,7 +1,7 @@
 // Clients live in the database. oidc-provider asks its Client adapter on every request, so rows are
 // cached in process for a few seconds (edits reach every instance within CLIENT_CACHE_SECONDS).
 // Secrets are generated with ≥256 bits, so the stored SHA-256 digest is compared in constant time
-// (DESIGN.md §9) and the digest stands in for `client_secret` in the provider's metadata.
+// (at 256 bits a plain digest is as strong as a password hash, and much cheaper) and the digest stands in for `client_secret` in the provider's metadata.
 import type { Provider } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
 import { matchesDigest } from '../domain/digest.ts';
@@ -17,6 +17,7 @@ export function providerMetadata(row: ClientRow): Record<string, unknown> | unde
     ...(row.secretHash ? { client_secret: row.secretHash } : {}),
     first_party: row.firstParty,
     require_mfa: row.requireMfa,
+    may_introspect: row.mayIntrospect,
     tenant_id: row.tenantId ?? undefined,
   };
 }
@@ -25,6 +26,9 @@ export function createClientAdapterClass(clients: Repos['clients'], cacheSeconds
   const cache = new Map<string, { at: number; value: Record<string, unknown> | undefined }>();
   return class ClientAdapter {
     async find(id: string) {
+      // a client id from a request (query, form or Basic credentials) with NUL names no client, and
+      // PostgreSQL would refuse it in a query
+      if (typeof id !== 'string' || id.includes('\u0000')) return undefined;
       const hit = cache.get(id);
       if (hit && Date.now() - hit.at < cacheSeconds * 1000) return hit.value;
       const value = providerMetadata(await clients.find(id));

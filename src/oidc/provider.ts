@@ -1,4 +1,4 @@
-// oidc-provider 9 configured for Gatehouse (oidc-provider-notes.md §1, §5, §7 explain each choice).
+// oidc-provider 9 configured for Gatehouse: the comments next to each option say why it is set so.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Adapter } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { ACR_1FA, ACR_MFA } from '../domain/amr.ts';
@@ -16,13 +16,16 @@ export interface ProviderHooks {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => void | Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => void | Promise<void>;
-  /** trusted delivery for back-channel logout (the default fetch refuses loopback/private hosts, notes §7). */
+  /** trusted delivery for back-channel logout (the default fetch refuses loopback and private addresses, an SSRF guard). */
   fetch?: Configuration['fetch'];
 }
 
 const isFirstParty = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.metadata().first_party === true;
 
-/** First-party clients skip consent: their grant always holds what they ask for (notes §5). */
+/**
+ * First-party clients skip consent: their grant always holds what they ask for (the session's
+ * existing grant would otherwise win, and a newly requested scope would show the consent page).
+ */
 async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const { client, session } = ctx.oidc;
   if (!client || !session?.accountId) return undefined;
@@ -40,6 +43,43 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   }
   await grant.save();
   return grant;
+}
+
+/** The parts of a client and a token the introspection rule reads (oidc-provider's objects have more). */
+export interface IntrospectingClient {
+  clientId: string;
+  clientAuthMethod?: string | undefined;
+  metadata(): Record<string, unknown>;
+}
+export interface IntrospectedToken {
+  clientId?: string | undefined;
+  aud?: string | string[] | undefined;
+}
+
+/**
+ * Who may learn what a token is (RFC 7662 §4: the server decides which protected resources may ask,
+ * so that one client cannot harvest facts about other clients' users): the client the token was issued
+ * to; a confidential client in the token's audience (a resource server the token was issued for); and
+ * a confidential client registered as an introspector (`client create --introspect`) — when bound to
+ * a tenant, only for tokens of clients bound to the same tenant. Anyone else is told `active: false`,
+ * exactly as for an unknown token, so the answer reveals nothing.
+ */
+export async function introspectionAllowed(
+  client: IntrospectingClient,
+  token: IntrospectedToken,
+  findClient: (clientId: string) => Promise<{ metadata(): Record<string, unknown> } | undefined>,
+): Promise<boolean> {
+  if (token.clientId !== undefined && token.clientId === client.clientId) return true;
+  if (client.clientAuthMethod === 'none') return false;
+  const audiences = token.aud === undefined ? [] : Array.isArray(token.aud) ? token.aud : [token.aud];
+  if (audiences.includes(client.clientId)) return true;
+  const metadata = client.metadata();
+  if (metadata.may_introspect !== true) return false;
+  const tenant = metadata.tenant_id;
+  if (typeof tenant !== 'string' || !tenant) return true;
+  if (!token.clientId) return false;
+  const owner = await findClient(token.clientId);
+  return owner?.metadata().tenant_id === tenant;
 }
 
 export function createProvider(config: Config, keys: KeyMaterial, hooks: ProviderHooks): Provider {
@@ -79,9 +119,9 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'require_mfa', 'tenant_id'],
+      properties: ['first_party', 'require_mfa', 'may_introspect', 'tenant_id'],
       validator(_ctx, key, value) {
-        if ((key === 'first_party' || key === 'require_mfa') && value !== undefined && typeof value !== 'boolean') {
+        if ((key === 'first_party' || key === 'require_mfa' || key === 'may_introspect') && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
@@ -89,8 +129,11 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      // Resource servers (confidential clients) may introspect any token; a public client only its own.
-      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) =>
+          introspectionAllowed(client, { clientId: token.clientId, aud: (token as { aud?: string | string[] }).aud }, (id) => ctx.oidc.provider.Client.find(id)),
+      },
       // Only the client a token was issued to may revoke it.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
@@ -121,7 +164,8 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
     },
     extraTokenClaims(ctx) {
-      // acr/amr live on the session and are copied to codes and refresh tokens, not access tokens (notes §1).
+      // acr/amr live on the session and oidc-provider copies them to codes and refresh tokens, not to
+      // access tokens, so introspection and JWT access tokens get them here.
       const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
       if (!source) return undefined;
       return { amr: source.amr, acr: source.acr, auth_time: source.authTime };
@@ -152,7 +196,13 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
   };
 
   const provider = new Provider(config.issuer, configuration);
+  // Gatehouse's own middleware runs inside this Koa app, so these settings decide ctx.ip everywhere.
+  // Each proxy appends the address it received the request from to X-Forwarded-For; the entries
+  // before the ones our proxies added were written by the client and are not evidence of anything.
+  // Keeping only the last TRUST_PROXY_HOPS entries makes ctx.ip the address the outermost trusted
+  // proxy saw.
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.trustProxy ? config.trustProxyHops : 0;
   useHashedClientSecrets(provider);
   return provider;
 }

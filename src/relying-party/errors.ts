@@ -21,7 +21,8 @@ export type RelyingPartyErrorCode =
   | 'invalid_typ'
   | 'missing_events'
   | 'nonce_present'
-  | 'missing_sub_and_sid';
+  | 'missing_sub_and_sid'
+  | 'replayed';
 
 export class RelyingPartyError extends Error {
   readonly code: RelyingPartyErrorCode;

@@ -1,7 +1,7 @@
 /**
  * `gatehouse/relying-party`: what an app signing users in through Gatehouse needs on top of its
- * OpenID Connect client — ID token and logout token validation, the local-2FA decision of
- * DESIGN.md §7, and step-up requests.
+ * OpenID Connect client — ID token and logout token validation, the decision whether the app still
+ * asks for its own second factor (`decideLocalMfa`), and step-up requests.
  */
 export { ACR_1FA, ACR_MFA, ACR_MFA_PAPE, AMR_FED, AMR_MFA, AMR_OTP, AMR_PWD, BACKCHANNEL_LOGOUT_EVENT, DEFAULT_ALGORITHMS } from './constants.ts';
 export { RelyingPartyError, isRelyingPartyError } from './errors.ts';
@@ -14,6 +14,8 @@ export { decideLocalMfa } from './local-mfa-decision.ts';
 export type { DecideLocalMfaInput, LocalMfaDecision, LocalMfaReason, SignInPath } from './local-mfa-decision.ts';
 export { buildStepUpRequest, stepUpAuthorizationParams } from './step-up.ts';
 export type { StepUpOptions, StepUpRequestInput } from './step-up.ts';
-export { validateLogoutToken } from './logout-token.ts';
+export { DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS, validateLogoutToken } from './logout-token.ts';
+export { createMemoryReplayStore } from './replay-store.ts';
+export type { ReplayStore } from './replay-store.ts';
 export type { LogoutTokenClaims, ValidateLogoutTokenOptions } from './logout-token.ts';
 export type { JwksGetter } from './verify-jwt.ts';

@@ -2,6 +2,12 @@
  * Logout token validation per OpenID Connect Back-Channel Logout 1.0 §2.6: signature and `iss`/`aud`/
  * `iat`/`exp` as for ID tokens, an `events` claim with the back-channel-logout member, `sub` and/or
  * `sid`, a `jti`, and no `nonce` (so an ID token can never pass as a logout token).
+ *
+ * A logout token is a bearer instruction ("end these sessions"). `exp` is optional in the spec, so a
+ * captured token without one would be valid forever, and one with a far `exp` could be replayed to end
+ * the user's later sessions. Every token is therefore held to a maximum age counted from `iat`
+ * (default two minutes, as long as Gatehouse gives a logout token), and its `jti` is remembered for
+ * exactly that long, so within its lifetime it is accepted once.
  */
 import { checkAuthorizedParty, checkIssuedAt } from './claim-checks.ts';
 import { BACKCHANNEL_LOGOUT_EVENT } from './constants.ts';
@@ -9,6 +15,10 @@ import { RelyingPartyError } from './errors.ts';
 import { epochSeconds } from './time.ts';
 import { verifySignedJwt } from './verify-jwt.ts';
 import type { JwksGetter } from './verify-jwt.ts';
+import { defaultReplayStore, type ReplayStore } from './replay-store.ts';
+
+/** How long after `iat` a logout token is accepted when the caller does not say (Gatehouse issues them for 120 s). */
+export const DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
 
 export interface ValidateLogoutTokenOptions {
   issuer: string;
@@ -18,8 +28,16 @@ export interface ValidateLogoutTokenOptions {
   algorithms?: readonly string[] | undefined;
   /** Allowed clock skew for `exp` and `iat`; default 0. */
   clockToleranceSeconds?: number | undefined;
-  /** Reject tokens issued longer ago than this (in addition to `exp`, when present). */
+  /**
+   * Reject tokens issued longer ago than this, whether or not they carry `exp` (which is checked as
+   * well); default {@link DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS}. It is also how long a `jti` is remembered.
+   */
   maxTokenAgeSeconds?: number | undefined;
+  /**
+   * Where accepted `jti`s are remembered to refuse a second use; default one in-memory store per
+   * process. Pass a shared store when the RP runs several instances.
+   */
+  replayStore?: ReplayStore | undefined;
   /** Clock for tests; default now. */
   now?: Date | undefined;
 }
@@ -50,9 +68,13 @@ export async function validateLogoutToken(token: string, options: ValidateLogout
   const tolerance = options.clockToleranceSeconds ?? 0;
   const now = epochSeconds(options.now);
 
+  const maxAge = options.maxTokenAgeSeconds ?? DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS;
+  if (!Number.isFinite(maxAge) || maxAge < 0) throw new RangeError('maxTokenAgeSeconds must be a non-negative number');
+
   checkType(protectedHeader.typ);
   checkIssuedAt(payload, now, tolerance);
-  if (options.maxTokenAgeSeconds !== undefined && now - (payload.iat ?? 0) > options.maxTokenAgeSeconds + tolerance) {
+  const iat = payload.iat as number;
+  if (now - iat > maxAge + tolerance) {
     throw new RelyingPartyError('expired', 'logout token was issued too long ago');
   }
   checkAuthorizedParty(payload, options.clientId);
@@ -68,11 +90,18 @@ export async function validateLogoutToken(token: string, options: ValidateLogout
   if (sub === undefined && sid === undefined) {
     throw new RelyingPartyError('missing_sub_and_sid', 'a logout token must contain "sub", "sid" or both');
   }
+  // Only a token that passed every other check spends its jti, so a forged or broken token cannot
+  // block the real one. It stays remembered until it would be refused as too old (or expired) anyway.
+  const acceptableUntil = Math.min(iat + maxAge, typeof payload.exp === 'number' ? payload.exp : Infinity) + tolerance;
+  const store = options.replayStore ?? defaultReplayStore;
+  if (!(await store.firstUse(JSON.stringify([payload.iss, options.clientId, payload.jti]), acceptableUntil))) {
+    throw new RelyingPartyError('replayed', 'this logout token was used already');
+  }
   return {
     ...(sub !== undefined ? { sub } : {}),
     ...(sid !== undefined ? { sid } : {}),
     jti: payload.jti,
-    iat: payload.iat as number,
+    iat,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Context, Middleware } from 'koa';
 import type { Runtime } from '../runtime.ts';
 import type { ViewRenderer } from '../http/views.ts';
 import { createBootstrap } from '../domain/bootstrap.ts';
+import { createOperatorSetupRepo } from '../store/repositories/operator-setup.ts';
 import { isGatehouseError } from '../domain/errors.ts';
 
 const field = (ctx: Context, name: string): string => {
@@ -16,7 +17,8 @@ export function bootstrapOf(runtime: Runtime) {
     tenants: runtime.repos.tenants,
     accounts: runtime.repos.accounts,
     emailTokens: runtime.repos.emailTokens,
-    directory: runtime.directory,
+    operatorSetup: createOperatorSetupRepo(runtime.database.db),
+    hasher: runtime.hasher,
     events: runtime.events,
   });
 }

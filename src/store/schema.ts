@@ -1,4 +1,4 @@
-// The whole data model of DESIGN.md §4. Later features fill these tables; they do not reshape them.
+// The whole data model. Later features fill these tables; they do not reshape them.
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -60,7 +60,7 @@ export const accounts = pgTable(
     /** argon2id PHC string; null for accounts that only sign in through an upstream IdP. */
     passwordHash: text('password_hash'),
     status: text('status', { enum: ACCOUNT_STATUSES }).notNull().default('active'),
-    /** platform operators manage tenants, clients, keys and upstream IdPs (DESIGN.md §8). */
+    /** platform operators manage tenants, clients, keys and upstream IdPs. */
     platformOperator: boolean('platform_operator').notNull().default(false),
     /** where the account came from: created here, imported from another platform, or provisioned by SCIM. */
     source: text('source', { enum: ['local', 'import', 'scim', 'upstream'] }).notNull().default('local'),
@@ -79,7 +79,7 @@ export const accounts = pgTable(
 );
 
 /**
- * Confirmed second factors, several per account (DESIGN.md §4). A pending enrolment is a flow object in the
+ * Confirmed second factors, several per account. A pending enrolment is a flow object in the
  * key-value store, never a row: a row exists only once its owner proved it with a code or an assertion.
  */
 export const authenticators = pgTable(
@@ -211,11 +211,13 @@ export const clients = pgTable(
     name: text('name').notNull(),
     /** oidc-provider client metadata, without the secret. */
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
-    /** SHA-256 hex of a generated ≥256-bit secret (DESIGN.md §9); null for public clients. */
+    /** SHA-256 hex of a generated ≥256-bit secret; null for clients without a secret (public, private_key_jwt). */
     secretHash: text('secret_hash'),
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
     firstParty: boolean('first_party').notNull().default(false),
     requireMfa: boolean('require_mfa').notNull().default(false),
+    /** may introspect tokens issued to other clients (a resource server, RFC 7662 §4). */
+    mayIntrospect: boolean('may_introspect').notNull().default(false),
     disabled: boolean('disabled').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -298,7 +300,7 @@ export const auditEvents = pgTable(
   ],
 );
 
-/** oidc-provider artifacts when no Redis is configured (DESIGN.md §10). */
+/** oidc-provider artifacts when no Redis is configured. */
 export const oidcPayloads = pgTable(
   'oidc_payloads',
   {

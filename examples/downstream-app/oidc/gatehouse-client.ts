@@ -7,6 +7,7 @@
 import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import {
+  createMemoryReplayStore,
   stepUpAuthorizationParams,
   validateIdToken,
   validateLogoutToken,
@@ -54,6 +55,9 @@ export interface GatehouseClient {
 export function createGatehouseClient(options: GatehouseClientOptions): GatehouseClient {
   const scope = options.scope ?? 'openid email profile';
   let discovered: Promise<{ config: client.Configuration; jwks: JwksGetter }> | undefined;
+  // The demo runs one process, so the kit's in-memory store is enough to refuse a replayed logout
+  // token; an app with several instances would pass a store they share (e.g. Redis).
+  const logoutReplays = createMemoryReplayStore(options.clock);
 
   const discover = () => {
     discovered ??= (async () => {
@@ -135,6 +139,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
         jwks,
         clockToleranceSeconds: options.clockToleranceSeconds,
         now: options.clock(),
+        replayStore: logoutReplays,
       });
     },
 

@@ -1,9 +1,9 @@
 /**
  * Signing out. RP-initiated: end the local session, then send the browser to Gatehouse's
  * end_session_endpoint with id_token_hint and post_logout_redirect_uri. Back-channel
- * (OpenID Back-Channel Logout 1.0): Gatehouse posts a logout_token; the kit validates it and every
- * session of that `sid` (or, without `sid`, of that `sub`) ends — including sign-ins still waiting
- * for the local second factor or for account linking.
+ * (OpenID Back-Channel Logout 1.0): Gatehouse posts a logout_token; the kit validates it (including
+ * its age and a replayed `jti`) and every session of that `sid` (or, without `sid`, of that `sub`)
+ * ends — including sign-ins still waiting for the local second factor or for account linking.
  */
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
@@ -11,21 +11,6 @@ import { isRelyingPartyError } from '../../../src/relying-party/index.ts';
 import type { LogoutTokenClaims } from '../../../src/relying-party/index.ts';
 import type { AppDeps, AppState } from '../context.ts';
 import type { Session } from '../http/sessions.ts';
-
-/** Remembers logout-token ids until they could no longer be accepted anyway (§2.6 step 8). */
-function createReplayCache(ttlMs: number, clock: () => Date) {
-  const seen = new Map<string, number>();
-  return {
-    firstUse(jti: string): boolean {
-      const now = clock().getTime();
-      for (const [id, expiresAt] of seen) if (expiresAt <= now) seen.delete(id);
-      if (seen.has(jti)) return false;
-      if (seen.size >= 100_000) seen.clear();
-      seen.set(jti, now + ttlMs);
-      return true;
-    },
-  };
-}
 
 function gatehouseIdentity(session: Session): { sub: string; sid: string | null } | undefined {
   const signIn = session.user?.evidence.gatehouse ?? session.pending?.evidence.gatehouse;
@@ -51,8 +36,6 @@ function refuse(ctx: Context, description: string): void {
 
 /** Mounted before the session and CSRF middleware: Gatehouse calls it server to server. */
 export function backchannelLogoutRoutes(router: Router, deps: AppDeps): void {
-  const replays = createReplayCache(15 * 60_000, deps.clock);
-
   router.post('/backchannel-logout', async (ctx) => {
     const body = ctx.request.body as Record<string, unknown> | undefined;
     const token = body?.logout_token;
@@ -66,7 +49,6 @@ export function backchannelLogoutRoutes(router: Router, deps: AppDeps): void {
       deps.logger.warn({ code }, 'logout token refused');
       return refuse(ctx, `logout_token rejected (${code})`);
     }
-    if (!replays.firstUse(logout.jti)) return refuse(ctx, 'logout_token already used');
     const ended = deps.sessions.destroyWhere((session) => sessionMatchesLogout(session, logout));
     deps.logger.info({ ended, bySid: logout.sid !== undefined }, 'back-channel logout');
     ctx.status = 200;

@@ -10,6 +10,7 @@ import type { SecondFactor } from '../amr.ts';
 import { matchTotpStep, parseBase32Secret } from './totp.ts';
 import { findMatchingRecoveryCode } from './recovery-codes.ts';
 import { lockSchedule, lockoutState } from './lockout.ts';
+import { clientNetwork } from '../network.ts';
 
 export interface MfaOwner extends NotificationTarget {
   id: string;
@@ -68,7 +69,7 @@ export function createMfaService(deps: {
     check: () => Promise<CheckResult>,
     failedAction: 'mfa.totp.check_failed' | 'mfa.recovery_code.check_failed',
   ): Promise<VerifyOutcome> {
-    const perIp = await limit(`mfa:ip:${request.ip ?? 'unknown'}`, settings.mfaPerIp, settings.windowSeconds);
+    const perIp = await limit(`mfa:ip:${clientNetwork(request.ip)}`, settings.mfaPerIp, settings.windowSeconds);
     if (!perIp.allowed) return { ok: false, reason: 'rate_limited', retryAfterSeconds: perIp.retryAfterSeconds };
     const reservation = await lockouts.reserveAttempt(owner.id, lockPolicy, now);
     if (!reservation.granted) return { ok: false, reason: 'locked', lockedUntil: reservation.lockedUntil };

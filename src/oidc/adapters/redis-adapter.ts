@@ -1,4 +1,5 @@
-// oidc-provider storage in Redis (DESIGN.md §10, oidc-provider-notes.md §6).
+// oidc-provider storage in Redis, shared by every instance: consume is atomic (one winner for a code
+// exchanged twice in parallel) and artifacts are indexed by grant, uid and user code.
 // Keys, under `prefix`:
 //   oidc:<Model>:<id>            hash { p: payload JSON, c: consumed at (epoch s) }, expiring with the artifact
 //   oidc:grant:<grantId>         set of artifact keys of a grant, living as long as its longest member
@@ -8,7 +9,7 @@
 // Every write that touches an artifact and its indexes is one Lua script, so it is atomic.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { luaScript, runScript, type RedisClient } from '../../store/redis.ts';
-import { alreadyConsumed, payloadIndexes, type GatehouseAdapterClass } from './sql-adapter.ts';
+import { alreadyConsumed, payloadIndexes, refuseUnstorable, unstorable, type GatehouseAdapterClass } from './sql-adapter.ts';
 
 const UPSERT = luaScript(`
 local key, id, ttl = KEYS[1], ARGV[2], ARGV[3]
@@ -129,11 +130,13 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
       );
     }
 
-    find(id: string): Promise<AdapterPayload | undefined> {
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(id);
       return read(this.model, id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(uid);
       const id = await redis.get(uidKey(this.model, uid));
       if (id === null) return undefined;
       const payload = await read(this.model, id);
@@ -141,6 +144,7 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(userCode);
       const id = await redis.get(userCodeKey(this.model, userCode));
       if (id === null) return undefined;
       const payload = await read(this.model, id);
@@ -149,11 +153,13 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
 
     /** One winner: a second consume of the same artifact (parallel code exchange) fails with invalid_grant. */
     async consume(id: string): Promise<void> {
+      if (unstorable(id)) throw alreadyConsumed();
       const won = await runScript(redis, CONSUME, [artifactKey(this.model, id)], [String(Math.floor(Date.now() / 1000))]);
       if (Number(won) !== 1) throw alreadyConsumed();
     }
 
     async destroy(id: string): Promise<void> {
+      if (unstorable(id)) return;
       await runScript(redis, DESTROY, [artifactKey(this.model, id)], [base, this.model, id]);
     }
 

@@ -1,5 +1,6 @@
-// oidc-provider storage in SQL (table oidc_payloads) when no Redis is configured (DESIGN.md §10,
-// oidc-provider-notes.md §6). The SQL itself lives in the oidc-payloads repository.
+// oidc-provider storage in SQL (table oidc_payloads) when no Redis is configured: consume is one
+// conditional UPDATE, so a code exchanged twice in parallel has one winner. The SQL itself lives in
+// the oidc-payloads repository.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Db } from '../../store/db.ts';
 import { createOidcPayloadRepo, type StoredPayload } from '../../store/repositories/oidc-payloads.ts';
@@ -32,6 +33,19 @@ export function payloadIndexes(model: string, payload: AdapterPayload) {
     accountId: model === 'Session' ? stringOrNull(payload.accountId) : null,
   };
 }
+
+/**
+ * Ids, uids and user codes come from requests (a code, a refresh token, a token to introspect or
+ * revoke). One with a NUL byte names no stored artifact, and PostgreSQL refuses NUL in text (the
+ * query would fail with 500). Token syntax allows only visible ASCII (RFC 6749 Appendix A), so such a
+ * value is a malformed request: the lookup answers `invalid_request` (400) without asking the store.
+ */
+export function refuseUnstorable(id: string): void {
+  if (typeof id !== 'string' || id.includes('\u0000')) {
+    throw new errors.InvalidRequest('the token, code or identifier contains a NUL character, which none ever has');
+  }
+}
+export const unstorable = (id: string): boolean => typeof id !== 'string' || id.includes('\u0000');
 
 export const alreadyConsumed = () =>
   new errors.InvalidGrant('the authorization code, refresh token or request was used already');
@@ -66,23 +80,27 @@ export function createSqlAdapter(db: Db): GatehouseAdapterClass {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(id);
       return toPayload(await repo.find(this.model, id));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(uid);
       return toPayload(await repo.findByUid(this.model, uid));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      refuseUnstorable(userCode);
       return toPayload(await repo.findByUserCode(this.model, userCode));
     }
 
     /** One winner: a second consume of the same artifact (parallel code exchange) fails with invalid_grant. */
     async consume(id: string): Promise<void> {
-      if (!(await repo.consume(this.model, id))) throw alreadyConsumed();
+      if (unstorable(id) || !(await repo.consume(this.model, id))) throw alreadyConsumed();
     }
 
     async destroy(id: string): Promise<void> {
+      if (unstorable(id)) return;
       await repo.destroy(this.model, id);
     }
 

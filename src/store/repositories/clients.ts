@@ -1,4 +1,4 @@
-// Relying-party clients (DESIGN.md §4). The secret is stored only as a SHA-256 digest (§9).
+// Relying-party clients. The secret is generated (256 random bits) and stored only as its SHA-256 digest.
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { clients } from '../schema.ts';
@@ -15,10 +15,11 @@ export interface NewClient {
   tenantId?: string | null | undefined;
   firstParty: boolean;
   requireMfa: boolean;
+  mayIntrospect?: boolean | undefined;
 }
 
 export type ClientPatch = Partial<
-  Pick<ClientRecord, 'name' | 'metadata' | 'secretHash' | 'tenantId' | 'firstParty' | 'requireMfa' | 'disabled'>
+  Pick<ClientRecord, 'name' | 'metadata' | 'secretHash' | 'tenantId' | 'firstParty' | 'requireMfa' | 'mayIntrospect' | 'disabled'>
 >;
 
 export interface ClientRepo {
@@ -49,6 +50,7 @@ export function createClientRepo(db: Db): ClientRepo {
             tenantId: input.tenantId ?? null,
             firstParty: input.firstParty,
             requireMfa: input.requireMfa,
+            mayIntrospect: input.mayIntrospect ?? false,
           })
           .returning();
         if (!row) throw new GatehouseError('client_not_created', 500, 'The client could not be created.');
@@ -70,7 +72,7 @@ export function createClientRepo(db: Db): ClientRepo {
     async update(clientId, patch) {
       if (patch.tenantId && !isUuid(patch.tenantId)) throw tenantMissing(patch.tenantId);
       const set: ClientPatch & { updatedAt: Date } = { updatedAt: new Date() };
-      for (const key of ['name', 'metadata', 'secretHash', 'tenantId', 'firstParty', 'requireMfa', 'disabled'] as const) {
+      for (const key of ['name', 'metadata', 'secretHash', 'tenantId', 'firstParty', 'requireMfa', 'mayIntrospect', 'disabled'] as const) {
         if (patch[key] !== undefined) Object.assign(set, { [key]: patch[key] });
       }
       try {

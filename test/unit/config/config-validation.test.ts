@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../../../src/config.ts';
 
 describe('configuration validation', () => {
@@ -29,8 +31,77 @@ describe('configuration validation', () => {
   });
 });
 
+describe('production refuses settings that would be unsafe there', () => {
+  const realKey = () => randomBytes(32).toString('base64');
+  const good = () => ({
+    NODE_ENV: 'production',
+    ISSUER: 'https://id.acme-corp.io',
+    TRUST_PROXY: 'true',
+    GATEHOUSE_SECRET_KEY: realKey(),
+    DATABASE_URL: 'postgres://gatehouse:v3ry-l0ng-r4ndom-pa55@db.internal:5432/gatehouse',
+    SMTP_URL: 'smtps://gatehouse:9d1c0f7e2b@smtp.acme-corp.io:465',
+  });
+
+  it('starts with real values', () => {
+    expect(loadConfig(good()).env).toBe('production');
+  });
+
+  it('refuses config/production.env.example as it stands, naming each placeholder', () => {
+    const example = Object.fromEntries(
+      readFileSync(new URL('../../../config/production.env.example', import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(() => loadConfig(example)).toThrow(/GATEHOUSE_SECRET_KEY must be set/);
+    const withKey = { ...example, GATEHOUSE_SECRET_KEY: realKey() };
+    expect(() => loadConfig(withKey)).toThrow(/ISSUER https:\/\/id\.example\.com is an example address/);
+    expect(() => loadConfig(withKey)).toThrow(/DATABASE_URL has a placeholder password/);
+    expect(() => loadConfig(withKey)).toThrow(/SMTP_URL has a placeholder password/);
+    expect(() => loadConfig(withKey)).toThrow(/METRICS_TOKEN is a placeholder/);
+  });
+
+  it.each([
+    [{ GATEHOUSE_SECRET_KEY: 'CHANGE_ME' }, /GATEHOUSE_SECRET_KEY is a placeholder or not random/],
+    [{ GATEHOUSE_SECRET_KEY: Buffer.alloc(32).toString('base64') }, /GATEHOUSE_SECRET_KEY is a placeholder or not random/],
+    [{ GATEHOUSE_SECRET_KEY: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') }, /GATEHOUSE_SECRET_KEY is a placeholder or not random/],
+    [{ DATABASE_URL: 'postgres://gatehouse:password@db:5432/gatehouse' }, /DATABASE_URL has a placeholder password/],
+    [{ REDIS_URL: 'redis://:changeme@redis:6379' }, /REDIS_URL has a placeholder password/],
+    [{ SMTP_URL: 'smtps://u:<password>@smtp.acme-corp.io:465' }, /SMTP_URL has a placeholder password/],
+    [{ METRICS_TOKEN: 'replace-me-with-a-long-random-token-value' }, /METRICS_TOKEN is a placeholder/],
+    [{ ISSUER: 'https://login.example.org' }, /is an example address/],
+    [{ FETCH_ALLOW_PRIVATE_NETWORKS: 'true' }, /FETCH_ALLOW_PRIVATE_NETWORKS=true .* development and tests only/],
+    [{ TRUST_PROXY: 'false' }, /ISSUER is https but TRUST_PROXY is false/],
+  ])('refuses %p', (change, message) => {
+    expect(() => loadConfig({ ...good(), ...change })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...good(), ...change })).toThrow(message);
+  });
+
+  it('allows the same values outside production (local development)', () => {
+    expect(loadConfig({ ...good(), NODE_ENV: 'development', FETCH_ALLOW_PRIVATE_NETWORKS: 'true', TRUST_PROXY: 'false', GATEHOUSE_SECRET_KEY: Buffer.alloc(32).toString('base64') }).fetchAllowPrivateNetworks).toBe(true);
+  });
+});
+
+describe('proxy, limits and metrics settings', () => {
+  it('reads the proxy hop count and the login limits', () => {
+    const c = loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2', LOGIN_MAX_PER_ACCOUNT_IP: '3', LOGIN_MAX_PER_ACCOUNT: '30' });
+    expect(c.trustProxyHops).toBe(2);
+    expect(c.limits).toMatchObject({ loginPerAccountIp: 3, loginPerAccount: 30, loginPerIp: 100 });
+    expect(loadConfig({}).stepUpPasswordMaxAgeSeconds).toBe(3600);
+    expect(loadConfig({ STEP_UP_PASSWORD_MAX_AGE_SECONDS: '600' }).stepUpPasswordMaxAgeSeconds).toBe(600);
+  });
+
+  it.each([
+    [{ TRUST_PROXY_HOPS: '0' }, /TRUST_PROXY_HOPS must be at least 1/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 32 characters/],
+    [{ PORT: '3000', METRICS_PORT: '3000' }, /METRICS_PORT must differ from PORT/],
+  ])('rejects %p', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
 describe('documented defaults', () => {
-  it('config/defaults.env is generated from the schema (run npm run config:reference > config/defaults.env)', async () => {
+  it('config/defaults.env is generated from the schema (run npm run -s config:reference > config/defaults.env)', async () => {
     const fs = await import('node:fs');
     const { configReference } = await import('../../../src/config-reference.ts');
     expect(fs.readFileSync(new URL('../../../config/defaults.env', import.meta.url), 'utf8')).toBe(configReference());

@@ -1,21 +1,31 @@
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { createRateLimiter, rateLimitKey, type WindowCounter } from '../../../src/http/rate-limit.ts';
+import { createMarks, createRateLimiter, rateLimitKey, type CounterStore } from '../../../src/http/rate-limit.ts';
+
+const SECRET = Buffer.alloc(32, 7);
 
 /** An in-memory stand-in for the storage layer's atomic fixed-window INCR. */
-function fakeCounter(): WindowCounter & { keys: string[] } {
+function fakeStore(): CounterStore & { keys: string[] } {
   const counts = new Map<string, number>();
-  const fn = async (key: string) => {
-    const n = (counts.get(key) ?? 0) + 1;
-    counts.set(key, n);
-    return n;
+  return {
+    async increment(key: string) {
+      const n = (counts.get(key) ?? 0) + 1;
+      counts.set(key, n);
+      return n;
+    },
+    async remove(key: string) {
+      counts.delete(key);
+    },
+    get keys() {
+      return [...counts.keys()];
+    },
   };
-  return Object.assign(fn, { get keys() { return [...counts.keys()]; } });
 }
 
 describe('rate limiter (fixed window, shared counter)', () => {
   it('allows up to max attempts in a window, then refuses with the time to the window end', async () => {
     let now = 1_000_000_000; // ms, 10 s into a 60 s window starting at 999_960 s
-    const limiter = createRateLimiter(fakeCounter(), { now: () => now });
+    const limiter = createRateLimiter(fakeStore(), { secret: SECRET, now: () => now });
     for (let i = 1; i <= 3; i++) {
       expect(await limiter.limit('login:ip:203.0.113.9', 3, 60)).toEqual({ allowed: true, count: i, retryAfterSeconds: 0 });
     }
@@ -24,29 +34,46 @@ describe('rate limiter (fixed window, shared counter)', () => {
     expect(await limiter.limit('login:ip:203.0.113.9', 3, 60)).toMatchObject({ allowed: true, count: 1 });
   });
 
-  it('counts keys separately', async () => {
-    const limiter = createRateLimiter(fakeCounter());
+  it('counts keys separately, and reset clears one key of the current window', async () => {
+    const limiter = createRateLimiter(fakeStore(), { secret: SECRET });
     await limiter.limit('login:email:a@example.com', 1, 60);
     expect((await limiter.limit('login:email:b@example.com', 1, 60)).allowed).toBe(true);
     expect((await limiter.limit('login:email:a@example.com', 1, 60)).allowed).toBe(false);
+    await limiter.reset('login:email:a@example.com', 60);
+    expect((await limiter.limit('login:email:a@example.com', 1, 60)).allowed).toBe(true);
+    expect((await limiter.limit('login:email:b@example.com', 1, 60)).allowed).toBe(false);
   });
 
-  it('never hands emails or IPs to the store in clear', async () => {
-    const counter = fakeCounter();
-    await createRateLimiter(counter).limit('login:email:alice@example.com', 5, 900);
-    await createRateLimiter(counter).limit('login:ip:198.51.100.7', 5, 900);
-    for (const key of counter.keys) {
-      expect(key).toMatch(/^rl:[0-9a-f]{64}:\d+$/);
+  it('hands the store HMAC-SHA256 digests under the secret, never an email, an IP or their plain SHA-256', async () => {
+    const store = fakeStore();
+    const limiter = createRateLimiter(store, { secret: SECRET, now: () => 0 });
+    await limiter.limit('login:email:alice@example.com', 5, 900);
+    await limiter.limit('login:ip:198.51.100.7', 5, 900);
+    const plain = ['login:email:alice@example.com', 'login:ip:198.51.100.7'].map((k) => createHash('sha256').update(k).digest('hex'));
+    const keyed = ['login:email:alice@example.com', 'login:ip:198.51.100.7'].map((k) => createHmac('sha256', SECRET).update(k).digest('hex'));
+    expect(store.keys).toEqual(keyed.map((d) => `rl:${d}:0`));
+    for (const key of store.keys) {
       expect(key).not.toMatch(/alice|example|198\.51/);
+      for (const digest of plain) expect(key).not.toContain(digest);
     }
   });
 
-  it('uses HMAC when given a secret, so digests cannot be matched against guessed emails', () => {
-    expect(rateLimitKey('a@b.c', 0, 'k1')).not.toBe(rateLimitKey('a@b.c', 0));
-    expect(rateLimitKey('a@b.c', 0, 'k1')).not.toBe(rateLimitKey('a@b.c', 0, 'k2'));
+  it('cannot be built without a secret of at least 16 bytes', () => {
+    expect(() => createRateLimiter(fakeStore(), { secret: '' })).toThrow(RangeError);
+    expect(() => createRateLimiter(fakeStore(), { secret: 'short' })).toThrow(RangeError);
+    expect(rateLimitKey('a@b.c', 0, 'k1'.repeat(8))).not.toBe(rateLimitKey('a@b.c', 0, 'k2'.repeat(8)));
   });
 
   it('rejects a nonsensical window', async () => {
-    await expect(createRateLimiter(fakeCounter()).limit('k', 1, 0)).rejects.toThrow(RangeError);
+    await expect(createRateLimiter(fakeStore(), { secret: SECRET }).limit('k', 1, 0)).rejects.toThrow(RangeError);
+  });
+
+  it('keeps marks under keyed digests too', async () => {
+    const values = new Map<string, unknown>();
+    const marks = createMarks({ get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) }, SECRET);
+    expect(await marks.has('login:known:a@example.com|203.0.113.9')).toBe(false);
+    await marks.set('login:known:a@example.com|203.0.113.9', 60);
+    expect(await marks.has('login:known:a@example.com|203.0.113.9')).toBe(true);
+    expect([...values.keys()].join()).not.toMatch(/example|203/);
   });
 });

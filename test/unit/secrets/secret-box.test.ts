@@ -13,7 +13,7 @@ function tamper(sealed: string, index: number): string {
   return parts.join('.');
 }
 
-describe('secrets at rest: AES-256-GCM with a key id (DESIGN.md §9)', () => {
+describe('secrets at rest: AES-256-GCM with a key id', () => {
   it('round-trips text and bytes', () => {
     const box = createSecretBox([key()]);
     expect(box.openText(box.seal('JBSWY3DPEHPK3PXP', 'totp:acc-1'), 'totp:acc-1')).toBe('JBSWY3DPEHPK3PXP');
@@ -42,6 +42,23 @@ describe('secrets at rest: AES-256-GCM with a key id (DESIGN.md §9)', () => {
     const box = createSecretBox([key()]);
     const sealed = box.seal('JBSWY3DPEHPK3PXP', 'totp:acc-1');
     expect(() => box.open(tamper(sealed, index), 'totp:acc-1')).toThrow(GatehouseError);
+  });
+
+  it.each([4, 8, 12, 15])('refuses an authentication tag truncated to %i bytes (GCM tags are 16 bytes; a short prefix is forgeable)', (bytes) => {
+    const box = createSecretBox([key()]);
+    const parts = box.seal('JBSWY3DPEHPK3PXP', 'totp:acc-1').split('.');
+    parts[4] = Buffer.from(parts[4] ?? '', 'base64url').subarray(0, bytes).toString('base64url');
+    expect(() => box.open(parts.join('.'), 'totp:acc-1')).toThrow(GatehouseError);
+  });
+
+  it('derives a distinct, stable key per purpose from the newest key, never the key itself', () => {
+    const k = key();
+    const box = createSecretBox([k, key()]);
+    expect(box.deriveKey('rate-limit')).toHaveLength(32);
+    expect(box.deriveKey('rate-limit')).toEqual(createSecretBox([k]).deriveKey('rate-limit'));
+    expect(box.deriveKey('rate-limit')).not.toEqual(box.deriveKey('other'));
+    expect(box.deriveKey('rate-limit')).not.toEqual(k);
+    expect(createSecretBox([key()]).deriveKey('rate-limit')).not.toEqual(box.deriveKey('rate-limit'));
   });
 
   it('refuses to open a secret under another context (a TOTP secret moved to another account)', () => {

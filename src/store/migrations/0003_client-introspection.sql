@@ -1,0 +1,1 @@
+ALTER TABLE "clients" ADD COLUMN "may_introspect" boolean DEFAULT false NOT NULL;
