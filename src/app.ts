@@ -27,6 +27,7 @@ import { createPasswordReset } from './domain/password-reset.ts';
 import { endAccountSessions } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
+import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -52,6 +53,8 @@ export interface AppOptions {
   /** seconds a client row stays cached in process. */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
+  /** clock of the admin use cases and console (tests move it). */
+  now?: () => Date;
 }
 
 export interface Gatehouse {
@@ -65,6 +68,8 @@ export interface Gatehouse {
   factory: ProviderFactory;
   /** re-reads the key set and rebuilds the provider when it changed. */
   refreshKeys(): Promise<boolean>;
+  /** the admin use cases, console and API. */
+  admin: AdminSurfaces;
   stop(): void;
 }
 
@@ -141,6 +146,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
+  const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
+  await admin.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
     ...(separateMetrics ? {} : { registry: metrics.registry }),
@@ -173,6 +180,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/setup/', setupRouter.routes() as unknown as Middleware),
     under('/password/', passwordRouter.routes() as unknown as Middleware),
     under('/email/', emailRouter.routes() as unknown as Middleware),
+    under('/api/', admin.api),
+    under('/admin', admin.pages),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
@@ -209,6 +218,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     provider: () => provider,
     factory,
     refreshKeys,
+    admin,
     stop: () => clearInterval(refreshTimer),
   };
 }

@@ -5,6 +5,7 @@ import { bootstrapOf } from '../setup/routes.ts';
 import { notFound } from '../domain/errors.ts';
 import { parseBase32Secret } from '../domain/mfa/totp.ts';
 import { endSessionsOf } from './sessions.ts';
+import { adminCommands } from './admin-commands.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -20,6 +21,8 @@ export interface Command {
   run(runtime: Runtime, flags: Flags): Promise<unknown>;
   /** human-readable rendering of the result. */
   text(result: unknown): string;
+  /** flag checks that need no database: a UsageError here exits 2 before anything is opened. */
+  check?(flags: Flags): void;
 }
 
 const str = (flags: Flags, name: string): string | undefined => {
@@ -209,4 +212,6 @@ export const commands: Record<string, Command> = {
     },
     text: (r) => json(r),
   },
+
+  ...adminCommands,
 };

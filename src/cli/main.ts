@@ -56,6 +56,7 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
     for (const [f, s] of Object.entries(command.flags)) {
       if (s.required && (flags[f] === undefined || flags[f] === '')) throw new UsageError(`--${f} is required\n\n${commandUsage(name, command)}`);
     }
+    command.check?.(flags);
 
     const config = loadConfig();
     const logger = createLogger({ logLevel: process.env.LOG_LEVEL ? config.logLevel : 'warn' }, pino.destination(2));

@@ -38,6 +38,16 @@ export const SILENT_EVENTS = [
   'email.verification_sent',
   'email.verified',
   'email.verification_link.refused',
+  'authz.denied',
+  'mfa.policy.updated',
+  'account.role.changed',
+  'account.deactivated',
+  'account.reactivated',
+  'account.sessions.ended',
+  'client.disabled',
+  'client.enabled',
+  'client.secret.rotated',
+  'audit.exported',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];
@@ -52,6 +62,8 @@ export interface RequestInfo {
 export interface SecurityEvent extends RequestInfo {
   action: SecurityEventName;
   actorAccountId?: string | undefined;
+  /** who acted when it was not an account: `cli` (the local operator) or `client:<client_id>` (a service). */
+  actor?: string | undefined;
   tenantId?: string | undefined;
   target?: string | undefined;
   detail?: Record<string, unknown>;

@@ -7,7 +7,14 @@ import { useHashedClientSecrets } from './clients.ts';
 import type { KeyMaterial } from './keys.ts';
 
 export const API_AUDIENCE = 'gatehouse-api';
+/** The single scope of the first API resource; the bench's bare-provider baseline still uses it. */
 export const API_SCOPE = 'gatehouse:api';
+/**
+ * The admin API's scopes (src/api). They are also listed in `scopes`, so a client's registered `scope`
+ * restricts which of them it may ask for (oidc-provider checks client scopes against that list only).
+ */
+export const API_SCOPES = ['users:read', 'users:write', 'mfa:reset', 'policy:write', 'clients:write', 'audit:read', 'tenants:write'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
 export const apiResource = (issuer: string) => `${issuer}/api`;
 
 export interface ProviderHooks {
@@ -100,7 +107,7 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       profile: ['name'],
     },
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'email', 'profile', API_SCOPE],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ...API_SCOPES],
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientDefaults: {
@@ -147,7 +154,7 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
         getResourceServerInfo: (_ctx, indicator) => {
           if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
           return {
-            scope: API_SCOPE,
+            scope: API_SCOPES.join(' '),
             audience: API_AUDIENCE,
             accessTokenFormat: 'jwt',
             accessTokenTTL: config.ttl.accessToken,

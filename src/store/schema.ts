@@ -34,6 +34,11 @@ export const tenants = pgTable(
     slug: text('slug').notNull(),
     enforceMfaPartnerUsers: boolean('enforce_mfa_partner_users').notNull().default(false),
     enforceMfaOrganizations: boolean('enforce_mfa_organizations').notNull().default(false),
+    /** when each switch was last turned on (null while off): the grace period counts from there. */
+    enforceMfaPartnerUsersSince: timestamp('enforce_mfa_partner_users_since', { withTimezone: true }),
+    enforceMfaOrganizationsSince: timestamp('enforce_mfa_organizations_since', { withTimezone: true }),
+    /** days (0–30) after a switch is turned on during which an affected user may still set up MFA later. */
+    mfaGraceDays: integer('mfa_grace_days').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -43,6 +48,7 @@ export const tenants = pgTable(
     uniqueIndex('tenants_single_platform').on(t.kind).where(sql`${t.kind} = 'platform'`),
     check('tenants_kind_check', oneOf(t.kind, TENANT_KINDS)),
     check('tenants_root_check', sql`(${t.kind} = 'platform') = (${t.parentId} is null)`),
+    check('tenants_mfa_grace_days_check', sql`${t.mfaGraceDays} between 0 and 30`),
   ],
 );
 
@@ -285,6 +291,8 @@ export const auditEvents = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
     actorAccountId: uuid('actor_account_id'),
+    /** who acted when it was not an account: `cli` (the local operator) or `client:<client_id>` (a service). */
+    actor: text('actor'),
     tenantId: uuid('tenant_id'),
     action: text('action').notNull(),
     target: text('target'),
@@ -297,6 +305,7 @@ export const auditEvents = pgTable(
     index('audit_events_at_idx').on(t.at),
     index('audit_events_tenant_idx').on(t.tenantId, t.at),
     index('audit_events_target_idx').on(t.target),
+    index('audit_events_actor_account_idx').on(t.actorAccountId),
   ],
 );
 

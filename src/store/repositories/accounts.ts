@@ -1,6 +1,6 @@
 // Accounts: one per (tenant, email), email compared case-insensitively (DESIGN.md §4). One email may
 // own several accounts in different tenants; each has its own password and MFA.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
 import { accounts, authenticators, tenants } from '../schema.ts';
@@ -58,6 +58,35 @@ export interface AccountMatch extends Account {
 
 export type AccountSummary = Omit<Account, 'passwordHash'> & { mfaStatus: MfaStatus; mfaSince: Date | null };
 
+/** One row of User Management: MFA Status is Active (at least one authenticator) or Inactive. */
+export interface AccountListItem {
+  id: string;
+  tenantId: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  status: AccountStatus;
+  platformOperator: boolean;
+  mfaActive: boolean;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+}
+
+export interface AccountSearch {
+  /** the tenants to search (an empty list finds nothing). */
+  tenantIds: readonly string[];
+  /** only these accounts (one account's row, with the same MFA Status as the list). */
+  accountIds?: readonly string[] | undefined;
+  /** part of the email address or name, any letter case. */
+  text?: string | undefined;
+  role?: Role | undefined;
+  mfa?: 'active' | 'inactive' | undefined;
+  status?: AccountStatus | undefined;
+  limit: number;
+  /** keyset cursor: the rows after this (lower-cased email, id), in that order. */
+  after?: { email: string; id: string } | undefined;
+}
+
 export interface AccountRepo {
   /** 409 `account_exists` when the tenant already has an account with this email (any letter case). */
   create(input: NewAccount): Promise<Account>;
@@ -69,6 +98,11 @@ export interface AccountRepo {
   recordLogin(id: string): Promise<void>;
   setStatus(id: string, status: AccountStatus): Promise<boolean>;
   listByTenant(tenantId: string): Promise<AccountSummary[]>;
+  /** User Management: accounts of some tenants, ordered by email, one page at a time. */
+  search(query: AccountSearch): Promise<AccountListItem[]>;
+  /** How many accounts of these tenants have no MFA yet (what turning enforcement on will affect). */
+  countWithoutMfa(tenantIds: readonly string[]): Promise<number>;
+  setRole(id: string, role: Role): Promise<boolean>;
 }
 
 const parent = alias(tenants, 'parent');
@@ -81,6 +115,14 @@ const mfaOf = (since: Date | string | null) => ({
   mfaStatus: (since === null ? 'inactive' : 'active') as MfaStatus,
   mfaSince: since === null ? null : new Date(since),
 });
+
+/**
+ * Whether an account has MFA (MFA Status "Active"): the one expression that every list, filter and
+ * count uses, so the authenticator model is named in one place.
+ */
+export const accountHasMfa = sql<boolean>`(${mfaSinceSql} is not null)`;
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const normaliseEmail = (email: string) => email.trim();
 
@@ -199,6 +241,63 @@ export function createAccountRepo(db: Db): AccountRepo {
         .where(eq(accounts.tenantId, tenantId))
         .orderBy(sql`lower(${accounts.email})`);
       return rows.map(({ account: { passwordHash: _omitted, ...account }, mfaSince }) => ({ ...account, ...mfaOf(mfaSince) }));
+    },
+
+    async search(query) {
+      const tenantIds = query.tenantIds.filter(isUuid);
+      if (tenantIds.length === 0) return [];
+      const conditions: SQL[] = [inArray(accounts.tenantId, tenantIds)];
+      if (query.accountIds) {
+        const ids = query.accountIds.filter(isUuid);
+        if (ids.length === 0) return [];
+        conditions.push(inArray(accounts.id, ids));
+      }
+      const text = query.text?.trim();
+      if (text) {
+        const pattern = `%${escapeLike(text.toLowerCase())}%`;
+        conditions.push(sql`(lower(${accounts.email}) like ${pattern} or lower(coalesce(${accounts.name}, '')) like ${pattern})`);
+      }
+      if (query.role) conditions.push(eq(accounts.role, query.role));
+      if (query.status) conditions.push(eq(accounts.status, query.status));
+      if (query.mfa === 'active') conditions.push(accountHasMfa);
+      if (query.mfa === 'inactive') conditions.push(sql`not ${accountHasMfa}`);
+      if (query.after) {
+        conditions.push(sql`(lower(${accounts.email}), ${accounts.id}) > (${query.after.email.toLowerCase()}, ${isUuid(query.after.id) ? query.after.id : '00000000-0000-0000-0000-000000000000'}::uuid)`);
+      }
+      const rows = await db
+        .select({
+          id: accounts.id,
+          tenantId: accounts.tenantId,
+          email: accounts.email,
+          name: accounts.name,
+          role: accounts.role,
+          status: accounts.status,
+          platformOperator: accounts.platformOperator,
+          mfaActive: accountHasMfa,
+          lastLoginAt: accounts.lastLoginAt,
+          createdAt: accounts.createdAt,
+        })
+        .from(accounts)
+        .where(and(...conditions))
+        .orderBy(sql`lower(${accounts.email})`, asc(accounts.id))
+        .limit(Math.min(Math.max(1, Math.floor(query.limit)), 500));
+      return rows.map((r) => ({ ...r, mfaActive: r.mfaActive === true || String(r.mfaActive) === 'true' }));
+    },
+
+    async countWithoutMfa(tenantIds) {
+      const ids = tenantIds.filter(isUuid);
+      if (ids.length === 0) return 0;
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(accounts)
+        .where(and(inArray(accounts.tenantId, ids), eq(accounts.status, 'active'), sql`not ${accountHasMfa}`));
+      return Number(row?.n ?? 0);
+    },
+
+    async setRole(id, role) {
+      if (!isUuid(id)) return false;
+      const rows = await db.update(accounts).set({ role, updatedAt: new Date() }).where(eq(accounts.id, id)).returning({ id: accounts.id });
+      return rows.length > 0;
     },
   };
 }

@@ -1,5 +1,5 @@
 // Audit events (DESIGN.md §12.7): past-tense actions, newest first when listed.
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../db.ts';
 import { auditEvents } from '../schema.ts';
 import { GatehouseError } from '../../domain/errors.ts';
@@ -10,6 +10,7 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export interface NewAuditEvent {
   action: string;
   actorAccountId?: string | null | undefined;
+  actor?: string | null | undefined;
   tenantId?: string | null | undefined;
   target?: string | null | undefined;
   ip?: string | null | undefined;
@@ -20,8 +21,16 @@ export interface NewAuditEvent {
 
 export interface AuditQuery {
   tenantId?: string | undefined;
+  /** only events of these tenants (an empty list matches nothing); combined with tenantId when both are given. */
+  tenantIds?: readonly string[] | undefined;
   action?: string | undefined;
   target?: string | undefined;
+  /** an account id (matches actor_account_id) or a non-account actor such as `cli` or `client:<id>`. */
+  actor?: string | undefined;
+  /** recorded at or after this instant. */
+  since?: Date | undefined;
+  /** recorded before this instant. */
+  until?: Date | undefined;
   limit: number;
   /** a page cursor: events with a smaller id (a number), or recorded earlier (a Date). */
   before?: number | Date | undefined;
@@ -42,6 +51,7 @@ export function createAuditRepo(db: Db): AuditRepo {
         .values({
           action: event.action,
           actorAccountId: event.actorAccountId ?? null,
+          actor: event.actor ?? null,
           tenantId: event.tenantId ?? null,
           target: event.target ?? null,
           ip: event.ip ?? null,
@@ -60,6 +70,14 @@ export function createAuditRepo(db: Db): AuditRepo {
         if (!isUuid(query.tenantId)) return [];
         conditions.push(eq(auditEvents.tenantId, query.tenantId));
       }
+      if (query.tenantIds !== undefined) {
+        const ids = query.tenantIds.filter(isUuid);
+        if (ids.length === 0) return [];
+        conditions.push(inArray(auditEvents.tenantId, ids));
+      }
+      if (query.actor !== undefined) conditions.push(isUuid(query.actor) ? eq(auditEvents.actorAccountId, query.actor) : eq(auditEvents.actor, query.actor));
+      if (query.since !== undefined) conditions.push(gte(auditEvents.at, query.since));
+      if (query.until !== undefined) conditions.push(lt(auditEvents.at, query.until));
       if (query.action !== undefined) conditions.push(eq(auditEvents.action, query.action));
       if (query.target !== undefined) conditions.push(eq(auditEvents.target, query.target));
       if (query.before instanceof Date) conditions.push(lt(auditEvents.at, query.before));

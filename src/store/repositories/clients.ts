@@ -27,6 +27,8 @@ export interface ClientRepo {
   create(input: NewClient): Promise<ClientRecord>;
   find(clientId: string): Promise<ClientRecord | undefined>;
   list(): Promise<ClientRecord[]>;
+  /** Clients bound to one tenant. */
+  listForTenant(tenantId: string): Promise<ClientRecord[]>;
   /** The updated client, or undefined when there is none with this id. */
   update(clientId: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<boolean>;
@@ -68,6 +70,11 @@ export function createClientRepo(db: Db): ClientRepo {
     },
 
     list: () => db.select().from(clients).orderBy(asc(clients.name), asc(clients.clientId)),
+
+    async listForTenant(tenantId) {
+      if (!isUuid(tenantId)) return [];
+      return db.select().from(clients).where(eq(clients.tenantId, tenantId)).orderBy(asc(clients.name), asc(clients.clientId));
+    },
 
     async update(clientId, patch) {
       if (patch.tenantId && !isUuid(patch.tenantId)) throw tenantMissing(patch.tenantId);

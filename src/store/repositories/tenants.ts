@@ -1,6 +1,7 @@
 // Tenants form one tree (DESIGN.md §4): the platform is the single root; distributors sit under it;
 // sub-resellers under a distributor; organizations under a distributor or a sub-reseller.
-import { and, asc, eq, inArray, like, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
 import { tenants } from '../schema.ts';
 import { GatehouseError, badRequest, conflict, notFound } from '../../domain/errors.ts';
@@ -21,6 +22,10 @@ export interface NewTenant {
 export interface TenantPolicyPatch {
   enforceMfaPartnerUsers?: boolean | undefined;
   enforceMfaOrganizations?: boolean | undefined;
+  /** 0–30 days after a switch is turned on during which affected users may defer their setup. */
+  mfaGraceDays?: number | undefined;
+  /** the moment of the change: a switch turned on from off is "on since" then (default now). */
+  now?: Date | undefined;
 }
 
 export interface TenantRepo {
@@ -33,6 +38,8 @@ export interface TenantRepo {
   findByIdOrSlug(ref: string): Promise<Tenant | undefined>;
   getPlatform(): Promise<Tenant | undefined>;
   list(): Promise<Tenant[]>;
+  /** The tenants directly under `parentId`, by name. */
+  listChildren(parentId: string): Promise<Tenant[]>;
   /** Only partner tenants (distributor, sub_reseller) carry an MFA policy (DESIGN.md §8). */
   setPolicy(id: string, patch: TenantPolicyPatch): Promise<Tenant>;
 }
@@ -183,10 +190,32 @@ export function createTenantRepo(db: Db): TenantRepo {
     },
     getPlatform,
     list: () => db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.name)),
+    async listChildren(parentId) {
+      if (!isUuid(parentId)) return [];
+      return db.select().from(tenants).where(eq(tenants.parentId, parentId)).orderBy(asc(tenants.name), asc(tenants.id));
+    },
     async setPolicy(id, patch) {
-      const set: Partial<Pick<Tenant, 'enforceMfaPartnerUsers' | 'enforceMfaOrganizations' | 'updatedAt'>> = { updatedAt: new Date() };
-      if (patch.enforceMfaPartnerUsers !== undefined) set.enforceMfaPartnerUsers = patch.enforceMfaPartnerUsers;
-      if (patch.enforceMfaOrganizations !== undefined) set.enforceMfaOrganizations = patch.enforceMfaOrganizations;
+      const now = patch.now ?? new Date();
+      // A switch keeps its "on since" while it stays on, takes `now` when it goes from off to on, and
+      // loses it when turned off; decided in the UPDATE itself so two concurrent changes cannot disagree.
+      const at = sql`${now.toISOString()}::timestamptz`;
+      const since = (on: boolean, current: AnyPgColumn, currentSince: AnyPgColumn) =>
+        on ? sql`case when ${current} then coalesce(${currentSince}, ${at}) else ${at} end` : sql`null`;
+      const set: Record<string, unknown> = { updatedAt: now };
+      if (patch.enforceMfaPartnerUsers !== undefined) {
+        set.enforceMfaPartnerUsers = patch.enforceMfaPartnerUsers;
+        set.enforceMfaPartnerUsersSince = since(patch.enforceMfaPartnerUsers, tenants.enforceMfaPartnerUsers, tenants.enforceMfaPartnerUsersSince);
+      }
+      if (patch.enforceMfaOrganizations !== undefined) {
+        set.enforceMfaOrganizations = patch.enforceMfaOrganizations;
+        set.enforceMfaOrganizationsSince = since(patch.enforceMfaOrganizations, tenants.enforceMfaOrganizations, tenants.enforceMfaOrganizationsSince);
+      }
+      if (patch.mfaGraceDays !== undefined) {
+        if (!Number.isInteger(patch.mfaGraceDays) || patch.mfaGraceDays < 0 || patch.mfaGraceDays > 30) {
+          throw badRequest('The grace period is a whole number of days from 0 to 30.', 'invalid_grace_period');
+        }
+        set.mfaGraceDays = patch.mfaGraceDays;
+      }
       const [row] = isUuid(id)
         ? await db
             .update(tenants)

@@ -1,0 +1,76 @@
+// Wires the admin surfaces into the app: the admin use cases (with the provider's session ending),
+// the JSON API at /api/v1 and the admin console at /admin (a first-party client of Gatehouse itself).
+import type { Middleware } from 'koa';
+import type { Provider } from 'oidc-provider';
+import type { Runtime } from '../runtime.ts';
+import type { ViewRenderer } from '../http/views.ts';
+import { createAdmin, type Admin } from '../domain/admin/index.ts';
+import { ACR_MFA } from '../domain/amr.ts';
+import { API_SCOPES, apiResource } from '../oidc/provider.ts';
+import { endAccountSessions } from '../oidc/sessions.ts';
+import type { ProviderFactory } from '../oidc/instance.ts';
+import { createIssuerKeys } from '../console/issuer-keys.ts';
+import { createConsole, type Console } from '../console/framework.ts';
+import { createTokenEndpoint } from '../console/token-endpoint.ts';
+import { createApiAuth } from '../api/auth.ts';
+import { createApiRouter } from '../api/routes.ts';
+import { ADMIN_BASE, createAdminPages } from './pages.ts';
+
+export interface AdminSurfacesOptions {
+  runtime: Runtime;
+  views: ViewRenderer;
+  provider: () => Provider;
+  factory: ProviderFactory;
+  secure: boolean;
+  pageMiddleware: (purpose: string) => Middleware[];
+  now?: (() => Date) | undefined;
+}
+
+export interface AdminSurfaces {
+  admin: Admin;
+  console: Console;
+  api: Middleware;
+  pages: Middleware;
+  /** registers the console's client; run once at start. */
+  start(): Promise<void>;
+}
+
+export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurfaces {
+  const { runtime, provider } = options;
+  const { repos, config } = runtime;
+  const admin = createAdmin(
+    {
+      repos,
+      events: runtime.events,
+      // ending sessions needs the running provider (back-channel logout tokens are signed with its keys)
+      endSessions: (accountId) => endAccountSessions(provider(), options.factory.StorageAdapter, accountId),
+      now: options.now,
+    },
+    { validateMetadata: async (metadata) => void (await provider().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0])) },
+  );
+  const keys = createIssuerKeys({ load: () => runtime.keys.load() });
+  const adminConsole = createConsole(
+    {
+      id: 'admin',
+      basePath: ADMIN_BASE,
+      clientId: 'gatehouse-admin',
+      clientName: 'Gatehouse admin console',
+      requiredAcr: ACR_MFA,
+      apiScopes: API_SCOPES,
+      apiResource: apiResource(config.issuer),
+    },
+    {
+      issuer: config.issuer,
+      secure: options.secure,
+      kv: runtime.kv,
+      clients: repos.clients,
+      accounts: repos.accounts,
+      getKey: keys.getKey,
+      provider,
+      tokenEndpoint: createTokenEndpoint({ issuer: config.issuer }),
+    },
+  );
+  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views });
+  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin') });
+  return { admin, console: adminConsole, api, pages, start: () => adminConsole.ensureClient() };
+}
