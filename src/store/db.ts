@@ -42,6 +42,8 @@ export interface OpenOptions {
   schemaName?: string;
   /** embedded database in memory (tests). */
   inMemory?: boolean;
+  /** with `inMemory`: start from this dumped data directory (tests copy one migrated database instead of creating each). */
+  image?: Blob;
   poolSize?: number;
 }
 
@@ -51,7 +53,7 @@ const SOCKET_PORT = 5432;
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  if (options.inMemory) return openEmbedded(await PGlite.create(), undefined);
+  if (options.inMemory) return openEmbedded(await PGlite.create(options.image ? { loadDataDir: options.image } : {}), undefined);
   return openEmbeddedShared(options);
 }
 

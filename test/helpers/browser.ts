@@ -1,5 +1,5 @@
-// Browser tests drive Debian's Chromium through playwright-core. Where it is not installed they are
-// reported as skipped, with the reason in the title; .ci/run installs it so CI always runs them.
+// Browser tests drive Debian's Chromium through playwright-core. They never skip: without Chromium
+// they fail saying how to install it (.ci/run installs it on a machine that lacks it).
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,16 +7,16 @@ import { describe } from '@jest/globals';
 import { chromium, type Browser } from 'playwright-core';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const haveChromium = fs.existsSync(chromiumPath);
 
-/** `describe` when Chromium is there, otherwise a skipped block titled with the reason. */
+/** `describe` for a block of browser tests. */
 export function describeBrowser(title: string, tests: () => void): void {
-  if (haveChromium) describe(title, tests);
-  else describe.skip(`Chromium not found at ${chromiumPath}: browser tests skipped (${title})`, tests);
+  describe(title, tests);
 }
 
-export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  return chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
 
 /**
  * The relying party's redirect URI, answered by a small page of a local server. (page.route cannot

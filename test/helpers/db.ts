@@ -1,8 +1,14 @@
 // A migrated, isolated database per test file: a fresh schema on the real PostgreSQL when
-// DATABASE_URL is set, otherwise an in-memory PGlite.
-import { randomBytes } from 'node:crypto';
+// DATABASE_URL is set, otherwise an in-memory PGlite copied from a migrated image.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/store/db.ts';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { migrationsFolder, openDatabase, type Database } from '../../src/store/db.ts';
 
 export interface TestDatabase extends Database {
   /** set on PostgreSQL: the isolated schema, for processes started by the test. */
@@ -10,13 +16,53 @@ export interface TestDatabase extends Database {
   dispose(): Promise<void>;
 }
 
+/** DATABASE_URL of the run: set in the PostgreSQL + Redis mode, unset in the embedded mode. */
 export const testDatabaseUrl = () => process.env.DATABASE_URL || undefined;
+/**
+ * For tests about PostgreSQL itself (several instances on one database): the run's database, or the
+ * local server in the embedded mode, so they run (never skip) in both modes.
+ */
+export const postgresUnderTest = () => testDatabaseUrl() ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const backendName = () => (testDatabaseUrl() ? 'PostgreSQL' : 'PGlite');
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = testDatabaseUrl();
+/**
+ * Creating a PGlite database and migrating it costs seconds (tens of seconds on a busy machine), so the
+ * first test file to need one writes a migrated image to the temporary directory, named after the
+ * migrations and the PGlite version, and every database of the run is loaded from it.
+ */
+async function migratedImage(): Promise<Blob> {
+  const digest = createHash('sha256').update(fs.readFileSync(path.resolve(migrationsFolder, '../../../node_modules/@electric-sql/pglite/package.json')));
+  for (const file of fs.readdirSync(migrationsFolder, { recursive: true, encoding: 'utf8' }).sort()) {
+    const full = path.join(migrationsFolder, file);
+    if (fs.statSync(full).isFile()) digest.update(file).update(fs.readFileSync(full));
+  }
+  const imageFile = path.join(os.tmpdir(), `gatehouse-test-pglite-${digest.digest('hex').slice(0, 16)}.tar`);
+  if (!fs.existsSync(imageFile)) {
+    const pglite = await PGlite.create();
+    await migrate(drizzle(pglite), { migrationsFolder });
+    const image = await pglite.dumpDataDir('none');
+    await pglite.close();
+    // written aside and renamed, so a file running in parallel never reads half an image
+    const partial = `${imageFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
+    fs.renameSync(partial, imageFile);
+  }
+  return fs.openAsBlob(imageFile);
+}
+
+/** A migrated database of its own for one test file: on `databaseUrl` (default: the run's), else in-memory PGlite. */
+export async function createTestDatabase(options: { databaseUrl?: string | undefined } = {}): Promise<TestDatabase> {
+  const url = 'databaseUrl' in options ? options.databaseUrl : testDatabaseUrl();
   const schemaName = url ? `t_${randomBytes(6).toString('hex')}` : undefined;
-  const database = await openDatabase({ databaseUrl: url, dataDir: '', role: 'server', inMemory: !url, schemaName, poolSize: 4 });
+  const database = await openDatabase({
+    databaseUrl: url,
+    dataDir: '',
+    role: 'server',
+    inMemory: !url,
+    ...(url ? {} : { image: await migratedImage() }),
+    schemaName,
+    poolSize: 4,
+  });
   await database.migrate();
   return {
     ...database,

@@ -1,21 +1,22 @@
 // Two instances starting at the same moment on an empty PostgreSQL database must end with one
-// active and one next key per algorithm, not two of each.
+// active and one next key per algorithm, not two of each. Several instances only exist on PostgreSQL
+// (the embedded database belongs to one process), so this runs on the local PostgreSQL in both modes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openDatabase, type Database } from '../../../src/store/db.ts';
 import { createRepos } from '../../../src/store/repos.ts';
 import { createKeyStore } from '../../../src/oidc/keys.ts';
 import { createSecretBox } from '../../../src/domain/secrets.ts';
-import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../../helpers/db.ts';
+import { createTestDatabase, postgresUnderTest, type TestDatabase } from '../../helpers/db.ts';
 
-const url = testDatabaseUrl();
+const url = postgresUnderTest();
 const box = createSecretBox([Buffer.alloc(32, 7)]);
 const storeOn = (db: Database) => createKeyStore(createRepos(db.db), box, (name, work) => db.exclusive(name, work));
 
-(url ? describe : describe.skip)(url ? 'signing keys at first start of two instances' : 'signing keys at first start of two instances: needs PostgreSQL (DATABASE_URL)', () => {
+describe('signing keys at first start of two instances', () => {
   let first: TestDatabase;
   let second: Database;
   beforeAll(async () => {
-    first = await createTestDatabase();
+    first = await createTestDatabase({ databaseUrl: url });
     second = await openDatabase({ databaseUrl: url, dataDir: '', role: 'server', schemaName: first.schemaName, poolSize: 2 });
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import type { GatehouseAdapterClass } from '../../../src/oidc/adapters/sql-adapter.ts';
 import { backendName } from '../../helpers/db.ts';
-import { testRedisUrl } from '../../helpers/redis.ts';
+import { redisUnderTest } from '../../helpers/redis.ts';
 import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const REDIRECT_URI = 'https://rp.example/cb';
@@ -146,11 +146,5 @@ function raceSuite(title: string, open: () => Promise<AdapterFixture>) {
 
 raceSuite(`authorization code exchange with the SQL adapter on ${backendName()}`, sqlAdapterFixture);
 
-const redisUrl = testRedisUrl();
-if (redisUrl) {
-  raceSuite('authorization code exchange with the Redis adapter', () => redisAdapterFixture(redisUrl));
-} else {
-  describe.skip('authorization code exchange with the Redis adapter — skipped: Redis is not configured (set REDIS_URL)', () => {
-    it('gives tokens to exactly one of parallel exchanges', () => undefined);
-  });
-}
+// The Redis adapter is tested against the local Redis in the embedded mode too.
+raceSuite('authorization code exchange with the Redis adapter', () => redisAdapterFixture(redisUnderTest()));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { backendName } from '../../helpers/db.ts';
-import { testRedisUrl } from '../../helpers/redis.ts';
+import { redisUnderTest } from '../../helpers/redis.ts';
 import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -192,11 +192,5 @@ function adapterContract(title: string, open: () => Promise<AdapterFixture>) {
 
 adapterContract(`SQL adapter on ${backendName()}`, sqlAdapterFixture);
 
-const redisUrl = testRedisUrl();
-if (redisUrl) {
-  adapterContract('Redis adapter', () => redisAdapterFixture(redisUrl));
-} else {
-  describe.skip('Redis adapter — skipped: Redis is not configured (set REDIS_URL)', () => {
-    it('runs the same contract against Redis', () => undefined);
-  });
-}
+// The Redis adapter is tested against the local Redis in the embedded mode too.
+adapterContract('Redis adapter', () => redisAdapterFixture(redisUnderTest()));

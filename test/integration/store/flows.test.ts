@@ -7,10 +7,7 @@ import { openRedis } from '../../../src/store/redis.ts';
 import { createFlows, type Flows } from '../../../src/domain/flows.ts';
 import { createSecretBox, generateSecretKey, parseKeyring } from '../../../src/domain/secrets.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { uniquePrefix } from '../../helpers/redis.ts';
-
-// Flows on Redis are about Redis itself, so they run against the local server in both storage modes.
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+import { redisUnderTest, uniquePrefix } from '../../helpers/redis.ts';
 
 function flowContract(title: string, open: () => Promise<{ kv: Kv; dispose(): Promise<void> }>) {
   describe(title, () => {
@@ -67,7 +64,7 @@ flowContract(`flows on SQL tables (${backendName()})`, async () => {
 
 flowContract('flows on Redis', async () => {
   const database = await createTestDatabase();
-  const redis = await openRedis(REDIS_URL);
+  const redis = await openRedis(redisUnderTest());
   const prefix = uniquePrefix();
   return {
     kv: createKv({ db: database.db, redis, prefix }),

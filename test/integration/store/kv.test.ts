@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createKv, type Kv } from '../../../src/store/kv.ts';
 import { openRedis } from '../../../src/store/redis.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { testRedisUrl, uniquePrefix } from '../../helpers/redis.ts';
+import { redisUnderTest, uniquePrefix } from '../../helpers/redis.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,29 +88,23 @@ kvContract(`Kv on SQL tables (${backendName()})`, async () => {
   return { kv: createKv({ db: database.db }), dispose: () => database.dispose() };
 });
 
-const redisUrl = testRedisUrl();
-if (redisUrl) {
-  kvContract('Kv on Redis', async () => {
-    const database = await createTestDatabase();
-    const redis = await openRedis(redisUrl);
-    const prefix = uniquePrefix();
-    return {
-      kv: createKv({ db: database.db, redis, prefix }),
-      async flushScripts() {
-        await redis.scriptFlush();
-      },
-      async dispose() {
-        for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
-        redis.destroy();
-        await database.dispose();
-      },
-    };
-  });
-} else {
-  describe.skip('Kv on Redis — skipped: Redis is not configured (set REDIS_URL)', () => {
-    it('runs the same contract against Redis', () => undefined);
-  });
-}
+// The Redis store is tested against the local Redis in the embedded mode too.
+kvContract('Kv on Redis', async () => {
+  const database = await createTestDatabase();
+  const redis = await openRedis(redisUnderTest());
+  const prefix = uniquePrefix();
+  return {
+    kv: createKv({ db: database.db, redis, prefix }),
+    async flushScripts() {
+      await redis.scriptFlush();
+    },
+    async dispose() {
+      for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
+      redis.destroy();
+      await database.dispose();
+    },
+  };
+});
 
 describe('openRedis', () => {
   it('fails with a clear error when Redis does not answer', async () => {
