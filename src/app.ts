@@ -24,7 +24,7 @@ import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 import { createPasswordReset } from './domain/password-reset.ts';
-import { endAccountSessions } from './oidc/sessions.ts';
+import { createProviderSessionStore } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
@@ -105,6 +105,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
+  // the provider of the moment: a key change rebuilds it
+  runtime.sessions.bind(createProviderSessionStore(() => provider, factory.StorageAdapter));
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
     states: createInteractionStates(runtime.kv),
@@ -131,8 +133,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     postbox: runtime.mail.postbox,
     hasher: runtime.hasher,
     events: runtime.events,
-    // the provider of the moment: a key change rebuilds it
-    endSessions: async (accountId) => (await endAccountSessions(provider, factory.StorageAdapter, accountId)).sessions,
+    sessions: runtime.sessions,
     limit: runtime.limit,
     defer: runtime.deferred.defer,
     limits: runtime.linkRequestLimits,

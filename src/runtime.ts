@@ -25,6 +25,7 @@ import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
 import { createDeferredWork } from './deferred-work.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
+import { createSessionEnding } from './domain/sessions.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -44,10 +45,19 @@ export interface RuntimeOptions {
   redisPrefix?: string;
 }
 
-export async function openRuntime(config: Config, logger: Logger, options: RuntimeOptions) {
-  const box = loadSecretBox(config, (m) => logger.warn(m));
+export async function openRuntime(ownConfig: Config, logger: Logger, options: RuntimeOptions) {
+  const box = loadSecretBox(ownConfig, (m) => logger.warn(m));
   const ownsDatabase = !options.database;
-  const database: Database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: options.role }));
+  const database: Database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: ownConfig.databaseUrl,
+      dataDir: ownConfig.dataDir,
+      role: options.role,
+      settings: { issuer: ownConfig.issuer, fetchAllowPrivateNetworks: ownConfig.fetchAllowPrivateNetworks },
+    }));
+  // A command that joined a running embedded server acts with that server's issuer and network rule.
+  const config: Config = database.server ? { ...ownConfig, ...database.server } : ownConfig;
   let redis: RedisClient | undefined;
   try {
     if (ownsDatabase) await database.migrate();
@@ -110,6 +120,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
+    // "sign out everywhere": the server or the CLI binds the provider's session store to it
+    sessions: createSessionEnding({ events }),
   };
 
   return {

@@ -1,4 +1,4 @@
-// Wires the admin surfaces into the app: the admin use cases (with the provider's session ending),
+// Wires the admin surfaces into the app: the admin use cases (with the runtime's session ending),
 // the JSON API at /api/v1 and the admin console at /admin (a first-party client of Gatehouse itself).
 import type { Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
@@ -7,7 +7,6 @@ import type { ViewRenderer } from '../http/views.ts';
 import { createAdmin, type Admin } from '../domain/admin/index.ts';
 import { ACR_MFA } from '../domain/amr.ts';
 import { API_SCOPES, apiResource } from '../oidc/provider.ts';
-import { endAccountSessions } from '../oidc/sessions.ts';
 import type { ProviderFactory } from '../oidc/instance.ts';
 import { createIssuerKeys } from '../console/issuer-keys.ts';
 import { createConsole, type Console } from '../console/framework.ts';
@@ -42,8 +41,7 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
     {
       repos,
       events: runtime.events,
-      // ending sessions needs the running provider (back-channel logout tokens are signed with its keys)
-      endSessions: (accountId) => endAccountSessions(provider(), options.factory.StorageAdapter, accountId),
+      endSessions: runtime.sessions.end,
       now: options.now,
     },
     { validateMetadata: async (metadata) => void (await provider().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0])) },

@@ -10,7 +10,6 @@ import type { PolicyView } from '../domain/admin/policy.ts';
 import { badRequest, notFound } from '../domain/errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import { bootstrapOf } from '../setup/routes.ts';
-import { endSessionsOf } from './sessions.ts';
 import { UsageError, type Command, type Flags } from './commands.ts';
 
 const str = (flags: Flags, name: string): string | undefined => {
@@ -59,7 +58,7 @@ const table = (rows: Record<string, unknown>[], columns: string[]) =>
 /** The admin use cases, acting as the command line. */
 async function asCli(runtime: Runtime): Promise<{ admin: Admin; ctx: AdminContext }> {
   const platform = await bootstrapOf(runtime).platform();
-  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: (accountId) => endSessionsOf(runtime, accountId) });
+  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: runtime.sessions.end });
   return { admin, ctx: { actor: cliActor(platform.id), request: { requestId: 'cli' } } };
 }
 

@@ -4,7 +4,6 @@ import type { Runtime } from '../runtime.ts';
 import { bootstrapOf } from '../setup/routes.ts';
 import { notFound } from '../domain/errors.ts';
 import { parseBase32Secret } from '../domain/mfa/totp.ts';
-import { endSessionsOf } from './sessions.ts';
 import { adminCommands } from './admin-commands.ts';
 
 export class UsageError extends Error {
@@ -131,7 +130,7 @@ export const commands: Record<string, Command> = {
       const tenant = await runtime.directory.tenantByRef(need(flags, 'tenant'));
       const account = await runtime.repos.accounts.findInTenant(tenant.id, need(flags, 'email'));
       if (!account) throw notFound(`No account ${need(flags, 'email')} in tenant ${tenant.slug}.`, 'account_not_found');
-      const ended = await endSessionsOf(runtime, account.id);
+      const ended = await runtime.sessions.end(account.id, { reason: 'administrator', actor: 'cli', tenantId: tenant.id, requestId: 'cli' });
       return { account_id: account.id, sessions_ended: ended.sessions, clients_notified: ended.notified, notification_failures: ended.failed };
     },
     text: (r) => json(r),

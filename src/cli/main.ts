@@ -6,6 +6,7 @@ import { createLogger } from '../http/logger.ts';
 import { isGatehouseError } from '../domain/errors.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
 import { commands, UsageError, type Command, type Flags } from './commands.ts';
+import { cliSessionStore } from './sessions.ts';
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  gatehouse ${name.padEnd(22)} ${c.summary}`);
@@ -63,6 +64,7 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
     let runtime: Runtime | undefined;
     try {
       runtime = await openRuntime(config, logger, { role: 'client' });
+      runtime.sessions.bind(cliSessionStore(runtime));
       const result = await command.run(runtime, flags);
       out(asJson ? JSON.stringify(result, null, 2) : command.text(result));
       return 0;

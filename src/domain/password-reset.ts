@@ -17,11 +17,9 @@ import {
   type LinkRequestOutcome,
 } from './link-requests.ts';
 import type { Postbox } from './notices.ts';
+import type { SessionEnding } from './sessions.ts';
 import type { OneTimeLinks } from './one-time-links.ts';
 import { validateNewPassword, type PasswordHasher } from './passwords.ts';
-
-/** Ends every SSO session of an account (revoking its grants, back-channel logout); returns how many ended. */
-export type EndSessions = (accountId: string) => Promise<number>;
 
 /** An interaction uid kept so the user can return to the same sign-in (oidc-provider uids are base64url). */
 const RETURN_UID = /^[A-Za-z0-9_-]{10,64}$/;
@@ -39,7 +37,7 @@ export function createPasswordReset(deps: {
   postbox: Postbox;
   hasher: Pick<PasswordHasher, 'hash'>;
   events: SecurityEvents;
-  endSessions: EndSessions;
+  sessions: Pick<SessionEnding, 'end'>;
   limit: Limit;
   defer: Defer;
   limits?: LinkRequestLimits;
@@ -125,11 +123,10 @@ export function createPasswordReset(deps: {
       // The link reached this mailbox: the address is proven as much as by a verification link.
       if (grant.email) await deps.accountEmail.markVerified(account.id, grant.email);
 
-      const ended = await deps.endSessions(account.id);
-      const who = { actorAccountId: account.id, tenantId: account.tenant.id, target: account.id, ...request };
-      await events.emit({ action: 'auth.signed_out', ...who, detail: { sessions: ended, by: 'password_reset' } });
+      const who = { actorAccountId: account.id, tenantId: account.tenant.id, ...request };
+      const ended = await deps.sessions.end(account.id, { reason: 'password_reset', ...who });
       await events.emit(
-        { action: 'password.changed', ...who, detail: { via: 'reset_link', sessionsEnded: ended, tenantName: account.tenant.name } },
+        { action: 'password.changed', ...who, target: account.id, detail: { via: 'reset_link', sessionsEnded: ended.sessions, tenantName: account.tenant.name } },
         { email: account.email, name: account.name },
       );
       return { accountId: account.id, email: account.email, tenantName: account.tenant.name, returnUid };

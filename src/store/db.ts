@@ -21,6 +21,16 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export type DatabaseKind = 'postgres' | 'pglite' | 'pglite-socket';
 
+/**
+ * What a server owning an embedded database tells the commands that join it: a CLI acts on the
+ * server's behalf (logout tokens carry its issuer, links point at it, back-channel logout reaches the
+ * apps it reaches), so these follow the server, not the shell the command runs in.
+ */
+export interface ServerSettings {
+  issuer: string;
+  fetchAllowPrivateNetworks: boolean;
+}
+
 export interface Database {
   db: Db;
   kind: DatabaseKind;
@@ -31,6 +41,8 @@ export interface Database {
   exclusive: Exclusive;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** over the shared PGlite socket: the settings of the server that owns the database. */
+  server?: ServerSettings | undefined;
 }
 
 export interface OpenOptions {
@@ -45,6 +57,8 @@ export interface OpenOptions {
   /** with `inMemory`: start from this dumped data directory (tests copy one migrated database instead of creating each). */
   image?: Blob;
   poolSize?: number;
+  /** `server` role on the embedded database: published to the commands that join it. */
+  settings?: ServerSettings;
 }
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -158,6 +172,7 @@ interface LockInfo {
   pid: number;
   socketDir: string;
   role: 'server' | 'client';
+  settings?: ServerSettings | undefined;
 }
 
 const isAlive = (pid: number) => {
@@ -198,7 +213,7 @@ async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lockFile = path.join(dataDir, 'gatehouse.lock');
   const socketDir = path.join(dataDir, 'run');
-  const lock = acquireLock(lockFile, { pid: process.pid, socketDir, role: options.role });
+  const lock = acquireLock(lockFile, { pid: process.pid, socketDir, role: options.role, settings: options.settings });
 
   if (!lock.acquired) {
     const { holder } = lock;
@@ -268,6 +283,7 @@ async function connectToRunningServer(holder: LockInfo): Promise<Database> {
       await pool.query('SELECT 1');
     },
     close: () => pool.end(),
+    server: holder.settings,
   };
 }
 

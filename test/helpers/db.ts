@@ -27,23 +27,49 @@ export const backendName = () => (testDatabaseUrl() ? 'PostgreSQL' : 'PGlite');
 
 /**
  * Creating a PGlite database and migrating it costs seconds (tens of seconds on a busy machine), so the
- * first test file to need one writes a migrated image to the temporary directory, named after the
- * migrations and the PGlite version, and every database of the run is loaded from it.
+ * first test file to need one writes a migrated copy to the temporary directory, named after the
+ * migrations and the PGlite version, and every database of the run starts from it.
  */
-async function migratedImage(): Promise<Blob> {
+function migratedCopyName(kind: string): string {
   const digest = createHash('sha256').update(fs.readFileSync(path.resolve(migrationsFolder, '../../../node_modules/@electric-sql/pglite/package.json')));
   for (const file of fs.readdirSync(migrationsFolder, { recursive: true, encoding: 'utf8' }).sort()) {
     const full = path.join(migrationsFolder, file);
     if (fs.statSync(full).isFile()) digest.update(file).update(fs.readFileSync(full));
   }
-  const imageFile = path.join(os.tmpdir(), `gatehouse-test-pglite-${digest.digest('hex').slice(0, 16)}.tar`);
+  return path.join(os.tmpdir(), `gatehouse-test-pglite-${kind}-${digest.digest('hex').slice(0, 16)}`);
+}
+
+/** A name next to `target` for writing before the rename, so a file running in parallel never reads half a copy. */
+const aside = (target: string) => `${target}.${process.pid}.${randomBytes(4).toString('hex')}`;
+
+/**
+ * A migrated embedded database directory (DATA_DIR/pg) for Gatehouse processes under test whose first
+ * start is not what they test: `target` gets a copy.
+ */
+export async function copyMigratedDataDir(target: string): Promise<void> {
+  const template = migratedCopyName('dir');
+  if (!fs.existsSync(template)) {
+    const partial = aside(template);
+    const pglite = await PGlite.create(partial);
+    await migrate(drizzle(pglite), { migrationsFolder });
+    await pglite.close();
+    try {
+      fs.renameSync(partial, template);
+    } catch {
+      fs.rmSync(partial, { recursive: true, force: true }); // another file made it first
+    }
+  }
+  fs.cpSync(template, target, { recursive: true });
+}
+
+async function migratedImage(): Promise<Blob> {
+  const imageFile = `${migratedCopyName('image')}.tar`;
   if (!fs.existsSync(imageFile)) {
     const pglite = await PGlite.create();
     await migrate(drizzle(pglite), { migrationsFolder });
     const image = await pglite.dumpDataDir('none');
     await pglite.close();
-    // written aside and renamed, so a file running in parallel never reads half an image
-    const partial = `${imageFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const partial = aside(imageFile);
     fs.writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
     fs.renameSync(partial, imageFile);
   }

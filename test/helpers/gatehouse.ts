@@ -13,6 +13,7 @@ import type { MailMessage, Mailer } from '../../src/mail/mailer.ts';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testRedisUrl, uniquePrefix } from './redis.ts';
+import { TEST_SETTINGS } from './settings.ts';
 
 export { freePort };
 
@@ -39,6 +40,7 @@ export async function startTestGatehouse(
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
+    ...TEST_SETTINGS,
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',

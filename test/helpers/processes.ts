@@ -10,7 +10,8 @@ import pg from 'pg';
 import { envSchema } from '../../src/config.ts';
 import { root } from '../../src/app.ts';
 import { freePort } from './gatehouse.ts';
-import { testDatabaseUrl } from './db.ts';
+import { copyMigratedDataDir, testDatabaseUrl } from './db.ts';
+import { TEST_SETTINGS } from './settings.ts';
 
 /** Node 24 from the project (the system node may be older). */
 export const NODE = path.join(root, 'node_modules', '.bin', 'node');
@@ -21,12 +22,13 @@ export type ProcessEnv = Record<string, string | undefined>;
 
 /**
  * The test process's environment without any Gatehouse setting (so nothing leaks in from the
- * developer's shell or the test run's DATABASE_URL), plus `overrides`; undefined values are dropped.
+ * developer's shell or the test run's DATABASE_URL), plus the test settings and `overrides`; undefined
+ * values are dropped.
  */
 export function childEnv(overrides: ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(envSchema.shape)) delete env[key];
-  const merged: ProcessEnv = { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...overrides };
+  const merged: ProcessEnv = { ...TEST_SETTINGS, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...overrides };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
   return env;
 }
@@ -117,7 +119,8 @@ export function spawnGatehouse(env: ProcessEnv, port: number): GatehouseProcess 
 
 /** Starts `node src/main.ts` (on `port`, default a free one) and waits until /healthz answers. */
 export async function startGatehouseProcess(env: ProcessEnv, options: { port?: number; timeoutMs?: number } = {}): Promise<GatehouseProcess> {
-  const timeoutMs = options.timeoutMs ?? 45_000;
+  // an embedded first start creates its database: tens of seconds on a busy machine
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const proc = spawnGatehouse(env, options.port ?? (await freePort()));
   let exit: Exit | undefined;
   void proc.exited.then((e) => (exit = e));
@@ -136,9 +139,10 @@ export async function startGatehouseProcess(env: ProcessEnv, options: { port?: n
   throw new Error(`Gatehouse did not become healthy within ${timeoutMs} ms:\n${proc.stdout()}\n${proc.stderr()}`);
 }
 
-/** A temporary DATA_DIR, removed by `remove()`. */
-export function tempDataDir(): { dir: string; remove(): void } {
+/** A temporary DATA_DIR, removed by `remove()`; with `migrated`, its embedded database is already created and migrated. */
+export async function tempDataDir(options: { migrated?: boolean } = {}): Promise<{ dir: string; remove(): void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-proc-'));
+  if (options.migrated) await copyMigratedDataDir(path.join(dir, 'pg'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -6,6 +6,7 @@ import type { Tenant } from '../../store/repositories/tenants.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { RequestInfo, SecurityEvent, SecurityEvents } from '../events.ts';
 import { can, type Action, type Actor, type Target } from '../permissions.ts';
+import type { SessionEnding } from '../sessions.ts';
 
 export interface AdminActor extends Actor {
   kind: 'account' | 'service' | 'cli';
@@ -61,8 +62,8 @@ export const tenantTarget = (tenant: TenantRow, extra: Partial<Target> = {}): Ta
 export interface AdminDeps {
   repos: Pick<Repos, 'tenants' | 'accounts' | 'clients' | 'audit'>;
   events: SecurityEvents;
-  /** ends every SSO session of an account (back-channel logout to the apps, grants revoked). */
-  endSessions: (accountId: string) => Promise<{ sessions: number }>;
+  /** ends every SSO session of an account (back-channel logout to the apps, grants revoked) and audits it. */
+  endSessions: SessionEnding['end'];
   now?: () => Date;
 }
 

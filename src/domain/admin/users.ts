@@ -131,10 +131,7 @@ export function createUserAdmin(deps: AdminDeps) {
         await events.emit({ action: 'account.deactivated', ...actorFields(ctx.actor), tenantId: account.tenant.id, target: account.id, ...ctx.request });
       }
       // also for an account already disabled: a session that somehow survived must not stay
-      const ended = await deps.endSessions(account.id);
-      if (ended.sessions > 0) {
-        await events.emit({ action: 'account.sessions.ended', ...actorFields(ctx.actor), tenantId: account.tenant.id, target: account.id, ...ctx.request, detail: { sessions: ended.sessions, reason: 'deactivated' } });
-      }
+      const ended = await deps.endSessions(account.id, { reason: 'deactivated', ...actorFields(ctx.actor), tenantId: account.tenant.id, ...ctx.request });
       return { ...(await toView(account)), status: 'disabled', sessionsEnded: ended.sessions };
     },
 
@@ -152,8 +149,7 @@ export function createUserAdmin(deps: AdminDeps) {
     async endSessions(ctx: AdminContext, accountId: string): Promise<{ sessionsEnded: number }> {
       const { account, target } = await loadTarget(accountId);
       await authorize(deps, ctx, 'end_sessions', target, { visibleWith: 'view_users', notFoundMessage: NO_USER });
-      const ended = await deps.endSessions(account.id);
-      await events.emit({ action: 'account.sessions.ended', ...actorFields(ctx.actor), tenantId: account.tenant.id, target: account.id, ...ctx.request, detail: { sessions: ended.sessions } });
+      const ended = await deps.endSessions(account.id, { reason: 'administrator', ...actorFields(ctx.actor), tenantId: account.tenant.id, ...ctx.request });
       return { sessionsEnded: ended.sessions };
     },
 

@@ -306,12 +306,12 @@ describe(`password attempts are rate-limited (${backendName()})`, () => {
 
 describe(`the gatehouse process: first-start banner and logs without secrets (${backendName()})`, () => {
   let proc: GatehouseProcess | undefined;
-  let dataDir: ReturnType<typeof tempDataDir>;
+  let dataDir: Awaited<ReturnType<typeof tempDataDir>>;
   let scratch: ScratchDatabase | undefined;
   let env: ProcessEnv;
 
   beforeAll(async () => {
-    dataDir = tempDataDir();
+    dataDir = await tempDataDir();
     scratch = testDatabaseUrl() ? await createScratchPostgresDatabase() : undefined;
     env = {
       DATA_DIR: dataDir.dir,

@@ -145,7 +145,7 @@ describe(`forgotten password over HTTP, mail through a real SMTP server (${backe
     const replay = await agent.submit(page, '/password/reset/', { password: 'yet another passphrase', password_confirm: 'yet another passphrase' });
     expect(replay.status).toBe(410);
     await passwordSignIn(config, account.email, NEW_PASSWORD);
-    expect(await actionsFor(account.id)).toEqual(expect.arrayContaining(['password.reset_requested', 'password.changed', 'auth.signed_out']));
+    expect(await actionsFor(account.id)).toEqual(expect.arrayContaining(['password.reset_requested', 'password.changed', 'account.sessions.ended']));
     expect((await gh.runtime.repos.audit.list({ action: 'password.reset_link.refused', limit: 10 })).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -209,9 +209,9 @@ describe(`forgotten password over HTTP, mail through a real SMTP server (${backe
     expect(changedMail.text).toContain('signed out of every browser and app');
 
     const actions = await actionsFor(account.id);
-    expect(actions).toEqual(expect.arrayContaining(['password.changed', 'auth.signed_out']));
-    const signedOut = (await gh.runtime.repos.audit.list({ target: account.id, action: 'auth.signed_out', limit: 5 }))[0];
-    expect(signedOut?.detail).toMatchObject({ sessions: 1, by: 'password_reset' });
+    expect(actions).toEqual(expect.arrayContaining(['password.changed', 'account.sessions.ended']));
+    const signedOut = (await gh.runtime.repos.audit.list({ target: account.id, action: 'account.sessions.ended', limit: 5 }))[0];
+    expect(signedOut?.detail).toMatchObject({ sessions: 1, reason: 'password_reset' });
     // the old password no longer opens the account
     const browser = new UserAgent();
     const login = await browser.get((await startAuthorization(config)).url.href, REDIRECT_URI);

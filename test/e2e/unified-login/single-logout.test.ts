@@ -1,14 +1,13 @@
 // Single logout against the real Gatehouse (OpenID Connect Back-Channel Logout 1.0): Gatehouse posts a
 // logout token to the demo app (a child process) and the app ends the matching sessions — when the
-// user signs out at Gatehouse, and when an administrator ends the user's sessions.
+// user signs out at Gatehouse, and when an administrator ends the user's sessions. The CLI command
+// that does the same as a process of its own is tested in test/e2e/unified-login/cli-processes.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { seedMfaAccount, startDemoAppProcess, submitExact, type DemoAppProcess } from '../../helpers/downstream-app.ts';
 import { UserAgent } from '../../helpers/user-agent.ts';
-import { endAccountSessions } from '../../../src/oidc/sessions.ts';
-import { commands } from '../../../src/cli/commands.ts';
 import { clickSignInWithGatehouse, demoSessionEnded, eventually, expectDashboard, unifiedSignIn } from './flows.ts';
 
 const LOGGED_OUT = 'http://127.0.0.1:9/logged-out';
@@ -79,23 +78,14 @@ describe('single logout: Gatehouse ends the demo app\'s sessions by back-channel
     const phone = await signedInBrowser(account.email);
     const bystander = await signedInBrowser((await seedAccount(gh.runtime, tenant.id)).email);
 
-    const ended = await endAccountSessions(gh.gatehouse.provider(), gh.gatehouse.factory.StorageAdapter, account.id);
+    const ended = await gh.runtime.sessions.end(account.id, { reason: 'administrator', actor: 'cli', tenantId: tenant.id, requestId: 'test' });
     expect(ended).toEqual({ sessions: 2, notified: [app.clientId, app.clientId], failed: [] });
+    const [audited] = await gh.runtime.repos.audit.list({ target: account.id, action: 'account.sessions.ended', limit: 1 });
+    expect(audited).toMatchObject({ actor: 'cli', tenantId: tenant.id, detail: { sessions: 2, reason: 'administrator', notified: [app.clientId, app.clientId], failed: [] } });
 
     expect(await eventually(() => demoSessionEnded(laptop, app))).toBe(true);
     expect(await eventually(() => demoSessionEnded(phone, app))).toBe(true);
     expect(await demoSessionEnded(bystander, app)).toBe(false);
     expect((await clickSignInWithGatehouse(laptop, app)).html).toContain('autocomplete="current-password"');
-  });
-
-  it('the CLI command "gatehouse user sessions end" does the same', async () => {
-    const account = await seedAccount(gh.runtime, tenant.id);
-    const browser = await signedInBrowser(account.email);
-    const command = commands['user sessions end'];
-    if (!command) throw new Error('no "user sessions end" command');
-
-    const result = await command.run(gh.runtime, { tenant: tenant.slug, email: account.email });
-    expect(result).toMatchObject({ account_id: account.id, sessions_ended: 1, clients_notified: [app.clientId], notification_failures: [] });
-    expect(await eventually(() => demoSessionEnded(browser, app))).toBe(true);
   });
 });

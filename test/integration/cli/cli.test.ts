@@ -35,11 +35,11 @@ interface KeyRow {
 
 describe(`gatehouse CLI as a process (${backendName()})`, () => {
   let env: ProcessEnv;
-  let dataDir: ReturnType<typeof tempDataDir>;
+  let dataDir: Awaited<ReturnType<typeof tempDataDir>>;
   let scratch: ScratchDatabase | undefined;
 
   beforeAll(async () => {
-    dataDir = tempDataDir();
+    dataDir = await tempDataDir();
     scratch = testDatabaseUrl() ? await createScratchPostgresDatabase() : undefined;
     env = { DATA_DIR: dataDir.dir, GATEHOUSE_SECRET_KEY: generateSecretKey(), DATABASE_URL: scratch?.url, REDIS_URL: testRedisUrl() };
   });
@@ -203,12 +203,12 @@ describe(`gatehouse CLI as a process (${backendName()})`, () => {
 });
 
 describe('gatehouse CLI next to a running server on the embedded default (PGlite in DATA_DIR)', () => {
-  let dataDir: ReturnType<typeof tempDataDir>;
+  let dataDir: Awaited<ReturnType<typeof tempDataDir>>;
   let env: ProcessEnv;
   let server: GatehouseProcess | undefined;
 
   beforeAll(async () => {
-    dataDir = tempDataDir();
+    dataDir = await tempDataDir({ migrated: true });
     // always the embedded database: no DATABASE_URL / REDIS_URL, whatever the test run uses
     env = { DATA_DIR: dataDir.dir, GATEHOUSE_SECRET_KEY: generateSecretKey(), LOGIN_MAX_PER_IP: '100000' };
     server = await startGatehouseProcess(env);

@@ -16,6 +16,7 @@ import { createOidcPayloadRepo } from '../../../src/store/repositories/oidc-payl
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { testRedisUrl, uniquePrefix } from '../../helpers/redis.ts';
+import { TEST_SETTINGS } from '../../helpers/settings.ts';
 import { REDIRECT_URI, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent, findForm } from '../../helpers/user-agent.ts';
 
@@ -91,6 +92,7 @@ describe('a sign-in that hits a database failure logs the failure without the su
     const port = await freePort();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-log-'));
     const config = loadConfig({
+      ...TEST_SETTINGS,
       NODE_ENV: 'test',
       PORT: String(port),
       HOST: '127.0.0.1',

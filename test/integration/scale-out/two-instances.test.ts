@@ -19,6 +19,7 @@ import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { freePort } from '../../helpers/gatehouse.ts';
 import { postgresUnderTest } from '../../helpers/db.ts';
 import { redisUnderTest } from '../../helpers/redis.ts';
+import { TEST_SETTINGS } from '../../helpers/settings.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent, findForm, textOf, type Page } from '../../helpers/user-agent.ts';
 import { cliJson, createScratchPostgresDatabase, startGatehouseProcess, type GatehouseProcess, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
@@ -76,7 +77,7 @@ describe('two Gatehouse instances on one PostgreSQL + Redis', () => {
     // one after the other, as a rolling deployment would (the first one migrates and creates the keys)
     a = await startGatehouseProcess(env, { port: portA });
     b = await startGatehouseProcess(env);
-    const seedConfig = loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+    const seedConfig = loadConfig({ ...TEST_SETTINGS, ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
     runtime = await openRuntime(seedConfig, createLogger(seedConfig), { role: 'client' });
     tenant = await seedTenant(runtime, 'organization', 'Scale-out Ltd');
     client = await seedClient(runtime);

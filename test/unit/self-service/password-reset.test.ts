@@ -2,7 +2,8 @@
 // looked up (no enumeration by content or timing), a typo never spends the link, and a link only
 // resets one of the accounts it was issued for.
 import { describe, expect, it } from '@jest/globals';
-import { createPasswordReset, type EndSessions } from '../../../src/domain/password-reset.ts';
+import { createPasswordReset } from '../../../src/domain/password-reset.ts';
+import { createSessionEnding } from '../../../src/domain/sessions.ts';
 import { createOneTimeLinks } from '../../../src/domain/one-time-links.ts';
 import { createSecurityEvents, type SecurityEvent } from '../../../src/domain/events.ts';
 import type { Defer } from '../../../src/domain/link-requests.ts';
@@ -62,10 +63,14 @@ function harness() {
   const deferred: (() => Promise<void>)[] = [];
   const defer: Defer = (_label, work) => void deferred.push(work);
   const ended: string[] = [];
-  const endSessions: EndSessions = async (id) => {
-    ended.push(id);
-    return 2;
-  };
+  const events = createSecurityEvents({ record: async (e: SecurityEvent) => audit.push(e) }, { notify: async () => undefined });
+  const sessions = createSessionEnding({ events });
+  sessions.bind({
+    async endAll(id) {
+      ended.push(id);
+      return { sessions: 2, notified: [], failed: [] };
+    },
+  });
   const links = createOneTimeLinks({ emailTokens: emailTokens as never, baseUrl: 'https://id.example.com' });
   const reset = createPasswordReset({
     accounts: accounts as never,
@@ -77,8 +82,8 @@ function harness() {
       },
     },
     hasher: { hash: async (p: string) => `hashed:${p}` },
-    events: createSecurityEvents({ record: async (e: SecurityEvent) => audit.push(e) }, { notify: async () => undefined }),
-    endSessions,
+    events,
+    sessions,
     limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
     defer,
   });
@@ -120,7 +125,7 @@ describe('forgotten password use case', () => {
       postbox: {} as never,
       hasher: {} as never,
       events: createSecurityEvents({ record: async () => undefined }, { notify: async () => undefined }),
-      endSessions: async () => 0,
+      sessions: { end: () => Promise.reject(new Error('no session may end when refused')) },
       limit: async () => ({ allowed: false, retryAfterSeconds: 120 }),
       defer: () => {
         throw new Error('no work may be deferred when refused');
@@ -147,7 +152,9 @@ describe('forgotten password use case', () => {
     expect(h.ended).toEqual([ada.id]);
     await expect(h.reset.complete(token, { password: 'another one!', confirm: 'another one!' }, {})).rejects.toMatchObject({ code: 'link_invalid', status: 410 });
     expect(h.hashes.get(ada.id)).toBe('hashed:long enough');
-    expect(h.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.signed_out', 'password.changed']));
+    expect(h.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['account.sessions.ended', 'password.changed']));
+    expect(h.audit.find((e) => e.action === 'account.sessions.ended')).toMatchObject({ actorAccountId: ada.id, target: ada.id, tenantId: 't1', detail: { sessions: 2, reason: 'password_reset' } });
+    expect(h.audit.find((e) => e.action === 'password.changed')?.detail).toMatchObject({ sessionsEnded: 2 });
   });
 
   it('answers garbage and unknown tokens with link_invalid (410)', async () => {
