@@ -21,7 +21,8 @@ const project = (name) => ({ ...shared, displayName: name, testMatch: [`<rootDir
 
 export default {
   projects: [project('unit'), project('integration'), project('e2e'), project('browser')],
-  testTimeout: 60000,
+  // generous: CI machines are shared, and a hook that starts a Gatehouse waits for its database
+  testTimeout: 120000,
   maxWorkers: Number(process.env.TEST_WORKERS) || Math.max(2, os.availableParallelism()),
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -91,6 +91,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const secure = config.issuer.startsWith('https:') || config.trustProxy;
   const views = createViewRenderer({ viewsDir: path.join(root, 'views'), cache: config.env === 'production' });
   const metrics = createMetrics();
+  runtime.events.observe((event) => metrics.recordMfaEvent(event.action));
   const policy = options.policy ?? tenantTreePolicy;
 
   await runtime.keys.ensure();

@@ -85,14 +85,24 @@ export interface AuditSink {
 const notifying = new Set<string>(NOTIFYING_EVENTS);
 export const isNotifying = (name: SecurityEventName): name is NotifyingEvent => notifying.has(name);
 
-export function createSecurityEvents(audit: AuditSink, notifier: Notifier) {
+/** What the use cases need: emit an event. */
+export interface SecurityEvents {
+  emit(event: SecurityEvent, owner?: NotificationTarget): Promise<void>;
+}
+
+export function createSecurityEvents(audit: AuditSink, notifier: Notifier): SecurityEvents & { observe(observer: (event: SecurityEvent) => void): void } {
+  const observers: ((event: SecurityEvent) => void)[] = [];
   return {
     /** Records the event; when it concerns a user's MFA and `owner` is given, mails them too. */
     async emit(event: SecurityEvent, owner?: NotificationTarget): Promise<void> {
       await audit.record(event);
+      for (const observe of observers) observe(event);
       if (owner && isNotifying(event.action)) await notifier.notify(event.action, owner, { ...event.detail, at: new Date().toISOString() });
+    },
+    /** Calls `observer` with every event once it is recorded (metrics count them). */
+    observe(observer: (event: SecurityEvent) => void): void {
+      observers.push(observer);
     },
   };
 }
 
-export type SecurityEvents = ReturnType<typeof createSecurityEvents>;

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): one registry per app, bounded label values only.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Context, Middleware } from 'koa';
+import { NOTIFYING_EVENTS, SILENT_EVENTS, type SecurityEventName } from '../domain/events.ts';
 
 export const SIGNIN_OUTCOMES = [
   'success',
@@ -15,20 +16,13 @@ export const SIGNIN_OUTCOMES = [
 ] as const;
 export type SigninOutcome = (typeof SIGNIN_OUTCOMES)[number];
 
-export const MFA_EVENTS = [
-  'enabled',
-  'disabled',
-  'reset_by_self',
-  'reset_by_admin',
-  'new_device',
-  'recovery_code_used',
-  'recovery_codes_regenerated',
-  'totp_verified',
-  'totp_failed',
-  'replay_rejected',
-  'locked',
-] as const;
-export type MfaEvent = (typeof MFA_EVENTS)[number];
+/**
+ * The MFA security events (src/domain/events.ts), counted as they are emitted wherever they happen
+ * (sign-in, setup, settings, administration): enrolments, codes that passed or failed, lockouts,
+ * recovery codes, resets.
+ */
+export const MFA_EVENTS: readonly SecurityEventName[] = [...NOTIFYING_EVENTS, ...SILENT_EVENTS].filter((name) => name.startsWith('mfa.'));
+const MFA_EVENT_SET: ReadonlySet<string> = new Set(MFA_EVENTS);
 
 /**
  * First path segments that may label a request which no @koa/router route matched: oidc-provider's
@@ -106,7 +100,8 @@ export interface Metrics {
   /** Koa middleware recording every request; place it outside the error middleware. */
   middleware(): Middleware;
   recordSignin(outcome: SigninOutcome): void;
-  recordMfaEvent(event: MfaEvent): void;
+  /** counts a security event when it is an MFA event (others are ignored). */
+  recordMfaEvent(event: SecurityEventName): void;
 }
 
 export interface MetricsOptions {
@@ -176,6 +171,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     mfaEvents,
     middleware,
     recordSignin: (outcome) => signins.inc({ outcome }),
-    recordMfaEvent: (event) => mfaEvents.inc({ event }),
+    recordMfaEvent: (event) => {
+      if (MFA_EVENT_SET.has(event)) mfaEvents.inc({ event });
+    },
   };
 }

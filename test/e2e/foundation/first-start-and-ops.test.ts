@@ -9,6 +9,7 @@ import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
 import { testRedisUrl } from '../../helpers/redis.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization, uniq } from '../../helpers/seed.ts';
 import { UserAgent, textOf, type Page } from '../../helpers/user-agent.ts';
+import { importAuthenticator } from '../../helpers/mfa.ts';
 import { cliJson, createScratchPostgresDatabase, jsonLogLines, startGatehouseProcess, tempDataDir, type GatehouseProcess, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
 import { bootstrapOf } from '../../../src/setup/routes.ts';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
@@ -188,6 +189,23 @@ describe(`operations endpoints, metrics and audit events (${backendName()})`, ()
     const notAPattern = routes.filter((r) => r.split('/').slice(1).some((segment) => !/^(:[a-z_]+|[a-z.-]*)$/.test(segment)));
     expect(notAPattern).toEqual([]);
     expect(labels.filter((l) => l.includes(account.id) || l.includes(client.clientId))).toEqual([]);
+  });
+
+  it('/metrics counts MFA events by name wherever they are emitted: a wrong code, then the right one', async () => {
+    const user = await seedAccount(gh.runtime, tenant.id);
+    const app = await importAuthenticator(gh.runtime, user);
+    const failed = 'gatehouse_mfa_events_total{event="mfa.totp.check_failed"}';
+    const verified = 'gatehouse_mfa_events_total{event="mfa.totp.verified"}';
+    const before = await (await fetch(`${gh.issuer}/metrics`)).text();
+    const agent = new UserAgent();
+    const start = await startAuthorization(config);
+    const verify = await agent.submit(await agent.get(start.url.href, REDIRECT_URI), '/login', { email: user.email, password: PASSWORD }, REDIRECT_URI);
+    const wrong = await agent.submit(verify, '/verify', { code: app.wrongCode() }, REDIRECT_URI);
+    expect(wrong.status).toBe(401);
+    await finishAuthorization(config, start, await agent.submit(wrong, '/verify', { code: await app.nextCode() }, REDIRECT_URI));
+    const after = await (await fetch(`${gh.issuer}/metrics`)).text();
+    expect(sample(after, failed) - sample(before, failed)).toBe(1);
+    expect(sample(after, verified) - sample(before, verified)).toBe(1);
   });
 
   it('records a successful sign-in (auth.signed_in) with account, tenant, client, amr and request id', async () => {

@@ -66,7 +66,8 @@ describe('metrics and ops routes', () => {
     await s.fetch('/no-such-thing-1');
     await s.fetch('/no-such-thing-2');
     metrics.recordSignin('bad_credentials');
-    metrics.recordMfaEvent('recovery_code_used');
+    metrics.recordMfaEvent('mfa.recovery_code.used');
+    metrics.recordMfaEvent('auth.signed_in'); // not an MFA event: not counted
     const res = await s.fetch('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
@@ -78,7 +79,9 @@ describe('metrics and ops routes', () => {
     expect(text).not.toMatch(/AbCdEf123456|no-such-thing/);
     expect(text).toMatch(/gatehouse_signins_total\{outcome="bad_credentials"\} 1/);
     expect(text).toMatch(/gatehouse_signins_total\{outcome="success"\} 0/);
-    expect(text).toMatch(/gatehouse_mfa_events_total\{event="recovery_code_used"\} 1/);
+    expect(text).toMatch(/gatehouse_mfa_events_total\{event="mfa.recovery_code.used"\} 1/);
+    expect(text).toMatch(/gatehouse_mfa_events_total\{event="mfa.locked"\} 0/);
+    expect(text).not.toMatch(/gatehouse_mfa_events_total\{event="auth/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
   });
 });
