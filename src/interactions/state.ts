@@ -1,5 +1,5 @@
-// Per-page state of one login interaction, kept server-side (the Interaction model drops unknown
-// properties, notes §3) in the shared KV so any instance can serve the next page.
+// Per-page state of one login interaction, kept server-side (oidc-provider's Interaction model drops
+// properties it does not know) in the shared KV so any instance can serve the next page.
 import type { Kv } from '../store/kv.ts';
 import type { InteractionState } from './steps.ts';
 

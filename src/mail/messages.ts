@@ -222,7 +222,7 @@ export interface LinkMessageContext {
   timeZone?: string;
 }
 
-/** Self-service MFA reset: the link that confirms the reset (issue C, "lost your device?"). */
+/** Self-service MFA reset: the link that confirms the reset ("Lost your device?" on the code page). */
 export function mfaResetLinkMessage(c: LinkMessageContext & { tenantName?: string }): MailContent {
   return build(`Confirm the reset of multi-factor authentication for your ${PRODUCT} account`, c.name, [
     { kind: 'p', text: `We received a request to reset multi-factor authentication (MFA) for your ${PRODUCT} account. To confirm, open the link below. It works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },

@@ -1,4 +1,4 @@
-// Forced MFA setup in a real browser (issue 3): a client with require_mfa sends a user without an
+// Forced MFA setup in a real browser (DESIGN.md §5): a client with require_mfa sends a user without an
 // authenticator through the setup pages in Chromium. The test scans the QR code from the page's image
 // as a phone would, checks it carries the same secret as the typed setup key, confirms with a code,
 // saves the recovery codes and lands on the client, whose ID token says amr mfa.

@@ -1,5 +1,5 @@
-// Deletes what has expired: the provider only checks `exp`, deleting old rows is ours
-// (oidc-provider-notes.md §6). The server runs it periodically; reads already treat expired rows as absent.
+// Deletes what has expired: oidc-provider only checks `exp` and never deletes, so old rows are the
+// adapter's to remove. The server runs it periodically; reads already treat expired rows as absent.
 import type { Db } from '../../store/db.ts';
 import { createEmailTokenRepo } from '../../store/repositories/email-tokens.ts';
 import { createKvStoreRepo } from '../../store/repositories/kv-store.ts';

@@ -1,4 +1,4 @@
-// Hostile and clumsy input (issue 2, "bad input"; DESIGN.md §9, §11): every bad request gets a clear
+// Hostile and clumsy input (DESIGN.md §9, §11): every bad request gets a clear
 // 4xx — a friendly HTML page with a request id, or `{ error, error_description }` JSON for JSON
 // callers — never a 500 and never a stack trace. Also pins the browser-facing security headers and
 // cookie attributes of the sign-in pages.

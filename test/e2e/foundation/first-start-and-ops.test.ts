@@ -1,4 +1,4 @@
-// First start and operations (issue 2 §5, §7): the one-time link creates the first platform operator
+// First start and operations: the one-time link creates the first platform operator
 // and then stops working; /healthz, /readyz and /metrics; audit events for every security outcome;
 // password attempts limited per account and per IP; and the real process prints what a newcomer needs
 // while its logs never carry a password, a client secret or a token.

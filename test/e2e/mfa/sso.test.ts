@@ -1,7 +1,7 @@
 // SSO keeps what the session proved (DESIGN.md §5.4, §6): after an MFA sign-in at one client, a second
 // client in the same browser gets a code without any page and an ID token whose amr says mfa;
 // prompt=login and max_age=0 ask for the password and the code again, and the result is still MFA
-// (never a re-login that downgrades the session, oidc-provider-notes §2).
+// (a re-login never downgrades the session).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as oidc from 'openid-client';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';

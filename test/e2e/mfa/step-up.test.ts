@@ -1,4 +1,4 @@
-// Step-up via acr_values (DESIGN.md §5, §6; oidc-provider-notes §2): a client asking for
+// Step-up via acr_values (DESIGN.md §5, §6): a client asking for
 // urn:gatehouse:acr:mfa from a password-only session gets MFA — the code, or forced setup when the
 // account has no authenticator — without typing the password again; with prompt=none it gets
 // login_required, never a silent downgrade to 1fa.

@@ -1,4 +1,4 @@
-// Verify path (issue 3, DESIGN.md §5–§6): a user whose authenticator was imported from another platform
+// Verify path (DESIGN.md §5–§6): a user whose authenticator was imported from another platform
 // signs in with password + TOTP through a standard OIDC client, and every token surface reports
 // amr ["pwd","otp","mfa"] / acr mfa. RFC 6238 §5.2: a code whose time step was accepted is refused after.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

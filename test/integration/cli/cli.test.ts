@@ -1,4 +1,4 @@
-// The `gatehouse` command run as a real process (issue 2 §6): JSON output for every command, a client
+// The `gatehouse` command run as a real process: JSON output for every command, a client
 // secret shown once, key rotation states, usage errors with exit 2 and failures with exit 1; on the
 // embedded default the CLI works next to a running server, and a second server on the same DATA_DIR
 // refuses to start.

@@ -1,4 +1,4 @@
-// Secrets at rest (DESIGN.md §9, issue 3 item 6): TOTP secrets are sealed with AES-256-GCM under a key
+// Secrets at rest (DESIGN.md §9): TOTP secrets are sealed with AES-256-GCM under a key
 // id (`v1.<kid>.…`) before they reach the database. A stolen database dump (every text column of every
 // table, and Redis when used) never holds a TOTP secret in any usual spelling, nor a recovery code.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

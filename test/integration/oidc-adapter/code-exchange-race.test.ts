@@ -1,6 +1,7 @@
-// RFC 6749 §4.1.2: an authorization code is used once. oidc-provider reads, then consumes (notes E7):
-// with a naive adapter, parallel exchanges of one code all got tokens. With ours exactly one wins, and
-// a later replay revokes what the code produced (RFC 6749 §10.5, notes E6).
+// RFC 6749 §4.1.2: an authorization code is used once. oidc-provider reads the code, then consumes it:
+// with an adapter that consumes by read-modify-write, parallel exchanges of one code all get tokens.
+// With ours (one conditional write) exactly one wins, and a later replay revokes what the code produced
+// (RFC 6749 §10.5: oidc-provider finds the code consumed and revokes its grant's tokens).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';

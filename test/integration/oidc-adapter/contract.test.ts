@@ -1,5 +1,6 @@
-// One contract for both oidc-provider adapters (oidc-provider-notes.md §6): whatever the store, the
-// provider sees the same behaviour — above all, one authorization code is exchanged at most once (E7).
+// One contract for both oidc-provider adapters (the methods of oidc-provider's adapter interface):
+// whatever the store, the provider sees the same behaviour — above all, one authorization code is
+// exchanged at most once, because consuming is one conditional write.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';

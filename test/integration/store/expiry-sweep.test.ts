@@ -1,4 +1,4 @@
-// The sweeper deletes what expired (oidc-provider-notes.md §6: deleting old rows is ours) and nothing else.
+// The sweeper deletes what expired (oidc-provider checks expiry but never deletes: that is ours) and nothing else.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { createSqlAdapter } from '../../../src/oidc/adapters/sql-adapter.ts';
