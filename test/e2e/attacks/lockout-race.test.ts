@@ -2,6 +2,11 @@
 // lockout counter moves. An attempt is reserved before its code is checked, so however many arrive at
 // once at most MFA_LOCKOUT_THRESHOLD (5) codes are checked per lock period; a correct code sent after
 // that is refused while locked.
+//
+// The 41 requests overlap in the server (each is parked at its own await); on PostgreSQL their
+// statements also run on several connections at once, while PGlite runs them one after another on its
+// one connection. The proof is the outcome, not timing: a check made before the counter moved would
+// show up as more than 5 checked codes on either store.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as oidc from 'openid-client';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';

@@ -20,6 +20,8 @@ describe(`recovery codes on ${backendName()}`, () => {
   });
   afterAll(() => database.dispose());
 
+  // On PostgreSQL the racing statements run on several pooled connections at once; PGlite has one
+  // connection and runs them one after another. Either way the outcome (one spender) is the proof.
   it('lets exactly one of 20 racing requests spend a code', async () => {
     await repos.recoveryCodes.replace(accountId, hashes('a'));
     const codes = await repos.recoveryCodes.listUnused(accountId);

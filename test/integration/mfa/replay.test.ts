@@ -25,6 +25,9 @@ describe(`authenticators and the TOTP replay guard on ${backendName()}`, () => {
   });
   afterAll(() => database.dispose());
 
+  // On PostgreSQL the racing statements run on several pooled connections at once; PGlite has one
+  // connection and runs them one after another. Either way the outcome (one acceptance) is the proof:
+  // a read-then-write in JS would accept the step several times under both.
   it('accepts one step exactly once when 20 requests race with the same code', async () => {
     const a = await addTotp(await newAccount());
     const step = 58_000_000;

@@ -15,7 +15,9 @@ import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../
 const REDIRECT_URI = 'https://rp.example/cb';
 
 /**
- * The worst timing, made deterministic: every exchange has read the code (still unconsumed) before any of
+ * The worst timing, made deterministic (on every store: with PGlite the consuming statements then run
+ * one after another on its one connection, on PostgreSQL and Redis at once; one winner is the outcome
+ * either way): every exchange has read the code (still unconsumed) before any of
  * them consumes it. Without this, the first request often consumes before the others read, and a naive
  * adapter would pass too.
  */
