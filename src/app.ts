@@ -146,7 +146,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
-  const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
+  const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });
   await admin.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },

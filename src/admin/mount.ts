@@ -14,6 +14,7 @@ import { createConsole, type Console } from '../console/framework.ts';
 import { createTokenEndpoint } from '../console/token-endpoint.ts';
 import { createApiAuth } from '../api/auth.ts';
 import { createApiRouter } from '../api/routes.ts';
+import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { ADMIN_BASE, createAdminPages } from './pages.ts';
 
 export interface AdminSurfacesOptions {
@@ -24,6 +25,7 @@ export interface AdminSurfacesOptions {
   secure: boolean;
   pageMiddleware: (purpose: string) => Middleware[];
   now?: (() => Date) | undefined;
+  policy: MfaPolicySource;
 }
 
 export interface AdminSurfaces {
@@ -45,6 +47,7 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       // ending sessions needs the running provider (back-channel logout tokens are signed with its keys)
       endSessions: (accountId) => endAccountSessions(provider(), options.factory.StorageAdapter, accountId),
       now: options.now,
+      policy: options.policy,
     },
     { validateMetadata: async (metadata) => void (await provider().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0])) },
   );

@@ -158,6 +158,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
         canDeactivate: u.status === 'active' && can(c.actor, 'deactivate_user', t).allowed,
         canReactivate: u.status === 'disabled' && can(c.actor, 'reactivate_user', t).allowed,
         canEndSessions: can(c.actor, 'end_sessions', t).allowed,
+        canResetMfa: can(c.actor, 'reset_mfa', t).allowed,
       };
     });
     const query = new URLSearchParams(Object.entries({ ...filters, cursor: undefined }).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -202,6 +203,20 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const { sessionsEnded } = await admin.users.endSessions(c, user.id);
     const what = sessionsEnded === 1 ? '1 session ended' : `${sessionsEnded} sessions ended`;
     await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `${user.email} was signed out everywhere (${what}).`);
+  });
+
+  // NinjaOne: row menu → Reset MFA → a confirmation step → "Yes, Continue". Without JavaScript the
+  // confirmation is a page of its own; the use case decides again when the form is posted.
+  router.get('/users/:id/mfa/reset', async (ctx) => {
+    const user = await admin.users.beforeResetMfa(adminContext(ctx), ctx.params.id ?? '');
+    await render(ctx, 'admin/reset-mfa', 'users', { title: 'Reset MFA', user, returnTo: backTo(queryText(ctx, 'return_to') ?? '', `${ADMIN_BASE}/users`) });
+  });
+
+  router.post('/users/:id/mfa/reset', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const result = await admin.users.resetMfa(adminContext(ctx), ctx.params.id ?? '');
+    const next = result.setupRequired ? 'set up MFA again at their next sign-in' : 'set up MFA again when they choose to';
+    await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `MFA was reset for ${result.email}. A reset confirmation email was sent, asking them to ${next}.`);
   });
 
   // ---- Security Settings → MFA Policy ----

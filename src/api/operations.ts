@@ -291,6 +291,31 @@ export function apiOperations(admin: Admin): Operation[] {
       },
     }),
     op({
+      method: 'post',
+      path: '/users/{id}/mfa/reset',
+      operationId: 'resetUserMfa',
+      summary: 'Reset a user’s MFA',
+      description:
+        'Removes every authenticator and recovery code of the user and clears the MFA lockout, ends every session, and emails the user to set up MFA again at the next sign-in. Owners, super admins and admins reset accounts of equal or lower rank in their scope; support never.',
+      tag: 'Users',
+      scopes: ['mfa:reset'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      status: 200,
+      response: S.MfaReset,
+      notFound: true,
+      async handler({ ctx, params }) {
+        const result = await admin.users.resetMfa(ctx, params.id);
+        return {
+          user: userJson(result),
+          authenticators_removed: result.authenticatorsRemoved,
+          recovery_codes_removed: result.recoveryCodesRemoved,
+          sessions_ended: result.sessionsEnded,
+          setup_required_at_next_sign_in: result.setupRequired,
+        };
+      },
+    }),
+    op({
       method: 'get',
       path: '/tenants/{tenant}/policy',
       operationId: 'getPolicy',

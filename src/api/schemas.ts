@@ -89,6 +89,17 @@ export const StatusChange = named(
 );
 export const SessionsEnded = named('SessionsEnded', z.object({ sessions_ended: z.number().int().min(0) }));
 
+export const MfaReset = named(
+  'MfaReset',
+  z.object({
+    user: User,
+    authenticators_removed: z.number().int().min(0),
+    recovery_codes_removed: z.number().int().min(0),
+    sessions_ended: z.number().int().min(0),
+    setup_required_at_next_sign_in: z.boolean().describe('the tenant policy enforces MFA, so the user sets it up again at the next sign-in'),
+  }),
+);
+
 const policySwitch = z.object({
   on: z.boolean(),
   since: timestamp.nullable().describe('when the switch was turned on'),

@@ -11,6 +11,7 @@ import { badRequest, notFound } from '../domain/errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import { bootstrapOf } from '../setup/routes.ts';
 import { endSessionsOf } from './sessions.ts';
+import { tenantTreePolicy } from '../domain/mfa/policy-source.ts';
 import { UsageError, type Command, type Flags } from './commands.ts';
 
 const str = (flags: Flags, name: string): string | undefined => {
@@ -59,7 +60,7 @@ const table = (rows: Record<string, unknown>[], columns: string[]) =>
 /** The admin use cases, acting as the command line. */
 async function asCli(runtime: Runtime): Promise<{ admin: Admin; ctx: AdminContext }> {
   const platform = await bootstrapOf(runtime).platform();
-  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: (accountId) => endSessionsOf(runtime, accountId) });
+  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: (accountId) => endSessionsOf(runtime, accountId), policy: tenantTreePolicy });
   return { admin, ctx: { actor: cliActor(platform.id), request: { requestId: 'cli' } } };
 }
 
@@ -235,6 +236,24 @@ export const adminCommands: Record<string, Command> = {
       const { admin, ctx } = await asCli(runtime);
       const user = await userByEmail(admin, ctx, flags);
       return userJson(await admin.users.reactivate(ctx, user.id));
+    },
+    text: (r) => json(r),
+  },
+
+  'user mfa reset': {
+    summary: "reset a user's MFA: authenticators, recovery codes and lockout removed, sessions ended, the user mailed to set it up again",
+    flags: userFlags,
+    async run(runtime, flags) {
+      const { admin, ctx } = await asCli(runtime);
+      const user = await userByEmail(admin, ctx, flags);
+      const result = await admin.users.resetMfa(ctx, user.id);
+      return {
+        ...userJson(result),
+        authenticators_removed: result.authenticatorsRemoved,
+        recovery_codes_removed: result.recoveryCodesRemoved,
+        sessions_ended: result.sessionsEnded,
+        setup_required_at_next_sign_in: result.setupRequired,
+      };
     },
     text: (r) => json(r),
   },

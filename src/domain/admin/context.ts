@@ -6,6 +6,7 @@ import type { Tenant } from '../../store/repositories/tenants.ts';
 import { forbidden, notFound } from '../errors.ts';
 import type { RequestInfo, SecurityEvent, SecurityEvents } from '../events.ts';
 import { can, type Action, type Actor, type Target } from '../permissions.ts';
+import type { MfaPolicySource } from '../mfa/policy-source.ts';
 
 export interface AdminActor extends Actor {
   kind: 'account' | 'service' | 'cli';
@@ -59,8 +60,10 @@ export const tenantTarget = (tenant: TenantRow, extra: Partial<Target> = {}): Ta
 });
 
 export interface AdminDeps {
-  repos: Pick<Repos, 'tenants' | 'accounts' | 'clients' | 'audit'>;
+  repos: Pick<Repos, 'tenants' | 'accounts' | 'clients' | 'audit' | 'authenticators' | 'recoveryCodes' | 'lockouts'>;
   events: SecurityEvents;
+  /** whether the tenant policy requires MFA of an account (the MFA reset mail says so). */
+  policy: MfaPolicySource;
   /** ends every SSO session of an account (back-channel logout to the apps, grants revoked). */
   endSessions: (accountId: string) => Promise<{ sessions: number }>;
   now?: () => Date;
