@@ -28,6 +28,8 @@ import { endAccountSessions } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
+import { createInvitationAcceptance } from './domain/invitations.ts';
+import { createInvitationRouter } from './self-service/invitation-routes.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -143,6 +145,12 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     linkMinutes: Math.round(runtime.links.ttlSeconds('password_reset') / 60),
     middleware: selfServicePage('password'),
   });
+  const invitationRouter = createInvitationRouter({
+    invitations: createInvitationAcceptance({ accounts: repos.accounts, accountEmail: repos.accountEmail, links: runtime.links, hasher: runtime.hasher, events: runtime.events }),
+    render,
+    linkHours: Math.round(runtime.links.ttlSeconds('invitation') / 3600),
+    middleware: selfServicePage('invitation'),
+  });
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
@@ -179,6 +187,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),
     under('/setup/', setupRouter.routes() as unknown as Middleware),
     under('/password/', passwordRouter.routes() as unknown as Middleware),
+    under('/password/set/', invitationRouter.routes() as unknown as Middleware),
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),

@@ -48,6 +48,8 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       endSessions: (accountId) => endAccountSessions(provider(), options.factory.StorageAdapter, accountId),
       now: options.now,
       policy: options.policy,
+      links: runtime.links,
+      postbox: runtime.mail.postbox,
     },
     { validateMetadata: async (metadata) => void (await provider().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0])) },
   );

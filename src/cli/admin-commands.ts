@@ -60,7 +60,7 @@ const table = (rows: Record<string, unknown>[], columns: string[]) =>
 /** The admin use cases, acting as the command line. */
 async function asCli(runtime: Runtime): Promise<{ admin: Admin; ctx: AdminContext }> {
   const platform = await bootstrapOf(runtime).platform();
-  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: (accountId) => endSessionsOf(runtime, accountId), policy: tenantTreePolicy });
+  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: (accountId) => endSessionsOf(runtime, accountId), policy: tenantTreePolicy, links: runtime.links, postbox: runtime.mail.postbox });
   return { admin, ctx: { actor: cliActor(platform.id), request: { requestId: 'cli' } } };
 }
 
@@ -71,6 +71,7 @@ const userJson = (u: UserView) => ({
   role: u.role,
   status: u.status,
   mfa_status: u.mfa,
+  invitation_pending: u.invitationPending,
   last_sign_in_at: iso(u.lastSignInAt),
   tenant: u.tenant.slug,
 });
@@ -236,6 +237,28 @@ export const adminCommands: Record<string, Command> = {
       const { admin, ctx } = await asCli(runtime);
       const user = await userByEmail(admin, ctx, flags);
       return userJson(await admin.users.reactivate(ctx, user.id));
+    },
+    text: (r) => json(r),
+  },
+
+  'user invite': {
+    summary: 'create an account without a password and email the user a single-use link to choose one',
+    flags: {
+      ...userFlags,
+      name: { type: 'string', description: 'the user’s name' },
+      role: { type: 'string', description: `${ROLES.join(' | ')} (default user)` },
+      resend: { type: 'boolean', description: 'send a new link to an account already invited (earlier links stop working)' },
+    },
+    check(flags) {
+      const role = str(flags, 'role');
+      if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role is one of ${ROLES.join(', ')}`);
+    },
+    async run(runtime, flags) {
+      const { admin, ctx } = await asCli(runtime);
+      const result = flags.resend === true
+        ? await admin.invitations.resend(ctx, (await userByEmail(admin, ctx, flags)).id)
+        : await admin.invitations.invite(ctx, { tenant: need(flags, 'tenant'), email: need(flags, 'email'), name: str(flags, 'name'), role: str(flags, 'role') as Role | undefined });
+      return { ...userJson(result.user), invitation_expires_at: result.expiresAt.toISOString(), note: 'the invitation mail is queued; a running server delivers it' };
     },
     text: (r) => json(r),
   },

@@ -7,6 +7,8 @@ import { forbidden, notFound } from '../errors.ts';
 import type { RequestInfo, SecurityEvent, SecurityEvents } from '../events.ts';
 import { can, type Action, type Actor, type Target } from '../permissions.ts';
 import type { MfaPolicySource } from '../mfa/policy-source.ts';
+import type { OneTimeLinks } from '../one-time-links.ts';
+import type { Postbox } from '../notices.ts';
 
 export interface AdminActor extends Actor {
   kind: 'account' | 'service' | 'cli';
@@ -64,6 +66,9 @@ export interface AdminDeps {
   events: SecurityEvents;
   /** whether the tenant policy requires MFA of an account (the MFA reset mail says so). */
   policy: MfaPolicySource;
+  /** invitation links and their mail. */
+  links: Pick<OneTimeLinks, 'issue'>;
+  postbox: Postbox;
   /** ends every SSO session of an account (back-channel logout to the apps, grants revoked). */
   endSessions: (accountId: string) => Promise<{ sessions: number }>;
   now?: () => Date;

@@ -33,6 +33,8 @@ export interface UserView {
   roleLabel: string;
   status: 'active' | 'disabled';
   mfa: MfaStatusLabel;
+  /** invited, has not chosen a password yet ("Resend invitation" applies). */
+  invitationPending: boolean;
   lastSignInAt: Date | null;
   createdAt: Date;
   tenant: { id: string; name: string; slug: string; kind: TenantRow['kind'] };
@@ -48,6 +50,7 @@ const view = (row: AccountListItem, tenant: TenantRow): UserView => ({
   roleLabel: ROLE_LABEL[row.role],
   status: row.status,
   mfa: row.mfaActive ? 'active' : 'inactive',
+  invitationPending: row.invitationPending,
   lastSignInAt: row.lastLoginAt,
   createdAt: row.createdAt,
   tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug, kind: tenant.kind },

@@ -1,6 +1,6 @@
 // Accounts: one per (tenant, email), email compared case-insensitively (DESIGN.md §4). One email may
 // own several accounts in different tenants; each has its own password and MFA.
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
 import { accounts, authenticators, tenants } from '../schema.ts';
@@ -68,6 +68,8 @@ export interface AccountListItem {
   status: AccountStatus;
   platformOperator: boolean;
   mfaActive: boolean;
+  /** invited and not yet accepted: a local account that has never had a password nor signed in. */
+  invitationPending: boolean;
   lastLoginAt: Date | null;
   createdAt: Date;
 }
@@ -95,6 +97,8 @@ export interface AccountRepo {
   findByEmail(email: string): Promise<AccountMatch[]>;
   findInTenant(tenantId: string, email: string): Promise<Account | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** The first password of an invited account: set only while it has none (false otherwise). */
+  setFirstPasswordHash(id: string, passwordHash: string): Promise<boolean>;
   recordLogin(id: string): Promise<void>;
   setStatus(id: string, status: AccountStatus): Promise<boolean>;
   listByTenant(tenantId: string): Promise<AccountSummary[]>;
@@ -121,6 +125,9 @@ const mfaOf = (since: Date | string | null) => ({
  * count uses, so the authenticator model is named in one place.
  */
 export const accountHasMfa = sql<boolean>`(${mfaSinceSql} is not null)`;
+
+/** Invited, not yet accepted: the invitation link is how such an account gets its first password. */
+const invitationPendingSql = sql<boolean>`(${accounts.passwordHash} is null and ${accounts.source} = 'local' and ${accounts.lastLoginAt} is null)`;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -207,6 +214,17 @@ export function createAccountRepo(db: Db): AccountRepo {
       return row;
     },
 
+    async setFirstPasswordHash(id, passwordHash) {
+      if (!isUuid(id)) return false;
+      const now = new Date();
+      const rows = await db
+        .update(accounts)
+        .set({ passwordHash, passwordChangedAt: now, updatedAt: now })
+        .where(and(eq(accounts.id, id), isNull(accounts.passwordHash)))
+        .returning({ id: accounts.id });
+      return rows.length > 0;
+    },
+
     async updatePasswordHash(id, passwordHash) {
       if (!isUuid(id)) return false;
       const now = new Date();
@@ -274,6 +292,7 @@ export function createAccountRepo(db: Db): AccountRepo {
           status: accounts.status,
           platformOperator: accounts.platformOperator,
           mfaActive: accountHasMfa,
+          invitationPending: invitationPendingSql,
           lastLoginAt: accounts.lastLoginAt,
           createdAt: accounts.createdAt,
         })
@@ -281,7 +300,7 @@ export function createAccountRepo(db: Db): AccountRepo {
         .where(and(...conditions))
         .orderBy(sql`lower(${accounts.email})`, asc(accounts.id))
         .limit(Math.min(Math.max(1, Math.floor(query.limit)), 500));
-      return rows.map((r) => ({ ...r, mfaActive: r.mfaActive === true || String(r.mfaActive) === 'true' }));
+      return rows.map((r) => ({ ...r, mfaActive: r.mfaActive === true || String(r.mfaActive) === 'true', invitationPending: r.invitationPending === true || String(r.invitationPending) === 'true' }));
     },
 
     async countWithoutMfa(tenantIds) {

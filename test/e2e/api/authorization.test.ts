@@ -10,7 +10,7 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { seedAccount, seedTenant } from '../../helpers/seed.ts';
 import type { UserAgent } from '../../helpers/user-agent.ts';
-import { accounts, authenticators, clients, mfaRecoveryCodes, tenants } from '../../../src/store/schema.ts';
+import { accounts, authenticators, clients, emailTokens, mfaRecoveryCodes, tenants } from '../../../src/store/schema.ts';
 import { importAuthenticator } from '../../helpers/mfa.ts';
 import { adminWithMfa, signInToConsole } from '../admin/console-flow.ts';
 
@@ -22,8 +22,8 @@ describe(`admin API authorization (${backendName()})`, () => {
   let gh: TestGatehouse;
   let dist: { id: string; slug: string };
   let distOrg: { id: string; slug: string };
-  let user: { id: string; email: string };
-  let owner: { id: string; email: string };
+  let user: Awaited<ReturnType<typeof seedAccount>>;
+  let owner: Awaited<ReturnType<typeof seedAccount>>;
   let distClientId: string;
   const tokens: Record<string, string> = {};
 
@@ -60,6 +60,7 @@ describe(`admin API authorization (${backendName()})`, () => {
       clients: await db.select().from(clients).orderBy(asc(clients.clientId)),
       authenticators: await db.select().from(authenticators).orderBy(asc(authenticators.id)),
       recoveryCodes: await db.select().from(mfaRecoveryCodes).orderBy(asc(mfaRecoveryCodes.id)),
+      links: await db.select().from(emailTokens).orderBy(asc(emailTokens.id)),
     };
   };
 
@@ -106,6 +107,8 @@ describe(`admin API authorization (${backendName()})`, () => {
     ['PUT', `/users/${user.id}/status`, { status: 'disabled' }],
     ['DELETE', `/users/${user.id}/sessions`],
     ['POST', `/users/${user.id}/mfa/reset`],
+    ['POST', `/tenants/${distOrg.slug}/users`, { email: 'intruder@example.com' }],
+    ['POST', `/users/${user.id}/invitation`],
     ['GET', `/tenants/${dist.slug}/policy`],
     ['PATCH', `/tenants/${dist.slug}/policy`, { enforce_mfa_organizations: true }],
     ['POST', '/clients', { name: 'Intruder app', redirect_uris: ['https://evil.test/cb'], tenant_id: dist.id }],
