@@ -22,7 +22,7 @@ import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
-import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
+import { createTenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 import { createPasswordReset } from './domain/password-reset.ts';
 import { endAccountSessions } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
@@ -55,7 +55,7 @@ export interface AppOptions {
   /** seconds a client row stays cached in process. */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
-  /** clock of the admin use cases and console (tests move it). */
+  /** clock of the admin use cases and console, and of the MFA policy's grace period (tests move it). */
   now?: () => Date;
 }
 
@@ -93,7 +93,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const secure = config.issuer.startsWith('https:') || config.trustProxy;
   const views = createViewRenderer({ viewsDir: path.join(root, 'views'), cache: config.env === 'production' });
   const metrics = createMetrics();
-  const policy = options.policy ?? tenantTreePolicy;
+  const policy = options.policy ?? createTenantTreePolicy(options.now);
 
   await runtime.keys.ensure();
   const factory = createProviderFactory(runtime, {

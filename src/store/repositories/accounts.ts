@@ -33,6 +33,9 @@ export interface AccountTenant {
   parentId: string | null;
   enforceMfaPartnerUsers: boolean;
   enforceMfaOrganizations: boolean;
+  enforceMfaPartnerUsersSince: Date | null;
+  enforceMfaOrganizationsSince: Date | null;
+  mfaGraceDays: number;
 }
 
 export interface ParentPolicy {
@@ -40,6 +43,9 @@ export interface ParentPolicy {
   kind: TenantKind;
   enforceMfaPartnerUsers: boolean;
   enforceMfaOrganizations: boolean;
+  enforceMfaPartnerUsersSince: Date | null;
+  enforceMfaOrganizationsSince: Date | null;
+  mfaGraceDays: number;
 }
 
 /** What sign-in needs about an account, read in one query (it runs on every authorization through findAccount). */
@@ -178,12 +184,18 @@ export function createAccountRepo(db: Db): AccountRepo {
             parentId: tenants.parentId,
             enforceMfaPartnerUsers: tenants.enforceMfaPartnerUsers,
             enforceMfaOrganizations: tenants.enforceMfaOrganizations,
+            enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
+            enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
+            mfaGraceDays: tenants.mfaGraceDays,
           },
           parent: {
             id: parent.id,
             kind: parent.kind,
             enforceMfaPartnerUsers: parent.enforceMfaPartnerUsers,
             enforceMfaOrganizations: parent.enforceMfaOrganizations,
+            enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
+            enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
+            mfaGraceDays: parent.mfaGraceDays,
           },
           mfaSince: mfaSinceSql,
         })
