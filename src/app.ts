@@ -22,12 +22,14 @@ import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createSetupRouter } from './setup/routes.ts';
-import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
+import { createTenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 import { createPasswordReset } from './domain/password-reset.ts';
 import { createProviderSessionStore } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
+import { createInvitationAcceptance } from './domain/invitations.ts';
+import { createInvitationRouter } from './self-service/invitation-routes.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -53,7 +55,7 @@ export interface AppOptions {
   /** seconds a client row stays cached in process. */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
-  /** clock of the admin use cases and console (tests move it). */
+  /** clock of the admin use cases and console, and of the MFA policy's grace period (tests move it). */
   now?: () => Date;
 }
 
@@ -92,7 +94,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const views = createViewRenderer({ viewsDir: path.join(root, 'views'), cache: config.env === 'production' });
   const metrics = createMetrics();
   runtime.events.observe((event) => metrics.recordMfaEvent(event.action));
-  const policy = options.policy ?? tenantTreePolicy;
+  const policy = options.policy ?? createTenantTreePolicy(options.now);
 
   await runtime.keys.ensure();
   const factory = createProviderFactory(runtime, {
@@ -145,10 +147,16 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     linkMinutes: Math.round(runtime.links.ttlSeconds('password_reset') / 60),
     middleware: selfServicePage('password'),
   });
+  const invitationRouter = createInvitationRouter({
+    invitations: createInvitationAcceptance({ accounts: repos.accounts, accountEmail: repos.accountEmail, links: runtime.links, hasher: runtime.hasher, events: runtime.events }),
+    render,
+    linkHours: Math.round(runtime.links.ttlSeconds('invitation') / 3600),
+    middleware: selfServicePage('invitation'),
+  });
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
-  const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
+  const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });
   await admin.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
@@ -181,6 +189,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/interaction/', interactionRouter.routes() as unknown as Middleware),
     under('/setup/', setupRouter.routes() as unknown as Middleware),
     under('/password/', passwordRouter.routes() as unknown as Middleware),
+    under('/password/set/', invitationRouter.routes() as unknown as Middleware),
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),

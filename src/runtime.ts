@@ -12,6 +12,8 @@ import { createDirectory } from './domain/directory.ts';
 import { createClientService } from './domain/clients.ts';
 import { createMfaService } from './domain/mfa/service.ts';
 import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
+import { createMfaRemoval } from './domain/mfa/removal.ts';
+import { tenantTreePolicy } from './domain/mfa/policy-source.ts';
 import { createFlows } from './domain/flows.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
 import { createKeyStore } from './oidc/keys.ts';
@@ -119,6 +121,8 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       hasher,
       settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
+    // the self-service console's "turn off MFA" / "remove authenticator", under the tenant policy
+    mfaRemoval: createMfaRemoval({ authenticators: repos.authenticators, recoveryCodes: repos.recoveryCodes, events, policy: tenantTreePolicy }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
     // "sign out everywhere": the server or the CLI binds the provider's session store to it
     sessions: createSessionEnding({ events }),

@@ -13,6 +13,7 @@ import { createConsole, type Console } from '../console/framework.ts';
 import { createTokenEndpoint } from '../console/token-endpoint.ts';
 import { createApiAuth } from '../api/auth.ts';
 import { createApiRouter } from '../api/routes.ts';
+import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { ADMIN_BASE, createAdminPages } from './pages.ts';
 
 export interface AdminSurfacesOptions {
@@ -23,6 +24,7 @@ export interface AdminSurfacesOptions {
   secure: boolean;
   pageMiddleware: (purpose: string) => Middleware[];
   now?: (() => Date) | undefined;
+  policy: MfaPolicySource;
 }
 
 export interface AdminSurfaces {
@@ -43,6 +45,9 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       events: runtime.events,
       endSessions: runtime.sessions.end,
       now: options.now,
+      policy: options.policy,
+      links: runtime.links,
+      postbox: runtime.mail.postbox,
     },
     { validateMetadata: async (metadata) => void (await provider().Client.validate(metadata as Parameters<Provider['Client']['validate']>[0])) },
   );

@@ -72,6 +72,8 @@ function utcInstant(value: string | undefined, name: string): Date | undefined {
   return date;
 }
 
+const utcText = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /** Where a form goes back to: a page of this console, never elsewhere. */
 const backTo = (value: string, fallback: string) => (value.startsWith(`${ADMIN_BASE}/`) && !value.startsWith('//') && !/[\\\r\n]/.test(value) ? value : fallback);
 
@@ -149,6 +151,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const result = await admin.users.list(c, { ...filters, limit: 50 });
     const tenants = await admin.users.scopeTenants(c);
     const target = (u: { id: string; role: Role }) => ({ accountId: u.id, role: u.role, tenantId: result.tenant.id, tenantParentId: result.tenant.parentId, tenantKind: result.tenant.kind });
+    const tenantTarget = { tenantId: result.tenant.id, tenantParentId: result.tenant.parentId, tenantKind: result.tenant.kind };
     const rows = result.items.map((u) => {
       const t = target(u);
       const grantable = ROLES.filter((r) => r !== u.role && can(c.actor, 'change_role', { ...t, grantRole: r }).allowed);
@@ -158,6 +161,8 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
         canDeactivate: u.status === 'active' && can(c.actor, 'deactivate_user', t).allowed,
         canReactivate: u.status === 'disabled' && can(c.actor, 'reactivate_user', t).allowed,
         canEndSessions: can(c.actor, 'end_sessions', t).allowed,
+        canResetMfa: can(c.actor, 'reset_mfa', t).allowed,
+        canResendInvitation: u.invitationPending && u.status === 'active' && can(c.actor, 'invite_user', { ...t, grantRole: u.role }).allowed,
       };
     });
     const query = new URLSearchParams(Object.entries({ ...filters, cursor: undefined }).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -169,6 +174,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
       filters,
       rows,
       roles: ROLES.map((r) => ({ value: r, label: ROLE_LABEL[r] })),
+      invitableRoles: ROLES.filter((r) => can(c.actor, 'invite_user', { ...tenantTarget, grantRole: r }).allowed).map((r) => ({ value: r, label: ROLE_LABEL[r] })),
       nextHref: next,
       firstHref: filters.cursor ? `${ADMIN_BASE}/users?${query}` : undefined,
       returnTo: ctx.originalUrl,
@@ -202,6 +208,34 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const { sessionsEnded } = await admin.users.endSessions(c, user.id);
     const what = sessionsEnded === 1 ? '1 session ended' : `${sessionsEnded} sessions ended`;
     await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `${user.email} was signed out everywhere (${what}).`);
+  });
+
+  router.post('/users/invite', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const role = oneOf(ROLES, text(fields, 'role'));
+    if (!role) throw badRequest('Choose a role.', 'invalid_role');
+    const { user, expiresAt } = await admin.invitations.invite(adminContext(ctx), { tenant: text(fields, 'tenant') || undefined, email: text(fields, 'email'), name: text(fields, 'name'), role });
+    await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `An invitation was sent to ${user.email}. The link works once, until ${utcText(expiresAt)}.`);
+  });
+
+  router.post('/users/:id/invitation', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const { user, expiresAt } = await admin.invitations.resend(adminContext(ctx), ctx.params.id ?? '');
+    await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `The invitation was sent to ${user.email} again, valid until ${utcText(expiresAt)}. Earlier invitation links no longer work.`);
+  });
+
+  // NinjaOne: row menu → Reset MFA → a confirmation step → "Yes, Continue". Without JavaScript the
+  // confirmation is a page of its own; the use case decides again when the form is posted.
+  router.get('/users/:id/mfa/reset', async (ctx) => {
+    const user = await admin.users.beforeResetMfa(adminContext(ctx), ctx.params.id ?? '');
+    await render(ctx, 'admin/reset-mfa', 'users', { title: 'Reset MFA', user, returnTo: backTo(queryText(ctx, 'return_to') ?? '', `${ADMIN_BASE}/users`) });
+  });
+
+  router.post('/users/:id/mfa/reset', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const result = await admin.users.resetMfa(adminContext(ctx), ctx.params.id ?? '');
+    const next = result.setupRequired ? 'set up MFA again at their next sign-in' : 'set up MFA again when they choose to';
+    await done(ctx, backTo(text(fields, 'return_to'), `${ADMIN_BASE}/users`), 'success', `MFA was reset for ${result.email}. A reset confirmation email was sent, asking them to ${next}.`);
   });
 
   // ---- Security Settings → MFA Policy ----

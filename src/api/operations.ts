@@ -71,6 +71,7 @@ export const userJson = (u: UserView) => ({
   role: u.role,
   status: u.status,
   mfa_status: u.mfa,
+  invitation_pending: u.invitationPending,
   last_sign_in_at: iso(u.lastSignInAt),
   created_at: u.createdAt.toISOString(),
   tenant: tenantRef(u.tenant),
@@ -288,6 +289,71 @@ export function apiOperations(admin: Admin): Operation[] {
       notFound: true,
       async handler({ ctx, params }) {
         return { sessions_ended: (await admin.users.endSessions(ctx, params.id)).sessionsEnded };
+      },
+    }),
+    op({
+      method: 'post',
+      path: '/tenants/{tenant}/users',
+      operationId: 'inviteUser',
+      summary: 'Invite a user',
+      description:
+        'Creates the account without a password and emails the user a single-use link to choose one (valid 72 hours by default). Owners, super admins and admins invite into their own tenant and the organizations directly under it, never with a role above their own.',
+      tag: 'Users',
+      scopes: ['users:write'],
+      params: S.TenantParam,
+      query: S.NoQuery,
+      body: S.NewInvitation,
+      status: 201,
+      response: S.Invitation,
+      notFound: true,
+      conflict: true,
+      async handler({ ctx, params, body }) {
+        const result = await admin.invitations.invite(ctx, { tenant: params.tenant, email: body.email, name: body.name, role: body.role });
+        return { user: userJson(result.user), invitation_expires_at: result.expiresAt.toISOString() };
+      },
+    }),
+    op({
+      method: 'post',
+      path: '/users/{id}/invitation',
+      operationId: 'resendInvitation',
+      summary: 'Resend an invitation',
+      description: 'Emails a new invitation link to a user who has not chosen a password yet; earlier links stop working. 409 when the invitation was already accepted.',
+      tag: 'Users',
+      scopes: ['users:write'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      status: 200,
+      response: S.Invitation,
+      notFound: true,
+      conflict: true,
+      async handler({ ctx, params }) {
+        const result = await admin.invitations.resend(ctx, params.id);
+        return { user: userJson(result.user), invitation_expires_at: result.expiresAt.toISOString() };
+      },
+    }),
+    op({
+      method: 'post',
+      path: '/users/{id}/mfa/reset',
+      operationId: 'resetUserMfa',
+      summary: 'Reset a user’s MFA',
+      description:
+        'Removes every authenticator and recovery code of the user and clears the MFA lockout, ends every session, and emails the user to set up MFA again at the next sign-in. Owners, super admins and admins reset accounts of equal or lower rank in their scope; support never.',
+      tag: 'Users',
+      scopes: ['mfa:reset'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      status: 200,
+      response: S.MfaReset,
+      notFound: true,
+      async handler({ ctx, params }) {
+        const result = await admin.users.resetMfa(ctx, params.id);
+        return {
+          user: userJson(result),
+          authenticators_removed: result.authenticatorsRemoved,
+          recovery_codes_removed: result.recoveryCodesRemoved,
+          sessions_ended: result.sessionsEnded,
+          setup_required_at_next_sign_in: result.setupRequired,
+        };
       },
     }),
     op({

@@ -60,6 +60,7 @@ export const User = named(
     role: z.enum(ROLES),
     status: z.enum(['active', 'disabled']),
     mfa_status: z.enum(MFA_STATUSES).describe('active: the user has set up MFA; inactive: not yet'),
+    invitation_pending: z.boolean().describe('invited and has not chosen a password yet'),
     last_sign_in_at: timestamp.nullable(),
     created_at: timestamp,
     tenant: TenantRef,
@@ -88,6 +89,36 @@ export const StatusChange = named(
   z.object({ status: z.enum(['active', 'disabled']).describe('disabled signs the user out everywhere and refuses new sign-ins') }).strict(),
 );
 export const SessionsEnded = named('SessionsEnded', z.object({ sessions_ended: z.number().int().min(0) }));
+
+export const NewInvitation = named(
+  'NewInvitation',
+  z
+    .object({
+      email: z.string().trim().min(3).max(320).describe('the address the invitation goes to; the account is created with it'),
+      name: z.string().trim().max(200).optional(),
+      role: z.enum(ROLES).optional().describe('default user; never above your own role'),
+    })
+    .strict(),
+);
+
+export const Invitation = named(
+  'Invitation',
+  z.object({
+    user: User,
+    invitation_expires_at: timestamp.describe('the emailed link works once, until then; only the newest invitation link works'),
+  }),
+);
+
+export const MfaReset = named(
+  'MfaReset',
+  z.object({
+    user: User,
+    authenticators_removed: z.number().int().min(0),
+    recovery_codes_removed: z.number().int().min(0),
+    sessions_ended: z.number().int().min(0),
+    setup_required_at_next_sign_in: z.boolean().describe('the tenant policy enforces MFA, so the user sets it up again at the next sign-in'),
+  }),
+);
 
 const policySwitch = z.object({
   on: z.boolean(),

@@ -10,6 +10,7 @@ import type { PolicyView } from '../domain/admin/policy.ts';
 import { badRequest, notFound } from '../domain/errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import { bootstrapOf } from '../setup/routes.ts';
+import { tenantTreePolicy } from '../domain/mfa/policy-source.ts';
 import { UsageError, type Command, type Flags } from './commands.ts';
 
 const str = (flags: Flags, name: string): string | undefined => {
@@ -58,7 +59,7 @@ const table = (rows: Record<string, unknown>[], columns: string[]) =>
 /** The admin use cases, acting as the command line. */
 async function asCli(runtime: Runtime): Promise<{ admin: Admin; ctx: AdminContext }> {
   const platform = await bootstrapOf(runtime).platform();
-  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: runtime.sessions.end });
+  const admin = createAdmin({ repos: runtime.repos, events: runtime.events, endSessions: runtime.sessions.end, policy: tenantTreePolicy, links: runtime.links, postbox: runtime.mail.postbox });
   return { admin, ctx: { actor: cliActor(platform.id), request: { requestId: 'cli' } } };
 }
 
@@ -69,6 +70,7 @@ const userJson = (u: UserView) => ({
   role: u.role,
   status: u.status,
   mfa_status: u.mfa,
+  invitation_pending: u.invitationPending,
   last_sign_in_at: iso(u.lastSignInAt),
   tenant: u.tenant.slug,
 });
@@ -234,6 +236,46 @@ export const adminCommands: Record<string, Command> = {
       const { admin, ctx } = await asCli(runtime);
       const user = await userByEmail(admin, ctx, flags);
       return userJson(await admin.users.reactivate(ctx, user.id));
+    },
+    text: (r) => json(r),
+  },
+
+  'user invite': {
+    summary: 'create an account without a password and email the user a single-use link to choose one',
+    flags: {
+      ...userFlags,
+      name: { type: 'string', description: 'the user’s name' },
+      role: { type: 'string', description: `${ROLES.join(' | ')} (default user)` },
+      resend: { type: 'boolean', description: 'send a new link to an account already invited (earlier links stop working)' },
+    },
+    check(flags) {
+      const role = str(flags, 'role');
+      if (role !== undefined && !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role is one of ${ROLES.join(', ')}`);
+    },
+    async run(runtime, flags) {
+      const { admin, ctx } = await asCli(runtime);
+      const result = flags.resend === true
+        ? await admin.invitations.resend(ctx, (await userByEmail(admin, ctx, flags)).id)
+        : await admin.invitations.invite(ctx, { tenant: need(flags, 'tenant'), email: need(flags, 'email'), name: str(flags, 'name'), role: str(flags, 'role') as Role | undefined });
+      return { ...userJson(result.user), invitation_expires_at: result.expiresAt.toISOString(), note: 'the invitation mail is queued; a running server delivers it' };
+    },
+    text: (r) => json(r),
+  },
+
+  'user mfa reset': {
+    summary: "reset a user's MFA: authenticators, recovery codes and lockout removed, sessions ended, the user mailed to set it up again",
+    flags: userFlags,
+    async run(runtime, flags) {
+      const { admin, ctx } = await asCli(runtime);
+      const user = await userByEmail(admin, ctx, flags);
+      const result = await admin.users.resetMfa(ctx, user.id);
+      return {
+        ...userJson(result),
+        authenticators_removed: result.authenticatorsRemoved,
+        recovery_codes_removed: result.recoveryCodesRemoved,
+        sessions_ended: result.sessionsEnded,
+        setup_required_at_next_sign_in: result.setupRequired,
+      };
     },
     text: (r) => json(r),
   },

@@ -48,6 +48,11 @@ export const SILENT_EVENTS = [
   'client.enabled',
   'client.secret.rotated',
   'audit.exported',
+  'account.invited',
+  'account.invitation.resent',
+  'account.invitation.accepted',
+  'account.invitation_link.refused',
+  'mfa.setup.deferred',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

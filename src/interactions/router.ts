@@ -4,15 +4,13 @@
 // Which handler may run is decided by the step `nextStep` names, never by the URL alone.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { GatehouseError } from '../domain/errors.ts';
 import { PAGES } from './pages/index.ts';
 import type { Handler, Page } from './pages/page.ts';
 import { loadTurn, type InteractionDeps } from './turn.ts';
+import { stepUnavailable } from './steps.ts';
 
 export type { InteractionDeps };
 
-const stepUnavailable = () =>
-  new GatehouseError('step_unavailable', 409, 'This step of the sign-in is not available now. Go back to the sign-in page and continue from there.');
 
 /** Every name used by some page, with the pages that serve it. */
 function handlersByName(kind: 'actions' | 'views'): Map<string, Map<Page['step'], Handler>> {

@@ -5,7 +5,7 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { satisfiesAcr } from '../domain/amr.ts';
 import { clientMayReceive } from '../domain/account-choice.ts';
-import { mfaFacts, mfaRequiredBy } from '../domain/mfa/requirement.ts';
+import { maySkipSetup, mfaFacts, mfaRequiredBy } from '../domain/mfa/requirement.ts';
 import type { GatehouseAccount } from './accounts.ts';
 
 const { base, Check } = interactionPolicy;
@@ -19,6 +19,9 @@ export function mfaReasonsFor(ctx: KoaContextWithOIDC, account: GatehouseAccount
     lockedUntil: null,
     now: new Date(),
   });
+  // During the policy's grace period a session without MFA is acceptable: its user chose "Set up later"
+  // (every new sign-in offers setup again).
+  if (maySkipSetup(facts)) return [];
   const reasons: string[] = mfaRequiredBy(facts);
   // Having MFA means using it, even when nobody demands it.
   if (facts.hasAuthenticator) reasons.push('authenticator');

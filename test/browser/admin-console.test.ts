@@ -1,6 +1,7 @@
 // The admin console in a real browser: a partner admin signs in (password, then the code of the
-// authenticator app), sees User Management with the MFA Status column, turns on "Enforce MFA for all
-// organizations" on Security Settings and gets the success banner — all without JavaScript of ours.
+// authenticator app), sees User Management with the MFA Status column, resets a user's MFA through the
+// confirmation step ("Yes, Continue"), turns on "Enforce MFA for all organizations" on Security
+// Settings and gets the success banner — all without JavaScript of ours.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { describeBrowser, launchChromium } from '../helpers/browser.ts';
@@ -27,6 +28,8 @@ describeBrowser('admin console in Chromium', () => {
     const admin = await seedAccount(gh.runtime, dist.id, { role: 'owner', name: 'Olivia Owner' });
     const app = await importAuthenticator(gh.runtime, admin);
     const colleague = await seedAccount(gh.runtime, dist.id, { role: 'support', name: 'Sam Support' });
+    const lostPhone = await seedAccount(gh.runtime, dist.id, { name: 'Riley Lostphone' });
+    await importAuthenticator(gh.runtime, lostPhone);
     await seedAccount(gh.runtime, org.id);
     await seedAccount(gh.runtime, org.id);
     await seedAccount(gh.runtime, org.id);
@@ -54,6 +57,22 @@ describeBrowser('admin console in Chromium', () => {
       await colleagueRow.getByText('Actions').click();
       await expect(colleagueRow.getByRole('button', { name: 'Deactivate' }).isVisible()).resolves.toBe(true);
       if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/admin-users.png`, fullPage: true });
+
+      // Reset MFA: row menu → confirmation step → "Yes, Continue" → banner, MFA Status Inactive
+      const lostRow = () => page.getByRole('row', { name: new RegExp(lostPhone.email.replace(/[.+]/g, '\\$&')) });
+      await expect(lostRow().locator('.mfa-status').textContent()).resolves.toContain('Active');
+      await lostRow().getByText('Actions').click();
+      await lostRow().getByRole('link', { name: 'Reset MFA' }).click();
+      await page.getByRole('heading', { name: 'Reset MFA' }).waitFor();
+      await expect(page.getByText('Reset multi-factor authentication (MFA) for Riley Lostphone').isVisible()).resolves.toBe(true);
+      expect(await gh.runtime.repos.authenticators.countForAccount(lostPhone.id)).toBe(1);
+      await page.getByRole('button', { name: 'Yes, Continue' }).click();
+      const resetBanner = page.getByRole('status').filter({ hasText: `MFA was reset for ${lostPhone.email}.` });
+      await resetBanner.waitFor();
+      await expect(resetBanner.textContent()).resolves.toContain('A reset confirmation email was sent');
+      await expect(lostRow().locator('.mfa-status').textContent()).resolves.toContain('Inactive');
+      expect(await gh.runtime.repos.authenticators.countForAccount(lostPhone.id)).toBe(0);
+      if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/admin-reset-mfa.png`, fullPage: true });
 
       await page.getByRole('link', { name: 'Security Settings' }).click();
       await page.getByRole('heading', { name: 'Multi-factor Authentication Policy Settings' }).waitFor();

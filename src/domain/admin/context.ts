@@ -7,6 +7,9 @@ import { forbidden, notFound } from '../errors.ts';
 import type { RequestInfo, SecurityEvent, SecurityEvents } from '../events.ts';
 import { can, type Action, type Actor, type Target } from '../permissions.ts';
 import type { SessionEnding } from '../sessions.ts';
+import type { MfaPolicySource } from '../mfa/policy-source.ts';
+import type { OneTimeLinks } from '../one-time-links.ts';
+import type { Postbox } from '../notices.ts';
 
 export interface AdminActor extends Actor {
   kind: 'account' | 'service' | 'cli';
@@ -60,8 +63,13 @@ export const tenantTarget = (tenant: TenantRow, extra: Partial<Target> = {}): Ta
 });
 
 export interface AdminDeps {
-  repos: Pick<Repos, 'tenants' | 'accounts' | 'clients' | 'audit'>;
+  repos: Pick<Repos, 'tenants' | 'accounts' | 'clients' | 'audit' | 'authenticators' | 'recoveryCodes' | 'lockouts'>;
   events: SecurityEvents;
+  /** whether the tenant policy requires MFA of an account (the MFA reset mail says so). */
+  policy: MfaPolicySource;
+  /** invitation links and their mail. */
+  links: Pick<OneTimeLinks, 'issue'>;
+  postbox: Postbox;
   /** ends every SSO session of an account (back-channel logout to the apps, grants revoked) and audits it. */
   endSessions: SessionEnding['end'];
   now?: () => Date;

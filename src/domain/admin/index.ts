@@ -5,10 +5,13 @@ import type { AdminDeps } from './context.ts';
 import { createPolicyAdmin } from './policy.ts';
 import { createTenantAdmin } from './tenants.ts';
 import { createUserAdmin } from './users.ts';
+import { createInvitationAdmin } from './invitations.ts';
 
 export function createAdmin(deps: AdminDeps, options: ClientAdminOptions = {}) {
+  const users = createUserAdmin(deps);
   return {
-    users: createUserAdmin(deps),
+    users,
+    invitations: createInvitationAdmin(deps, users),
     policy: createPolicyAdmin(deps),
     clients: createClientAdmin(deps, options),
     audit: createAuditAdmin(deps),

@@ -7,6 +7,7 @@ import { badRequest, notFound } from '../errors.ts';
 import { ROLE_LABEL, type Role } from '../permissions.ts';
 import { managedTenantIds } from '../tenant-tree.ts';
 import { actorFields, authorize, tenantByRef, tenantTarget, type AdminContext, type AdminDeps, type TenantRow } from './context.ts';
+import { createMfaReset, type MfaResetResult } from '../mfa/reset.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, type Page } from './cursor.ts';
 
 export const ROLES = ['owner', 'super_admin', 'admin', 'support', 'user'] as const satisfies readonly Role[];
@@ -32,6 +33,8 @@ export interface UserView {
   roleLabel: string;
   status: 'active' | 'disabled';
   mfa: MfaStatusLabel;
+  /** invited, has not chosen a password yet ("Resend invitation" applies). */
+  invitationPending: boolean;
   lastSignInAt: Date | null;
   createdAt: Date;
   tenant: { id: string; name: string; slug: string; kind: TenantRow['kind'] };
@@ -47,6 +50,7 @@ const view = (row: AccountListItem, tenant: TenantRow): UserView => ({
   roleLabel: ROLE_LABEL[row.role],
   status: row.status,
   mfa: row.mfaActive ? 'active' : 'inactive',
+  invitationPending: row.invitationPending,
   lastSignInAt: row.lastLoginAt,
   createdAt: row.createdAt,
   tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug, kind: tenant.kind },
@@ -56,6 +60,7 @@ const NO_USER = 'No such user.';
 
 export function createUserAdmin(deps: AdminDeps) {
   const { repos, events } = deps;
+  const mfaReset = createMfaReset({ ...repos, events, endSessions: deps.endSessions, policy: deps.policy });
 
   /** The account as a permission target; 404 when it does not exist (same answer as "outside your scope"). */
   async function loadTarget(accountId: string) {
@@ -151,6 +156,24 @@ export function createUserAdmin(deps: AdminDeps) {
       await authorize(deps, ctx, 'end_sessions', target, { visibleWith: 'view_users', notFoundMessage: NO_USER });
       const ended = await deps.endSessions(account.id, { reason: 'administrator', ...actorFields(ctx.actor), tenantId: account.tenant.id, ...ctx.request });
       return { sessionsEnded: ended.sessions };
+    },
+
+    /** The user a reset confirmation step shows, once the actor is known to be allowed the reset. */
+    async beforeResetMfa(ctx: AdminContext, accountId: string): Promise<UserView> {
+      const { account, target } = await loadTarget(accountId);
+      await authorize(deps, ctx, 'reset_mfa', target, { visibleWith: 'view_users', notFoundMessage: NO_USER });
+      return toView(account);
+    },
+
+    /**
+     * NinjaOne "Reset MFA": the user's authenticators, recovery codes and lockout go, their sessions
+     * end, and they are mailed to set MFA up again. Support never resets; nobody resets a higher rank.
+     */
+    async resetMfa(ctx: AdminContext, accountId: string): Promise<UserView & MfaResetResult> {
+      const { account, target } = await loadTarget(accountId);
+      await authorize(deps, ctx, 'reset_mfa', target, { visibleWith: 'view_users', notFoundMessage: NO_USER });
+      const result = await mfaReset.reset({ account, reason: 'admin', actor: actorFields(ctx.actor), request: ctx.request });
+      return { ...(await toView(account)), ...result };
     },
 
     /** An account of a tenant by email (the command line names users this way). */

@@ -1,23 +1,40 @@
 // Where "MFA is required for this account by tenant policy" comes from. The tenant-policy rules feed
-// it from the tenant tree (DESIGN.md §8); tests substitute a double.
-import { effectiveMfaPolicy, type PolicyTenant } from '../policy.ts';
+// it from the tenant tree (DESIGN.md §8), with the policy's grace period; tests substitute a double.
+import { effectiveMfaPolicy, resolveMfaEnforcement, type PolicySettings } from '../policy.ts';
 import type { AccountMfa } from './requirement.ts';
 
 export interface PolicySubject {
   id: string;
-  tenant: PolicyTenant;
-  parent: PolicyTenant | null;
+  tenant: PolicySettings;
+  parent: PolicySettings | null;
 }
 
 export interface MfaPolicySource {
   requiresMfa(account: PolicySubject): boolean | Promise<boolean>;
+  /**
+   * While the policy's grace period runs, the end of it: an account without MFA may still choose
+   * "Set up later" until then. Null (or absent) when the policy allows no deferral now.
+   */
+  deferralDeadline?(account: PolicySubject): Date | null | Promise<Date | null>;
 }
 
-export const tenantTreePolicy: MfaPolicySource = {
-  requiresMfa: (account) => effectiveMfaPolicy(account.tenant, account.parent).required,
-};
+/** The tenant tree's policy; `now` is the clock the grace period is measured with (tests move it). */
+export function createTenantTreePolicy(now: () => Date = () => new Date()): MfaPolicySource {
+  return {
+    requiresMfa: (account) => effectiveMfaPolicy(account.tenant, account.parent).required,
+    deferralDeadline: (account) => {
+      const enforcement = resolveMfaEnforcement(account.tenant, account.parent, now());
+      return enforcement.canDefer ? enforcement.graceUntil : null;
+    },
+  };
+}
+
+export const tenantTreePolicy: MfaPolicySource = createTenantTreePolicy();
 
 /** The account's side of the MFA facts, from an account read with its tenant, parent and MFA status. */
 export async function accountMfa(account: PolicySubject & { mfaStatus: 'active' | 'inactive' }, policy: MfaPolicySource): Promise<AccountMfa> {
-  return { hasAuthenticator: account.mfaStatus === 'active', policyRequiresMfa: await policy.requiresMfa(account) };
+  const hasAuthenticator = account.mfaStatus === 'active';
+  const policyRequiresMfa = await policy.requiresMfa(account);
+  const deadline = policyRequiresMfa && !hasAuthenticator && policy.deferralDeadline ? await policy.deferralDeadline(account) : null;
+  return { hasAuthenticator, policyRequiresMfa, ...(deadline ? { policySetupDeferrableUntil: deadline } : {}) };
 }

@@ -11,6 +11,8 @@ export type MfaReason = 'policy' | 'client' | 'request';
 export interface AccountMfa {
   hasAuthenticator: boolean;
   policyRequiresMfa: boolean;
+  /** the policy's grace period: until then its forced setup offers "Set up later". */
+  policySetupDeferrableUntil?: Date | undefined;
 }
 
 /** Everything the requirement depends on, for one account, one client and one authorization request. */
@@ -33,6 +35,7 @@ export function mfaFacts(input: {
   return {
     hasAuthenticator: input.account.hasAuthenticator,
     policyRequiresMfa: input.account.policyRequiresMfa,
+    policySetupDeferrableUntil: input.account.policySetupDeferrableUntil,
     clientRequiresMfa: input.client.requireMfa,
     requestedAcr: requestedAcr(input.params),
     lockedUntil: input.lockedUntil,
@@ -47,6 +50,18 @@ export function mfaRequiredBy(facts: Pick<MfaFacts, 'policyRequiresMfa' | 'clien
   if (facts.clientRequiresMfa) reasons.push('client');
   if (facts.requestedAcr === 'mfa') reasons.push('request');
   return reasons;
+}
+
+/**
+ * "Set up later" (the policy's grace period): only an account without MFA, only while the deadline is
+ * ahead, and only when the tenant policy is the sole reason — a client's require_mfa or a request for
+ * acr mfa has no grace period.
+ */
+export function maySkipSetup(facts: Pick<MfaFacts, 'hasAuthenticator' | 'policyRequiresMfa' | 'policySetupDeferrableUntil' | 'clientRequiresMfa' | 'requestedAcr' | 'now'>): boolean {
+  if (facts.hasAuthenticator || !facts.policySetupDeferrableUntil) return false;
+  if (facts.policySetupDeferrableUntil.getTime() <= facts.now.getTime()) return false;
+  const reasons = mfaRequiredBy(facts);
+  return reasons.length === 1 && reasons[0] === 'policy';
 }
 
 export function mfaRequirement(facts: MfaFacts): MfaRequirement {

@@ -1,7 +1,10 @@
 // Step `enrol`: MFA is required and the account has no authenticator, so the user sets one up now: QR
-// code + setup key, confirmed with a code; no skip. The secret lives in a flow bound to this
-// interaction, so another browser signing in to the same account gets a secret of its own.
+// code + setup key, confirmed with a code. The only skip is "Set up later" while the tenant policy's
+// grace period runs (and the policy is the only reason); each deferral is audited. The secret lives in
+// a flow bound to this interaction, so another browser signing in to the same account gets its own.
 import type { Enrolment } from '../../domain/mfa/enrolment.ts';
+import { maySkipSetup } from '../../domain/mfa/requirement.ts';
+import { stepUnavailable } from '../steps.ts';
 import { accountOf, advance, field, ownerOf, render, type Turn } from '../turn.ts';
 import type { Page } from './page.ts';
 
@@ -24,13 +27,42 @@ async function currentEnrolment(turn: Turn): Promise<Enrolment> {
 async function showEnrol(turn: Turn, error?: string) {
   const account = accountOf(turn);
   const enrolment = await currentEnrolment(turn);
-  return render(turn, 'interactions/mfa-enrol', { title: 'Set up multi-factor authentication', email: account.email, tenantName: account.tenant.name, enrolment, error });
+  return render(turn, 'interactions/mfa-enrol', {
+    title: 'Set up multi-factor authentication',
+    email: account.email,
+    tenantName: account.tenant.name,
+    enrolment,
+    error,
+    setupLaterUntil: deferralDeadline(turn),
+  });
+}
+
+/** The end of the grace period when "Set up later" is offered now; undefined otherwise. */
+function deferralDeadline(turn: Turn): Date | undefined {
+  return turn.facts && maySkipSetup(turn.facts) ? turn.facts.policySetupDeferrableUntil : undefined;
 }
 
 export const enrolPage = {
   step: 'enrol',
   show: (turn) => showEnrol(turn),
   actions: {
+    /** "Set up later": the sign-in ends with the password only (amr ["pwd"]); the next one asks again. */
+    async defer(turn) {
+      const until = deferralDeadline(turn);
+      if (!until) throw stepUnavailable();
+      const account = accountOf(turn);
+      await turn.deps.events.emit({
+        action: 'mfa.setup.deferred',
+        actorAccountId: account.id,
+        tenantId: account.tenant.id,
+        target: account.id,
+        ...turn.request,
+        detail: { grace_until: until.toISOString(), client_id: turn.interaction.params.client_id },
+      });
+      const { enrolmentFlowId: _abandoned, ...rest } = turn.state;
+      return advance(turn, { ...rest, setupDeferred: true });
+    },
+
     async enrol(turn) {
       const { ctx, deps, state } = turn;
       const owner = ownerOf(accountOf(turn));

@@ -1,6 +1,6 @@
 // Accounts: one per (tenant, email), email compared case-insensitively (DESIGN.md §4). One email may
 // own several accounts in different tenants; each has its own password and MFA.
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
 import { accounts, authenticators, tenants } from '../schema.ts';
@@ -33,6 +33,9 @@ export interface AccountTenant {
   parentId: string | null;
   enforceMfaPartnerUsers: boolean;
   enforceMfaOrganizations: boolean;
+  enforceMfaPartnerUsersSince: Date | null;
+  enforceMfaOrganizationsSince: Date | null;
+  mfaGraceDays: number;
 }
 
 export interface ParentPolicy {
@@ -40,6 +43,9 @@ export interface ParentPolicy {
   kind: TenantKind;
   enforceMfaPartnerUsers: boolean;
   enforceMfaOrganizations: boolean;
+  enforceMfaPartnerUsersSince: Date | null;
+  enforceMfaOrganizationsSince: Date | null;
+  mfaGraceDays: number;
 }
 
 /** What sign-in needs about an account, read in one query (it runs on every authorization through findAccount). */
@@ -68,6 +74,8 @@ export interface AccountListItem {
   status: AccountStatus;
   platformOperator: boolean;
   mfaActive: boolean;
+  /** invited and not yet accepted: a local account that has never had a password nor signed in. */
+  invitationPending: boolean;
   lastLoginAt: Date | null;
   createdAt: Date;
 }
@@ -95,6 +103,8 @@ export interface AccountRepo {
   findByEmail(email: string): Promise<AccountMatch[]>;
   findInTenant(tenantId: string, email: string): Promise<Account | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** The first password of an invited account: set only while it has none (false otherwise). */
+  setFirstPasswordHash(id: string, passwordHash: string): Promise<boolean>;
   recordLogin(id: string): Promise<void>;
   setStatus(id: string, status: AccountStatus): Promise<boolean>;
   listByTenant(tenantId: string): Promise<AccountSummary[]>;
@@ -121,6 +131,9 @@ const mfaOf = (since: Date | string | null) => ({
  * count uses, so the authenticator model is named in one place.
  */
 export const accountHasMfa = sql<boolean>`(${mfaSinceSql} is not null)`;
+
+/** Invited, not yet accepted: the invitation link is how such an account gets its first password. */
+const invitationPendingSql = sql<boolean>`(${accounts.passwordHash} is null and ${accounts.source} = 'local' and ${accounts.lastLoginAt} is null)`;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -171,12 +184,18 @@ export function createAccountRepo(db: Db): AccountRepo {
             parentId: tenants.parentId,
             enforceMfaPartnerUsers: tenants.enforceMfaPartnerUsers,
             enforceMfaOrganizations: tenants.enforceMfaOrganizations,
+            enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
+            enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
+            mfaGraceDays: tenants.mfaGraceDays,
           },
           parent: {
             id: parent.id,
             kind: parent.kind,
             enforceMfaPartnerUsers: parent.enforceMfaPartnerUsers,
             enforceMfaOrganizations: parent.enforceMfaOrganizations,
+            enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
+            enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
+            mfaGraceDays: parent.mfaGraceDays,
           },
           mfaSince: mfaSinceSql,
         })
@@ -205,6 +224,17 @@ export function createAccountRepo(db: Db): AccountRepo {
         .from(accounts)
         .where(and(eq(accounts.tenantId, tenantId), sql`lower(${accounts.email}) = lower(${normaliseEmail(email)})`));
       return row;
+    },
+
+    async setFirstPasswordHash(id, passwordHash) {
+      if (!isUuid(id)) return false;
+      const now = new Date();
+      const rows = await db
+        .update(accounts)
+        .set({ passwordHash, passwordChangedAt: now, updatedAt: now })
+        .where(and(eq(accounts.id, id), isNull(accounts.passwordHash)))
+        .returning({ id: accounts.id });
+      return rows.length > 0;
     },
 
     async updatePasswordHash(id, passwordHash) {
@@ -274,6 +304,7 @@ export function createAccountRepo(db: Db): AccountRepo {
           status: accounts.status,
           platformOperator: accounts.platformOperator,
           mfaActive: accountHasMfa,
+          invitationPending: invitationPendingSql,
           lastLoginAt: accounts.lastLoginAt,
           createdAt: accounts.createdAt,
         })
@@ -281,7 +312,7 @@ export function createAccountRepo(db: Db): AccountRepo {
         .where(and(...conditions))
         .orderBy(sql`lower(${accounts.email})`, asc(accounts.id))
         .limit(Math.min(Math.max(1, Math.floor(query.limit)), 500));
-      return rows.map((r) => ({ ...r, mfaActive: r.mfaActive === true || String(r.mfaActive) === 'true' }));
+      return rows.map((r) => ({ ...r, mfaActive: r.mfaActive === true || String(r.mfaActive) === 'true', invitationPending: r.invitationPending === true || String(r.invitationPending) === 'true' }));
     },
 
     async countWithoutMfa(tenantIds) {

@@ -36,6 +36,11 @@ export interface AuthenticatorRepo {
   consumeTotpStep(id: string, step: number, now: Date): Promise<boolean>;
   rename(accountId: string, id: string, label: string): Promise<boolean>;
   remove(accountId: string, id: string): Promise<boolean>;
+  /**
+   * Removes one authenticator unless it is the account's last (an account whose policy enforces MFA
+   * keeps one); two concurrent removals of the last two leave one.
+   */
+  removeUnlessLast(accountId: string, id: string): Promise<'removed' | 'last' | 'not_found'>;
   /** Every authenticator of the account; returns how many were removed. */
   removeAllForAccount(accountId: string): Promise<number>;
 }
@@ -141,6 +146,28 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
         .where(and(eq(authenticators.id, id), eq(authenticators.accountId, accountId)))
         .returning({ id: authenticators.id });
       return rows.length > 0;
+    },
+
+    async removeUnlessLast(accountId, id) {
+      if (!isUuid(accountId) || !isUuid(id)) return 'not_found';
+      const attempt = async (q: Db) => {
+        const rows = await queryRows<{ id: string }>(
+          q,
+          sql`delete from ${authenticators} where ${authenticators.id} = ${id}::uuid and ${authenticators.accountId} = ${accountId}::uuid
+            and exists (select 1 from ${authenticators} other where other.account_id = ${accountId}::uuid and other.id <> ${id}::uuid)
+            returning id`,
+        );
+        if (rows.length > 0) return 'removed' as const;
+        const [mine] = await q.select({ id: authenticators.id }).from(authenticators).where(and(eq(authenticators.id, id), eq(authenticators.accountId, accountId)));
+        return mine ? ('last' as const) : ('not_found' as const);
+      };
+      // The shared embedded database runs one statement at a time; on PostgreSQL the account row's lock
+      // makes a concurrent removal wait, then see this one's result (as addTotp does).
+      if (!options.transactional) return attempt(db);
+      return db.transaction(async (tx) => {
+        await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
+        return attempt(tx as unknown as Db);
+      });
     },
 
     async removeAllForAccount(accountId) {

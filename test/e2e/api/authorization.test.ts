@@ -10,7 +10,8 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { seedAccount, seedTenant } from '../../helpers/seed.ts';
 import type { UserAgent } from '../../helpers/user-agent.ts';
-import { accounts, clients, tenants } from '../../../src/store/schema.ts';
+import { accounts, authenticators, clients, emailTokens, mfaRecoveryCodes, tenants } from '../../../src/store/schema.ts';
+import { importAuthenticator } from '../../helpers/mfa.ts';
 import { adminWithMfa, signInToConsole } from '../admin/console-flow.ts';
 
 const ALL_SCOPES = 'users:read users:write mfa:reset policy:write clients:write audit:read tenants:write';
@@ -21,7 +22,8 @@ describe(`admin API authorization (${backendName()})`, () => {
   let gh: TestGatehouse;
   let dist: { id: string; slug: string };
   let distOrg: { id: string; slug: string };
-  let user: { id: string; email: string };
+  let user: Awaited<ReturnType<typeof seedAccount>>;
+  let owner: Awaited<ReturnType<typeof seedAccount>>;
   let distClientId: string;
   const tokens: Record<string, string> = {};
 
@@ -56,6 +58,9 @@ describe(`admin API authorization (${backendName()})`, () => {
       tenants: await db.select().from(tenants).orderBy(asc(tenants.id)),
       accounts: await db.select().from(accounts).orderBy(asc(accounts.id)),
       clients: await db.select().from(clients).orderBy(asc(clients.clientId)),
+      authenticators: await db.select().from(authenticators).orderBy(asc(authenticators.id)),
+      recoveryCodes: await db.select().from(mfaRecoveryCodes).orderBy(asc(mfaRecoveryCodes.id)),
+      links: await db.select().from(emailTokens).orderBy(asc(emailTokens.id)),
     };
   };
 
@@ -77,6 +82,9 @@ describe(`admin API authorization (${backendName()})`, () => {
     const sub = await seedTenant(gh.runtime, 'sub_reseller', 'Sub', dist.id);
     const other = await seedTenant(gh.runtime, 'distributor', 'Other');
     user = await seedAccount(gh.runtime, distOrg.id, { role: 'user' });
+    await importAuthenticator(gh.runtime, user);
+    owner = await seedAccount(gh.runtime, distOrg.id, { role: 'owner' });
+    await importAuthenticator(gh.runtime, owner);
     distClientId = (await gh.runtime.clients.register({ name: 'Dist app', redirectUris: ['https://app.dist.test/cb'], tenantId: dist.id })).client_id;
 
     tokens.dist = await serviceToken(dist.id, ALL_SCOPES);
@@ -98,6 +106,9 @@ describe(`admin API authorization (${backendName()})`, () => {
     ['PUT', `/users/${user.id}/role`, { role: 'admin' }],
     ['PUT', `/users/${user.id}/status`, { status: 'disabled' }],
     ['DELETE', `/users/${user.id}/sessions`],
+    ['POST', `/users/${user.id}/mfa/reset`],
+    ['POST', `/tenants/${distOrg.slug}/users`, { email: 'intruder@example.com' }],
+    ['POST', `/users/${user.id}/invitation`],
     ['GET', `/tenants/${dist.slug}/policy`],
     ['PATCH', `/tenants/${dist.slug}/policy`, { enforce_mfa_organizations: true }],
     ['POST', '/clients', { name: 'Intruder app', redirect_uris: ['https://evil.test/cb'], tenant_id: dist.id }],
@@ -139,9 +150,9 @@ describe(`admin API authorization (${backendName()})`, () => {
   });
 
   it('lets the distributor’s own service client do the same calls (so the refusals above are about scope, not broken routes)', async () => {
-    const listed = await api(tokens.dist, 'GET', `/tenants/${distOrg.slug}/users?mfa=inactive`);
+    const listed = await api(tokens.dist, 'GET', `/tenants/${distOrg.slug}/users?mfa=active`);
     expect(listed.status).toBe(200);
-    expect(((await listed.json()) as { items: { id: string; mfa_status: string }[] }).items).toContainEqual(expect.objectContaining({ id: user.id, mfa_status: 'inactive' }));
+    expect(((await listed.json()) as { items: { id: string; mfa_status: string }[] }).items).toContainEqual(expect.objectContaining({ id: user.id, mfa_status: 'active' }));
     expect((await api(tokens.dist, 'GET', `/users/${user.id}`)).status).toBe(200);
     expect((await api(tokens.dist, 'PUT', `/users/${user.id}/role`, { role: 'support' })).status).toBe(200);
     expect((await gh.runtime.repos.accounts.findById(user.id))?.role).toBe('support');
@@ -149,6 +160,11 @@ describe(`admin API authorization (${backendName()})`, () => {
     expect((await gh.runtime.repos.accounts.findById(user.id))?.status).toBe('disabled');
     expect((await api(tokens.dist, 'PUT', `/users/${user.id}/status`, { status: 'active' })).status).toBe(200);
     expect(await (await api(tokens.dist, 'DELETE', `/users/${user.id}/sessions`)).json()).toEqual({ sessions_ended: 0 });
+    const reset = await api(tokens.dist, 'POST', `/users/${user.id}/mfa/reset`);
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toMatchObject({ user: { id: user.id, mfa_status: 'inactive' }, authenticators_removed: 1, recovery_codes_removed: 0, setup_required_at_next_sign_in: false });
+    expect(await gh.runtime.repos.authenticators.countForAccount(user.id)).toBe(0);
+    expect((await gh.runtime.repos.audit.list({ action: 'mfa.reset_by_admin', target: user.id, limit: 5 }))[0]?.actor).toMatch(/^client:gh_/);
     expect((await api(tokens.dist, 'GET', `/tenants/${dist.slug}/policy`)).status).toBe(200);
     expect((await api(tokens.dist, 'GET', `/clients/${distClientId}`)).status).toBe(200);
     const audit = (await (await api(tokens.dist, 'GET', `/audit-events?tenant=${distOrg.id}&action=account.role.changed`)).json()) as { items: { actor: string; target: string }[] };
@@ -170,6 +186,18 @@ describe(`admin API authorization (${backendName()})`, () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { message: string }).message).toContain('support may not change the MFA policy');
     expect((await api(tokens.support, 'PUT', `/users/${user.id}/status`, { status: 'disabled' })).status).toBe(403);
+    const reset = await api(tokens.support, 'POST', `/users/${owner.id}/mfa/reset`);
+    expect(reset.status).toBe(403);
+    expect(((await reset.json()) as { message: string }).message).toContain('support may not reset MFA');
+    expect(await rows()).toEqual(before);
+  });
+
+  it('never lets an admin reset the MFA of a higher-ranked owner', async () => {
+    const before = await rows();
+    const res = await api(tokens.dist, 'POST', `/users/${owner.id}/mfa/reset`);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toContain('admin may not reset MFA of a higher-ranked owner');
+    expect(await gh.runtime.repos.authenticators.countForAccount(owner.id)).toBe(1);
     expect(await rows()).toEqual(before);
   });
 
@@ -181,6 +209,7 @@ describe(`admin API authorization (${backendName()})`, () => {
     expect(((await res.json()) as { error: string }).error).toBe('insufficient_scope');
     expect((await api(tokens.readOnly, 'PUT', `/users/${user.id}/role`, { role: 'admin' })).status).toBe(403);
     expect((await api(tokens.readOnly, 'GET', '/audit-events')).status).toBe(403);
+    expect((await api(tokens.readOnly, 'POST', `/users/${owner.id}/mfa/reset`)).status).toBe(403);
     expect((await api(tokens.readOnly, 'GET', `/tenants/${distOrg.slug}/users`)).status).toBe(200);
     const me = (await (await api(tokens.readOnly, 'GET', '/me')).json()) as { scopes: string[] };
     expect(me.scopes).toEqual(['users:read']);

@@ -63,6 +63,19 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
     expect(future.events).toEqual([]);
   });
 
+  it('user mfa reset removes the authenticator, mails the user (setup required: the distributor enforces MFA) and is audited as cli', async () => {
+    const user = await seedAccount(gh.runtime, org.id);
+    await importAuthenticator(gh.runtime, user);
+    const result = await run<Record<string, unknown>>('user mfa reset', { tenant: org.slug, email: user.email });
+    expect(result).toMatchObject({ email: user.email, mfa_status: 'inactive', authenticators_removed: 1, setup_required_at_next_sign_in: true });
+    expect(await gh.runtime.repos.authenticators.countForAccount(user.id)).toBe(0);
+    const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.reset_by_admin', target: user.id, limit: 1 });
+    expect(event).toMatchObject({ actor: 'cli', actorAccountId: null });
+    const mail = (await gh.deliverMail()).find((m) => m.to === user.email && /Multi-factor authentication was reset/.test(m.subject));
+    expect(mail?.text).toContain('the next time you sign in you will be asked to set up your authenticator app again');
+    await expect(run('user mfa reset', { tenant: org.slug, email: 'nobody@example.com' })).rejects.toMatchObject({ status: 404 });
+  });
+
   it('client update, disable and rotate-secret change the client and are audited as cli', async () => {
     const { clientId } = await seedClient(gh.runtime);
     expect(await run('client update', { 'client-id': clientId, 'require-mfa': 'yes', 'redirect-uri': ['https://app.fabrikam.test/cb'], tenant: dist.slug })).toMatchObject({

@@ -26,7 +26,7 @@ describe('OpenAPI document of /api/v1', () => {
       [
         'createClient', 'createTenant', 'deleteClient', 'disableClient', 'enableClient', 'endUserSessions', 'exportAuditEvents', 'getClient', 'getMe',
         'getPolicy', 'getUser', 'listAuditEvents', 'listClients', 'listTenants', 'listUsers', 'rotateClientSecret', 'setUserRole', 'setUserStatus',
-        'updateClient', 'updatePolicy',
+        'updateClient', 'updatePolicy', 'inviteUser', 'resendInvitation', 'resetUserMfa',
       ].sort(),
     );
     for (const o of operations) {

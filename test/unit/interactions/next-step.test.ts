@@ -29,6 +29,10 @@ describe('next page of the sign-in interaction', () => {
     ['second factor proved → finish', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true }), 'finish'],
     ['just enrolled → recovery codes before finishing', { accountId: 'a1', factors: ['pwd', 'otp'], recoveryCodesSealed: 'v1.x' }, facts(), 'recovery_codes'],
     ['signed in with a recovery code → the codes left, before finishing', { accountId: 'a1', factors: ['pwd', 'recovery_code'], remainingRecoveryCodes: 3 }, facts({ hasAuthenticator: true }), 'recovery_used'],
+    ['policy with grace, user chose "Set up later" → finish (password only)', { ...chosen, setupDeferred: true }, facts({ policyRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'finish'],
+    ['policy with grace, no deferral chosen → forced setup (offering the skip)', chosen, facts({ policyRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'enrol'],
+    ['deferral chosen but the deadline passed → forced setup', { ...chosen, setupDeferred: true }, facts({ policyRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() - 1) }), 'enrol'],
+    ['deferral chosen, but the client also requires MFA → forced setup (a client has no grace period)', { ...chosen, setupDeferred: true }, facts({ policyRequiresMfa: true, clientRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'enrol'],
     ['an enrolment in progress does not count as a second factor', { accountId: 'a1', factors: ['pwd'], enrolmentFlowId: 'f' }, facts({ clientRequiresMfa: true }), 'enrol'],
   ])('%s', (_rule, state, mfa, expected) => {
     expect(nextStep('login', state, mfa)).toBe(expected);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { mfaRequiredBy, mfaRequirement, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
+import { maySkipSetup, mfaRequiredBy, mfaRequirement, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const later = new Date('2025-06-01T12:15:00Z');
@@ -44,5 +44,19 @@ describe('who requires MFA (for the enrolment page)', () => {
     ['all three, in that order', { policyRequiresMfa: true, clientRequiresMfa: true, requestedAcr: 'mfa' }, ['policy', 'client', 'request']],
   ])('%s', (_rule, input, expected) => {
     expect(mfaRequiredBy({ ...base, ...input })).toEqual(expected);
+  });
+});
+
+describe('"Set up later" during the policy\'s grace period', () => {
+  const deadline = new Date('2025-06-08T12:00:00Z');
+  it.each<[string, Partial<MfaFacts>, boolean]>([
+    ['policy alone, deadline ahead → may skip', { policyRequiresMfa: true, policySetupDeferrableUntil: deadline }, true],
+    ['policy without grace → no skip', { policyRequiresMfa: true }, false],
+    ['deadline reached → no skip', { policyRequiresMfa: true, policySetupDeferrableUntil: now }, false],
+    ['the client also requires MFA → no skip', { policyRequiresMfa: true, clientRequiresMfa: true, policySetupDeferrableUntil: deadline }, false],
+    ['the request asks for acr mfa → no skip', { policyRequiresMfa: true, requestedAcr: 'mfa', policySetupDeferrableUntil: deadline }, false],
+    ['the account already has MFA → nothing to skip', { hasAuthenticator: true, policyRequiresMfa: true, policySetupDeferrableUntil: deadline }, false],
+  ])('%s', (_rule, input, expected) => {
+    expect(maySkipSetup({ ...base, ...input })).toBe(expected);
   });
 });
