@@ -28,6 +28,7 @@ import { endAccountSessions } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
+import { createAccountSurfaces, type AccountSurfaces } from './account/mount.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -70,6 +71,8 @@ export interface Gatehouse {
   refreshKeys(): Promise<boolean>;
   /** the admin use cases, console and API. */
   admin: AdminSurfaces;
+  /** the account console (/account) and its self-service use cases. */
+  account: AccountSurfaces;
   stop(): void;
 }
 
@@ -148,6 +151,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const separateMetrics = config.metrics.port !== 0;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
   await admin.start();
+  const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
+  await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
     ...(separateMetrics ? {} : { registry: metrics.registry }),
@@ -182,6 +187,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),
+    under('/account', account.pages),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
@@ -219,6 +225,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     factory,
     refreshKeys,
     admin,
+    account,
     stop: () => clearInterval(refreshTimer),
   };
 }
