@@ -108,6 +108,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
+  const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
     states: createInteractionStates(runtime.kv),
@@ -122,6 +123,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     onSignIn: (outcome) => metrics.recordSignin(outcome),
     stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? config.stepUpPasswordMaxAgeSeconds,
     middleware: pageMiddleware('interaction'),
+    requestMfaReset: (who, request) => account.selfService.requestReset(who, { passwordChecked: true }, request),
+    mfaResetLinkMinutes: Math.round(runtime.links.ttlSeconds('mfa_reset') / 60),
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
@@ -151,7 +154,6 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const separateMetrics = config.metrics.port !== 0;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
   await admin.start();
-  const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
   await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },

@@ -10,6 +10,7 @@ import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
+import type { LinkRequestOutcome } from '../domain/link-requests.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import type { Repos } from '../store/repos.ts';
 import type { AccountWithTenant } from '../store/repositories/accounts.ts';
@@ -36,6 +37,10 @@ export interface InteractionDeps {
   stepUpPasswordMaxAgeSeconds: number;
   /** runs before every page (no-store, form parsing, CSRF). */
   middleware: Middleware[];
+  /** "Lost your device?": emails the account a single-use MFA reset link. */
+  requestMfaReset: (account: AccountWithTenant, request: RequestInfo) => Promise<LinkRequestOutcome>;
+  /** minutes that link lasts (said on the page). */
+  mfaResetLinkMinutes: number;
 }
 
 export interface ClientView {

@@ -62,12 +62,28 @@ const checkCode =
     return finish(turn, { ...turn.state, factors });
   };
 
-const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?' });
+const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?', resetLinkMinutes: turn.deps.mfaResetLinkMinutes });
+
+/**
+ * "Email me a reset link": the user is past the password, so the emailed single-use link is the second
+ * proof; opened in any browser it resets MFA (src/account/). The page says the same whatever the mail
+ * does, and offers to send it again.
+ */
+const resetLink: Handler = async (turn) => {
+  const { ctx, deps } = turn;
+  const outcome = await deps.requestMfaReset(accountOf(turn), turn.request);
+  if (!outcome.ok) {
+    ctx.status = 429;
+    ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+    return render(turn, 'interactions/mfa-lost', { title: 'Lost your device?', resetLinkMinutes: deps.mfaResetLinkMinutes, error: `Too many requests for a reset link. Try again in ${Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60))} minutes.` });
+  }
+  return render(turn, 'interactions/mfa-reset-sent', { title: 'Check your email', resetLinkMinutes: deps.mfaResetLinkMinutes });
+};
 
 export const verifyPage = {
   step: 'verify',
   show: (turn) => showForm(turn, 'otp'),
-  actions: { verify: checkCode('otp'), recovery: checkCode('recovery_code') },
+  actions: { verify: checkCode('otp'), recovery: checkCode('recovery_code'), 'reset-link': resetLink },
   views: { recovery: (turn) => showForm(turn, 'recovery_code'), lost },
 } satisfies Page;
 
@@ -81,6 +97,6 @@ const whileLocked: Handler = async (turn) => {
 export const lockedPage = {
   step: 'locked',
   show: (turn) => showLocked(turn, turn.facts?.lockedUntil ?? new Date()),
-  actions: { verify: whileLocked, recovery: whileLocked },
+  actions: { verify: whileLocked, recovery: whileLocked, 'reset-link': resetLink },
   views: { lost },
 } satisfies Page;
