@@ -125,6 +125,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     middleware: pageMiddleware('interaction'),
     requestMfaReset: (who, request) => account.selfService.requestReset(who, { passwordChecked: true }, request),
     mfaResetLinkMinutes: Math.round(runtime.links.ttlSeconds('mfa_reset') / 60),
+    rememberedBrowsers: runtime.rememberedBrowsers,
+    secureCookies: secure,
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
@@ -139,6 +141,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     events: runtime.events,
     // the provider of the moment: a key change rebuilds it
     endSessions: async (accountId) => (await endAccountSessions(provider, factory.StorageAdapter, accountId)).sessions,
+    forgetBrowsers: (who, reason, request) => runtime.rememberedBrowsers.forgetAll(who, reason, request),
     limit: runtime.limit,
     defer: runtime.deferred.defer,
     limits: runtime.linkRequestLimits,

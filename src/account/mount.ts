@@ -11,7 +11,10 @@ import { createTokenEndpoint } from '../console/token-endpoint.ts';
 import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { createMfaSelfService, type MfaSelfService } from '../domain/mfa/self-service.ts';
 import { createMfaReset } from '../domain/mfa/reset.ts';
-import { endAccountSessions } from '../oidc/sessions.ts';
+import { endAccountSession, endAccountSessions, listAccountSessions } from '../oidc/sessions.ts';
+import { createAccountSessions } from '../domain/account-sessions.ts';
+import { createPasswordChange } from '../domain/password-change.ts';
+import { MIN_PASSWORD_LENGTH } from '../domain/passwords.ts';
 import { ACCOUNT_BASE, ACCOUNT_RECENT_AUTH_SECONDS, createAccountPages } from './pages.ts';
 
 export interface AccountSurfacesOptions {
@@ -75,8 +78,32 @@ export function createAccountSurfaces(options: AccountSurfacesOptions): AccountS
       endSessions: (accountId) => endAccountSessions(options.provider(), options.factory.StorageAdapter, accountId),
       policy: options.policy,
     }),
+    rememberedBrowsers: runtime.rememberedBrowsers,
+  });
+  const storage = options.factory.StorageAdapter;
+  const sessions = createAccountSessions({
+    sessions: {
+      list: (accountId) => listAccountSessions(options.provider(), storage, accountId),
+      end: async (accountId, uid) => (await endAccountSession(options.provider(), storage, accountId, uid)).sessions,
+      endOthers: async (accountId, keepUid) => (await endAccountSessions(options.provider(), storage, accountId, keepUid)).sessions,
+    },
+    activity: options.factory.sessionActivity,
+    clientName: async (clientId) => (await repos.clients.find(clientId))?.name ?? clientId,
+    remembered: runtime.rememberedBrowsers,
+    events: runtime.events,
+  });
+  const passwordChange = createPasswordChange({
+    accounts: repos.accounts,
+    hasher: runtime.hasher,
+    limit: runtime.limit,
+    endOtherSessions: async (accountId, keepUid) => (await endAccountSessions(options.provider(), storage, accountId, keepUid)).sessions,
+    rememberedBrowsers: runtime.rememberedBrowsers,
+    events: runtime.events,
   });
   const pages = createAccountPages({
+    sessions,
+    passwordChange,
+    minPasswordLength: MIN_PASSWORD_LENGTH,
     console: accountConsole,
     views: options.views,
     selfService,

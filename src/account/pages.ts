@@ -13,8 +13,9 @@ import { restrictFormAction } from '../http/security-headers.ts';
 import { GatehouseError, isGatehouseError } from '../domain/errors.ts';
 import type { RequestInfo } from '../domain/events.ts';
 import type { MfaSelfService } from '../domain/mfa/self-service.ts';
+import type { AccountSessions } from '../domain/account-sessions.ts';
+import type { PasswordChange } from '../domain/password-change.ts';
 import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
-import type { AccountWithTenant } from '../store/repositories/accounts.ts';
 
 export const ACCOUNT_BASE = '/account';
 
@@ -34,17 +35,6 @@ const SECTIONS: Section[] = [
   { key: 'password', label: 'Password', href: `${ACCOUNT_BASE}/password` },
 ];
 
-/** Extra sections (sessions, password) mounted by their own modules on the same console. */
-export interface AccountPageKit {
-  console: Console;
-  render(ctx: Context, template: string, current: Section['key'] | undefined, locals: Record<string, unknown>): Promise<void>;
-  /** refuses (401) an action whose authentication is older than five minutes, with a way to confirm. */
-  recent: Middleware;
-  done(ctx: Context, to: string, kind: 'success' | 'info', message: string): Promise<void>;
-  request(ctx: Context): RequestInfo;
-  account(ctx: Context): AccountWithTenant;
-}
-
 export interface AccountPagesOptions {
   console: Console;
   views: ViewRenderer;
@@ -53,8 +43,10 @@ export interface AccountPagesOptions {
   pageMiddleware: Middleware[];
   /** minutes an MFA reset link lasts (said on the pages). */
   resetLinkMinutes: number;
-  /** further sections (sessions, password), given the shared page kit. */
-  sections?: ((router: Router, kit: AccountPageKit) => void)[];
+  sessions: AccountSessions;
+  passwordChange: PasswordChange;
+  /** minimum length of a new password (said on the form). */
+  minPasswordLength: number;
   now?: (() => Date) | undefined;
 }
 
@@ -119,8 +111,6 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
       mfaActive: a.mfaStatus === 'active',
     });
   };
-
-  const kit: AccountPageKit = { console, render, recent, done, request, account };
 
   const security = async (ctx: Context, locals: Record<string, unknown> = {}) => {
     const a = account(ctx);
@@ -277,7 +267,59 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
     await render(ctx, 'account/reset-sent', 'security', { title: 'Check your email', email: a.email, resetLinkMinutes: options.resetLinkMinutes });
   })));
 
-  for (const add of options.sections ?? []) add(router, kit);
+  // ---- Sessions ----
+  const currentUid = (ctx: Context) => console.user(ctx).session.ssoUid;
+  const sessionsPage = async (ctx: Context, locals: Record<string, unknown> = {}) => {
+    const listed = await options.sessions.list(account(ctx), currentUid(ctx));
+    await render(ctx, 'account/sessions', 'sessions', { title: 'Sessions', ...listed, ...locals });
+  };
+  const onSessionsPage = (work: (ctx: Context) => Promise<void>): Middleware => async (ctx: Context) => {
+    try {
+      await work(ctx);
+    } catch (e) {
+      if (!isGatehouseError(e) || e.status >= 500 || e.code === 'console_signed_out') throw e;
+      ctx.status = e.status;
+      await sessionsPage(ctx, { error: e.message });
+    }
+  };
+  router.get('/sessions', async (ctx) => {
+    await sessionsPage(ctx as unknown as Context);
+  });
+  router.post('/sessions/end', wrap(onSessionsPage(async (ctx) => {
+    await options.sessions.end(account(ctx), text(bodyFields(ctx), 'session'), currentUid(ctx), request(ctx));
+    await done(ctx, `${ACCOUNT_BASE}/sessions`, 'success', 'That session was signed out.');
+  })));
+  router.post('/sessions/end-others', wrap(onSessionsPage(async (ctx) => {
+    const ended = await options.sessions.endOthers(account(ctx), currentUid(ctx), request(ctx));
+    await done(ctx, `${ACCOUNT_BASE}/sessions`, 'success', ended === 1 ? '1 other session was signed out.' : `${ended} other sessions were signed out.`);
+  })));
+  router.post('/sessions/browsers/forget', wrap(onSessionsPage(async (ctx) => {
+    await options.sessions.forgetBrowser(account(ctx), text(bodyFields(ctx), 'browser'), request(ctx));
+    await done(ctx, `${ACCOUNT_BASE}/sessions`, 'success', 'That browser will be asked for a code again at the next sign-in.');
+  })));
+
+  // ---- Password ----
+  const passwordPage = (ctx: Context, locals: Record<string, unknown> = {}) => render(ctx, 'account/password', 'password', { title: 'Password', minLength: options.minPasswordLength, ...locals });
+  router.get('/password', async (ctx) => {
+    await passwordPage(ctx as unknown as Context);
+  });
+  router.post('/password', fresh, async (ctx) => {
+    const c = ctx as unknown as Context;
+    const fields = bodyFields(c);
+    try {
+      const { sessionsEnded } = await options.passwordChange.change(
+        account(c),
+        { current: text(fields, 'current_password'), password: text(fields, 'password'), confirm: text(fields, 'password_confirm') },
+        currentUid(c),
+        request(c),
+      );
+      await done(c, `${ACCOUNT_BASE}/password`, 'success', `Your password was changed.${sessionsEnded > 0 ? ` ${sessionsEnded === 1 ? '1 other session was' : `${sessionsEnded} other sessions were`} signed out.` : ''} Remembered browsers will ask for a code again.`);
+    } catch (e) {
+      if (!isGatehouseError(e) || e.status >= 500 || e.code === 'console_signed_out') throw e;
+      ctx.status = e.status;
+      await passwordPage(c, { error: e.message });
+    }
+  });
 
   const consoleRoutes = console.routes(options.pageMiddleware);
   const signedOut = new Router({ prefix: ACCOUNT_BASE });

@@ -7,6 +7,7 @@ import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
 import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
+import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
@@ -41,6 +42,10 @@ export interface InteractionDeps {
   requestMfaReset: (account: AccountWithTenant, request: RequestInfo) => Promise<LinkRequestOutcome>;
   /** minutes that link lasts (said on the page). */
   mfaResetLinkMinutes: number;
+  /** "Don't ask for a code on this browser for N days". */
+  rememberedBrowsers: RememberedBrowsers;
+  /** https issuer or TLS at a trusted proxy: Secure, `__Host-` cookies. */
+  secureCookies: boolean;
 }
 
 export interface ClientView {

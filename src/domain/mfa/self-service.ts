@@ -17,6 +17,7 @@ import type { MfaPolicySource } from './policy-source.ts';
 import { generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
 import type { MfaOwner, MfaService } from './service.ts';
 import type { MfaReset, MfaResetResult } from './reset.ts';
+import type { RememberedBrowsers } from './remembered-browsers.ts';
 
 export const MAX_LABEL_LENGTH = 64;
 
@@ -66,6 +67,7 @@ export function createMfaSelfService(deps: {
   defer: (label: string, work: () => Promise<void>) => void;
   /** the shared reset (src/domain/mfa/reset.ts): the emailed link runs the same reset as an administrator. */
   reset: MfaReset;
+  rememberedBrowsers: Pick<RememberedBrowsers, 'forgetAll'>;
 }) {
   const { authenticators, recoveryCodes, events, hasher } = deps;
   const who = (account: AccountWithTenant, request: RequestInfo) => ({ actorAccountId: account.id, tenantId: account.tenant.id, target: account.id, ...request });
@@ -164,6 +166,7 @@ export function createMfaSelfService(deps: {
       await checkCode(account, input.code, request);
       const removed = await authenticators.removeAllForAccount(account.id);
       await recoveryCodes.removeAllForAccount(account.id);
+      await deps.rememberedBrowsers.forgetAll({ id: account.id, tenantId: account.tenant.id }, 'mfa_disabled', request);
       await events.emit({ action: 'mfa.disabled', ...who(account, request), detail: { authenticators: removed, tenantName: account.tenant.name } }, account);
     },
 
@@ -204,6 +207,7 @@ export function createMfaSelfService(deps: {
         throw linkInvalid();
       }
       const result = await deps.reset.reset({ account, reason: 'self', actor: { actorAccountId: account.id }, request });
+      await deps.rememberedBrowsers.forgetAll({ id: account.id, tenantId: account.tenant.id }, 'mfa_reset', request);
       return { account, result };
     },
 
