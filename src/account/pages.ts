@@ -15,6 +15,7 @@ import type { RequestInfo } from '../domain/events.ts';
 import type { MfaSelfService } from '../domain/mfa/self-service.ts';
 import type { AccountSessions } from '../domain/account-sessions.ts';
 import type { PasswordChange } from '../domain/password-change.ts';
+import type { TenantKind } from '../domain/kinds.ts';
 import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
 
 export const ACCOUNT_BASE = '/account';
@@ -59,6 +60,8 @@ const text = (fields: Record<string, unknown>, name: string): string => {
 export const backTo = (value: unknown, fallback = `${ACCOUNT_BASE}/security`): string =>
   typeof value === 'string' && value.startsWith(`${ACCOUNT_BASE}/`) && !value.startsWith('//') && !/[\\\r\n]/.test(value) && value.length < 500 ? value : fallback;
 
+const TENANT_KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_reseller: 'Sub-reseller', organization: 'Organization' } as const satisfies Record<TenantKind, string>;
+
 /** Flow ids are base64url from the flow store; anything else is refused before a lookup. */
 const FLOW_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
@@ -82,7 +85,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
       homeHref: `${ACCOUNT_BASE}/`,
       signedInAs: a.email,
       consoleNav: SECTIONS.map((s) => ({ ...s, current: s.key === current })),
-      consoleTenant: { name: a.tenant.name, kind: 'Organization' },
+      consoleTenant: { name: a.tenant.name, kind: TENANT_KIND_LABEL[a.tenant.kind] },
       consoleBase: ACCOUNT_BASE,
       flash: await console.takeFlash(ctx),
       wide: true,
