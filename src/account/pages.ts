@@ -6,7 +6,7 @@
 // user's identity through the console's own re-authentication request and comes back.
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Console } from '../console/framework.ts';
+import type { Console, ConsoleUser } from '../console/framework.ts';
 import type { ViewRenderer } from '../http/views.ts';
 import { bodyFields } from '../http/body.ts';
 import { restrictFormAction } from '../http/security-headers.ts';
@@ -103,10 +103,11 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
    * Recent enough: authenticated within five minutes, and with a code when the account has MFA (a
    * sign-in that typed no code — a remembered browser — does not count).
    */
+  const typedCode = (user: ConsoleUser) => user.account.mfaStatus !== 'active' || user.session.amr.includes('otp');
   const recent: Middleware = async (ctx: Context, next: Next) => {
-    const { session, account: a } = console.user(ctx);
-    const fresh = epoch() - session.authTime <= ACCOUNT_RECENT_AUTH_SECONDS && (a.mfaStatus !== 'active' || session.amr.includes('otp'));
-    if (fresh) return next();
+    const user = console.user(ctx);
+    const { account: a } = user;
+    if (epoch() - user.session.authTime <= ACCOUNT_RECENT_AUTH_SECONDS && typedCode(user)) return next();
     ctx.status = 401;
     await render(ctx, 'account/confirm', undefined, {
       title: 'Confirm your identity',
@@ -174,7 +175,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
   });
 
   // "Confirm your identity": a new sign-in (password, and a code when MFA is on), then back to the page.
-  router.get('/confirm', wrap(console.requireRecentAuth((ctx) => `${ACCOUNT_BASE}/confirm?return_to=${encodeURIComponent(backTo(ctx.query.return_to))}`)), wrap(recent), async (ctx) => {
+  router.get('/confirm', wrap(console.requireRecentAuth((ctx) => `${ACCOUNT_BASE}/confirm?return_to=${encodeURIComponent(backTo(ctx.query.return_to))}`, typedCode)), wrap(recent), async (ctx) => {
     ctx.status = 303;
     ctx.redirect(backTo(ctx.query.return_to));
   });
