@@ -57,7 +57,7 @@ const text = (fields: Record<string, unknown>, name: string): string => {
 };
 
 /** Where a confirmation comes back to: a page of this console, never elsewhere. */
-export const backTo = (value: unknown, fallback = `${ACCOUNT_BASE}/security`): string =>
+const backTo = (value: unknown, fallback = `${ACCOUNT_BASE}/security`): string =>
   typeof value === 'string' && value.startsWith(`${ACCOUNT_BASE}/`) && !value.startsWith('//') && !/[\\\r\n]/.test(value) && value.length < 500 ? value : fallback;
 
 const TENANT_KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_reseller: 'Sub-reseller', organization: 'Organization' } as const satisfies Record<TenantKind, string>;

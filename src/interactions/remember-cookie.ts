@@ -3,7 +3,7 @@
 // refuses `secure` when TLS ends at a proxy it was not told about.
 import type { Context } from 'koa';
 
-export const rememberCookieName = (secure: boolean) => `${secure ? '__Host-' : ''}gh_remember`;
+const rememberCookieName = (secure: boolean) => `${secure ? '__Host-' : ''}gh_remember`;
 
 export const readRememberCookie = (ctx: Context, secure: boolean): string | undefined => ctx.cookies.get(rememberCookieName(secure));
 
