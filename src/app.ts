@@ -30,6 +30,8 @@ import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
 import { createInvitationAcceptance } from './domain/invitations.ts';
 import { createInvitationRouter } from './self-service/invitation-routes.ts';
+import { createAccountSurfaces, type AccountSurfaces } from './account/mount.ts';
+import { createNewBrowserNotice } from './domain/new-browser.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -72,6 +74,8 @@ export interface Gatehouse {
   refreshKeys(): Promise<boolean>;
   /** the admin use cases, console and API. */
   admin: AdminSurfaces;
+  /** the account console (/account) and its self-service use cases. */
+  account: AccountSurfaces;
   stop(): void;
 }
 
@@ -110,6 +114,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   let provider: Provider;
   // the provider of the moment: a key change rebuilds it
   runtime.sessions.bind(createProviderSessionStore(() => provider, factory.StorageAdapter));
+  const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
     states: createInteractionStates(runtime.kv),
@@ -124,6 +129,11 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     onSignIn: (outcome) => metrics.recordSignin(outcome),
     stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? config.stepUpPasswordMaxAgeSeconds,
     middleware: pageMiddleware('interaction'),
+    requestMfaReset: (who, request) => account.selfService.requestReset(who, { passwordChecked: true }, request),
+    mfaResetLinkMinutes: Math.round(runtime.links.ttlSeconds('mfa_reset') / 60),
+    rememberedBrowsers: runtime.rememberedBrowsers,
+    secureCookies: secure,
+    newBrowser: createNewBrowserNotice({ enabled: config.newBrowserNotice, box: runtime.box, postbox: runtime.mail.postbox, defer: runtime.deferred.defer }),
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
@@ -137,6 +147,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     hasher: runtime.hasher,
     events: runtime.events,
     sessions: runtime.sessions,
+    forgetBrowsers: (who, reason, request) => runtime.rememberedBrowsers.forgetAll(who, reason, request),
     limit: runtime.limit,
     defer: runtime.deferred.defer,
     limits: runtime.linkRequestLimits,
@@ -158,6 +169,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const separateMetrics = config.metrics.port !== 0;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });
   await admin.start();
+  await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
     ...(separateMetrics ? {} : { registry: metrics.registry }),
@@ -193,6 +205,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),
+    under('/account', account.pages),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
@@ -230,6 +243,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     factory,
     refreshKeys,
     admin,
+    account,
     stop: () => clearInterval(refreshTimer),
   };
 }

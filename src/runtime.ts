@@ -12,8 +12,7 @@ import { createDirectory } from './domain/directory.ts';
 import { createClientService } from './domain/clients.ts';
 import { createMfaService } from './domain/mfa/service.ts';
 import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
-import { createMfaRemoval } from './domain/mfa/removal.ts';
-import { tenantTreePolicy } from './domain/mfa/policy-source.ts';
+import { createRememberedBrowsers } from './domain/mfa/remembered-browsers.ts';
 import { createFlows } from './domain/flows.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
 import { createKeyStore } from './oidc/keys.ts';
@@ -76,7 +75,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
   const mailQueue = createMailQueue({ repo: repos.mailQueue, box, onEnqueued: () => mailSender.wake() });
   const postbox = createPostbox(mailQueue);
-  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger));
+  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger, `${config.issuer}/account/security`));
   const hasher = createPasswordHasher(config.argon2);
   // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
   // recompute from a guessed email or address.
@@ -121,8 +120,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       hasher,
       settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
-    // the self-service console's "turn off MFA" / "remove authenticator", under the tenant policy
-    mfaRemoval: createMfaRemoval({ authenticators: repos.authenticators, recoveryCodes: repos.recoveryCodes, events, policy: tenantTreePolicy }),
+    rememberedBrowsers: createRememberedBrowsers({ repo: repos.rememberedBrowsers, box, events, days: config.rememberBrowserDays }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
     // "sign out everywhere": the server or the CLI binds the provider's session store to it
     sessions: createSessionEnding({ events }),

@@ -2,7 +2,7 @@
 // the factors and `acr` derived from `amr` by one function. Values from RFC 8176, plus `fed`.
 import { badRequest } from './errors.ts';
 
-export type Factor = 'pwd' | 'otp' | 'recovery_code' | 'fed' | 'fed_mfa';
+export type Factor = 'pwd' | 'otp' | 'recovery_code' | 'fed' | 'fed_mfa' | 'remembered';
 export type Amr = 'pwd' | 'fed' | 'otp' | 'mfa';
 
 export const ACR_1FA = 'urn:gatehouse:acr:1fa';
@@ -21,6 +21,8 @@ export const FACTOR_AMR = {
   fed: ['fed'],
   // An upstream IdP that did MFA and is trusted for it; reported alongside `fed`.
   fed_mfa: ['mfa'],
+  // A browser remembered after an earlier code: MFA was proved then, no code was typed now (no `otp`).
+  remembered: ['mfa'],
 } as const satisfies Record<Factor, readonly Amr[]>;
 
 /** `first` proves who the user is, `second` is a possession factor, `mfa` is MFA proved elsewhere. */
@@ -30,6 +32,7 @@ const FACTOR_ROLE = {
   otp: 'second',
   recovery_code: 'second',
   fed_mfa: 'mfa',
+  remembered: 'mfa',
 } as const satisfies Record<Factor, 'first' | 'second' | 'mfa'>;
 
 /** The factors that prove possession of a second factor at Gatehouse (`otp`, `recovery_code`, …). */

@@ -53,6 +53,12 @@ export const SILENT_EVENTS = [
   'account.invitation.accepted',
   'account.invitation_link.refused',
   'mfa.setup.deferred',
+  'mfa.authenticator.renamed',
+  'mfa.reset_requested',
+  'mfa.reset_link.refused',
+  'account.session.ended',
+  'browser.remembered',
+  'browser.forgotten',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

@@ -23,7 +23,7 @@ export const DEFAULT_LINK_TTL_SECONDS = {
 
 /**
  * Where each link lands: src/self-service/ serves password reset, email verification and the
- * invitation page (set a first password); the MFA-reset confirmation belongs to the /account console.
+ * invitation page (set a first password); src/account/ the MFA-reset confirmation.
  */
 export const LINK_PATHS = {
   password_reset: '/password/reset/',

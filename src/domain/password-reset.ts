@@ -38,6 +38,8 @@ export function createPasswordReset(deps: {
   hasher: Pick<PasswordHasher, 'hash'>;
   events: SecurityEvents;
   sessions: Pick<SessionEnding, 'end'>;
+  /** a new password also stops every remembered browser from skipping the code. */
+  forgetBrowsers: (account: { id: string; tenantId: string }, reason: 'password_changed', request: RequestInfo) => Promise<unknown>;
   limit: Limit;
   defer: Defer;
   limits?: LinkRequestLimits;
@@ -125,6 +127,7 @@ export function createPasswordReset(deps: {
 
       const who = { actorAccountId: account.id, tenantId: account.tenant.id, ...request };
       const ended = await deps.sessions.end(account.id, { reason: 'password_reset', ...who });
+      await deps.forgetBrowsers({ id: account.id, tenantId: account.tenant.id }, 'password_changed', request);
       await events.emit(
         { action: 'password.changed', ...who, target: account.id, detail: { via: 'reset_link', sessionsEnded: ended.sessions, tenantName: account.tenant.name } },
         { email: account.email, name: account.name },

@@ -13,6 +13,8 @@ import { PASSWORD, REDIRECT_URI, finishAuthorization, passwordSignIn, rpConfig, 
 import { UserAgent, textOf } from '../../helpers/user-agent.ts';
 import { enrolThroughPages, isEnrolPage, postInstead } from '../../helpers/mfa.ts';
 import { adminWithMfa, signInToConsole } from './console-flow.ts';
+import { createMfaRemoval } from '../../../src/domain/mfa/removal.ts';
+import { tenantTreePolicy } from '../../../src/domain/mfa/policy-source.ts';
 
 const DAY = 86_400_000;
 
@@ -103,14 +105,15 @@ describe(`MFA policy enforcement through the API and sign-in (${backendName()})`
   it('refuses to let the enforced user turn MFA off or remove the last authenticator; the admin reset still works', async () => {
     const account = await gh.runtime.repos.accounts.findById(orgUser.id);
     if (!account) throw new Error('account missing');
-    await expect(gh.runtime.mfaRemoval.disable(account, {})).rejects.toMatchObject({ code: 'mfa_enforced', status: 403 });
+    const mfaRemoval = createMfaRemoval({ ...gh.runtime.repos, events: gh.runtime.events, policy: tenantTreePolicy });
+    await expect(mfaRemoval.disable(account, {})).rejects.toMatchObject({ code: 'mfa_enforced', status: 403 });
     const [only] = await gh.runtime.repos.authenticators.listForAccount(orgUser.id);
-    await expect(gh.runtime.mfaRemoval.removeAuthenticator(account, only?.id ?? '', {})).rejects.toMatchObject({ code: 'mfa_enforced' });
-    expect(await gh.runtime.mfaRemoval.mayDisable(account)).toBe(false);
+    await expect(mfaRemoval.removeAuthenticator(account, only?.id ?? '', {})).rejects.toMatchObject({ code: 'mfa_enforced' });
+    expect(await mfaRemoval.mayDisable(account)).toBe(false);
     expect(await gh.runtime.repos.authenticators.countForAccount(orgUser.id)).toBe(1);
     // the distributor's own user is not enforced: removing works there
     const distAccount = await gh.runtime.repos.accounts.findById(distUser.id);
-    expect(await gh.runtime.mfaRemoval.mayDisable(distAccount!)).toBe(true);
+    expect(await mfaRemoval.mayDisable(distAccount!)).toBe(true);
 
     const reset = await api('POST', `/users/${orgUser.id}/mfa/reset`);
     expect(reset.status).toBe(200);

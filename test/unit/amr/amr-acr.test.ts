@@ -20,6 +20,7 @@ describe('the amr/acr contract (DESIGN.md §6)', () => {
     ['upstream IdP', ['fed'], ['fed'], ACR_1FA],
     ['upstream IdP + Gatehouse TOTP', ['fed', 'otp'], ['fed', 'otp', 'mfa'], ACR_MFA],
     ['upstream IdP that did MFA, trusted for it', ['fed', 'fed_mfa'], ['fed', 'mfa'], ACR_MFA],
+    ['password on a remembered browser (no code typed now)', ['pwd', 'remembered'], ['pwd', 'mfa'], ACR_MFA],
   ])('%s → amr %j, acr %s', (_how, factors, amr, acr) => {
     expect(amrFor(factors)).toEqual(amr);
     expect(acrFromAmr(amrFor(factors))).toBe(acr);
@@ -40,7 +41,7 @@ describe('amr collection', () => {
   });
 
   it('every factor reports what it proves (RFC 8176 values plus fed)', () => {
-    expect(FACTOR_AMR).toEqual({ pwd: ['pwd'], otp: ['otp'], recovery_code: ['otp'], fed: ['fed'], fed_mfa: ['mfa'] });
+    expect(FACTOR_AMR).toEqual({ pwd: ['pwd'], otp: ['otp'], recovery_code: ['otp'], fed: ['fed'], fed_mfa: ['mfa'], remembered: ['mfa'] });
   });
 });
 

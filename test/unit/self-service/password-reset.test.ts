@@ -71,6 +71,7 @@ function harness() {
       return { sessions: 2, notified: [], failed: [] };
     },
   });
+  const forgotten: string[] = [];
   const links = createOneTimeLinks({ emailTokens: emailTokens as never, baseUrl: 'https://id.example.com' });
   const reset = createPasswordReset({
     accounts: accounts as never,
@@ -84,6 +85,7 @@ function harness() {
     hasher: { hash: async (p: string) => `hashed:${p}` },
     events,
     sessions,
+    forgetBrowsers: async (who) => forgotten.push(who.id),
     limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
     defer,
   });
@@ -91,7 +93,7 @@ function harness() {
     while (deferred.length) await deferred.shift()?.();
   };
   const tokenOf = (link = '') => link.split('/').at(-1) ?? '';
-  return { reset, lookups, sent, audit, runDeferred, hashes, ended, tokenOf, deferred };
+  return { reset, lookups, sent, audit, runDeferred, hashes, ended, forgotten, tokenOf, deferred };
 }
 
 describe('forgotten password use case', () => {
@@ -126,6 +128,7 @@ describe('forgotten password use case', () => {
       hasher: {} as never,
       events: createSecurityEvents({ record: async () => undefined }, { notify: async () => undefined }),
       sessions: { end: () => Promise.reject(new Error('no session may end when refused')) },
+      forgetBrowsers: async () => 0,
       limit: async () => ({ allowed: false, retryAfterSeconds: 120 }),
       defer: () => {
         throw new Error('no work may be deferred when refused');
@@ -150,6 +153,7 @@ describe('forgotten password use case', () => {
     expect(done).toMatchObject({ accountId: ada.id });
     expect(h.hashes.get(ada.id)).toBe('hashed:long enough');
     expect(h.ended).toEqual([ada.id]);
+    expect(h.forgotten).toEqual([ada.id]);
     await expect(h.reset.complete(token, { password: 'another one!', confirm: 'another one!' }, {})).rejects.toMatchObject({ code: 'link_invalid', status: 410 });
     expect(h.hashes.get(ada.id)).toBe('hashed:long enough');
     expect(h.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['account.sessions.ended', 'password.changed']));
