@@ -142,6 +142,35 @@ const configuration: Configuration = {
 
 const provider = new Provider(issuer, configuration);
 
+// POST /bench/sessions?count=N stores N more Sessions the way a sign-in does (account, amr, acr, one
+// client authorisation with its sid and grant), for the bench's memory figure: on the memory adapter
+// they live in this process, which is what the RSS after 10,000 sessions compares Gatehouse with.
+provider.use(async (ctx, next) => {
+  if (ctx.path !== '/bench/sessions' || ctx.method !== 'POST') return next();
+  const count = Number(ctx.query.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
+    ctx.status = 400;
+    return;
+  }
+  const clientId = need('BENCH_CLIENT_ID');
+  const loginTs = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < count; i++) {
+    // oidc-provider's typings declare no constructor arguments; the model takes its payload like every other
+    const SessionModel = provider.Session as unknown as new (payload: Record<string, unknown>) => InstanceType<typeof provider.Session>;
+    const session = new SessionModel({
+      jti: randomBytes(32).toString('base64url').slice(0, 43),
+      uid: randomBytes(16).toString('base64url').slice(0, 21),
+      accountId: `bench-account-${i}`,
+      loginTs,
+      amr: ['pwd'],
+      acr: ACR_1FA,
+      authorizations: { [clientId]: { sid: randomBytes(16).toString('base64url').slice(0, 21), grantId: randomBytes(16).toString('base64url').slice(0, 21), persistsLogout: true } },
+    });
+    await session.save(config.ttl.session);
+  }
+  ctx.body = { stored: count };
+});
+
 // The minimal interaction: GET shows one form, POST …/login signs the bench account in with amr pwd.
 provider.use(async (ctx, next) => {
   const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec(ctx.path);
