@@ -7,6 +7,7 @@ import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 import { createApp, type AppOptions, type Gatehouse } from './app.ts';
 import { bootstrapOf } from './setup/routes.ts';
 import { sweepExpired } from './oidc/adapters/sweeper.ts';
+import { createLmdbAdapter, moveSqlArtifacts } from './oidc/adapters/lmdb-adapter.ts';
 
 export interface RunningGatehouse {
   url: string;
@@ -30,6 +31,10 @@ export async function startGatehouse(
   try {
     const bootstrap = bootstrapOf(runtime);
     await bootstrap.platform();
+    if (runtime.lmdb) {
+      const moved = await moveSqlArtifacts(runtime.database.db, createLmdbAdapter(runtime.lmdb));
+      if (moved > 0) logger.info({ moved }, 'moved sessions, grants and tokens from the database to the embedded LMDB store');
+    }
     gatehouse = await createApp(runtime, options);
     const setupLink = await bootstrap.issueSetupLink(config.issuer);
     const server = http.createServer(gatehouse.handle);
@@ -56,6 +61,7 @@ export async function startGatehouse(
     }
     const sweeper = setInterval(() => {
       sweepExpired(runtime.database.db, new Date()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired rows failed'));
+      runtime.lmdb?.sweep(Date.now()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired LMDB entries failed'));
     }, (options.sweepSeconds ?? 300) * 1000);
     sweeper.unref();
     const { port } = server.address() as AddressInfo;

@@ -5,7 +5,7 @@
 // around it, no pages, no rate limits, no audit. A one-form "login" lets the bench mint the opaque
 // access token it introspects.
 //
-// Environment: PORT, ISSUER, BARE_STORAGE (memory | sql | redis), DATA_DIR (sql on embedded PGlite) or
+// Environment: PORT, ISSUER, BARE_STORAGE (memory | sql | redis | lmdb), DATA_DIR (sql on embedded PGlite, lmdb) or
 // DATABASE_URL (sql on PostgreSQL), REDIS_URL + BARE_REDIS_PREFIX (redis), BENCH_CLIENT_ID,
 // BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI; token lifetimes come from the same variables as Gatehouse's.
 import http from 'node:http';
@@ -18,6 +18,8 @@ import { openDatabase, type Database } from '../../src/store/db.ts';
 import { openRedis, type RedisClient } from '../../src/store/redis.ts';
 import { createSqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis-adapter.ts';
+import { createLmdbAdapter } from '../../src/oidc/adapters/lmdb-adapter.ts';
+import { openLmdbStore } from '../../src/store/lmdb.ts';
 
 const need = (name: string): string => {
   const value = process.env[name];
@@ -26,7 +28,7 @@ const need = (name: string): string => {
 };
 
 const storage = process.env.BARE_STORAGE ?? 'memory';
-if (!['memory', 'sql', 'redis'].includes(storage)) throw new Error(`bare-provider: BARE_STORAGE must be memory, sql or redis, not ${storage}`);
+if (!['memory', 'sql', 'redis', 'lmdb'].includes(storage)) throw new Error(`bare-provider: BARE_STORAGE must be memory, sql, redis or lmdb, not ${storage}`);
 const config = loadConfig(process.env);
 const port = Number(need('PORT'));
 const issuer = need('ISSUER');
@@ -41,6 +43,9 @@ if (storage === 'sql') {
   await database.migrate();
   const SqlAdapter = createSqlAdapter(database.db);
   adapter = (name) => new SqlAdapter(name);
+} else if (storage === 'lmdb') {
+  const LmdbAdapter = createLmdbAdapter(openLmdbStore(need('DATA_DIR')));
+  adapter = (name) => new LmdbAdapter(name);
 } else if (storage === 'redis') {
   redis = await openRedis(need('REDIS_URL'));
   const RedisAdapter = createRedisAdapter(redis, need('BARE_REDIS_PREFIX'));
