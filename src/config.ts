@@ -83,6 +83,9 @@ export const envSchema = z.object({
     .refine((p) => p <= 65535, 'METRICS_PORT must be at most 65535')
     .describe('serve /metrics on this port (on METRICS_HOST) instead of the public port; 0 → on the public port'),
   METRICS_HOST: z.string().default('127.0.0.1').describe('interface of the METRICS_PORT listener'),
+  WORKERS: int('WORKERS', 0, 0).describe(
+    'processes serving requests with PostgreSQL + Redis (node:cluster, one port): 0 → one per CPU; SIGHUP restarts them one by one; the embedded default always runs one',
+  ),
   METRICS_TOKEN: z
     .string()
     .min(32, 'METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -base64 32)')
@@ -124,6 +127,8 @@ export interface Config {
   keyRefreshSeconds: number;
   fetchAllowPrivateNetworks: boolean;
   metrics: { port: number; host: string; token: string | undefined };
+  /** requested worker processes (0 = one per CPU); see clusterSize(). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -187,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fetchAllowPrivateNetworks: e.FETCH_ALLOW_PRIVATE_NETWORKS,
     keyRetireAfterSeconds: e.KEY_RETIRE_AFTER_SECONDS || Math.max(e.ACCESS_TOKEN_TTL, e.ID_TOKEN_TTL, e.REFRESH_TOKEN_TTL),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
+    workers: e.WORKERS,
   };
 }
 

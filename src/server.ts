@@ -24,7 +24,7 @@ export interface RunningGatehouse {
 export async function startGatehouse(
   config: Config,
   logger: Logger,
-  options: AppOptions & Omit<RuntimeOptions, 'role'> & { sweepSeconds?: number } = {},
+  options: AppOptions & Omit<RuntimeOptions, 'role'> & { sweepSeconds?: number; issueSetupLink?: boolean } = {},
 ): Promise<RunningGatehouse> {
   const runtime = await openRuntime(config, logger, { role: 'server', ...options });
   let gatehouse: Gatehouse | undefined;
@@ -36,7 +36,8 @@ export async function startGatehouse(
       if (moved > 0) logger.info({ moved }, 'moved sessions, grants and tokens from the database to the embedded LMDB store');
     }
     gatehouse = await createApp(runtime, options);
-    const setupLink = await bootstrap.issueSetupLink(config.issuer);
+    // in a cluster only the first worker issues (and prints) the first-start link
+    const setupLink = options.issueSetupLink === false ? undefined : await bootstrap.issueSetupLink(config.issuer);
     const server = http.createServer(gatehouse.handle);
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
