@@ -23,13 +23,13 @@ const log = (m: string) => process.stdout.write(`[profile] ${m}\n`);
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
 }
 interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
   samples: number[];
+  timeDeltas: number[];
 }
 
 /** `node_modules/<pkg>` (scoped too), `src/<dir>`, or the kind of frame (`(garbage collector)`, `node:…`). */
@@ -43,14 +43,28 @@ function moduleOf(url: string, name: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-export function summarise(file: string): string {
+/**
+ * Top frames by self time over the last `windowSeconds` of the profile: the measured load, which ends
+ * right before the server is stopped (start-up, module loading and the warm-up are left out).
+ */
+export function summarise(file: string, windowSeconds: number): string {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-  const total = profile.samples.length || 1;
-  const seconds = (profile.endTime - profile.startTime) / 1e6;
+  const from = profile.endTime - windowSeconds * 1e6;
+  const hitsOf = new Map<number, number>();
+  let t = profile.startTime;
+  let total = 0;
+  profile.samples.forEach((nodeId, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from) return;
+    hitsOf.set(nodeId, (hitsOf.get(nodeId) ?? 0) + 1);
+    total++;
+  });
+  total ||= 1;
+  const seconds = Math.min(windowSeconds, (profile.endTime - profile.startTime) / 1e6);
   const byFrame = new Map<string, number>();
   const byModule = new Map<string, number>();
   for (const n of profile.nodes) {
-    const hits = n.hitCount ?? 0;
+    const hits = hitsOf.get(n.id) ?? 0;
     if (!hits) continue;
     const { functionName, url, lineNumber } = n.callFrame;
     const frame = `${functionName || '(anonymous)'} ${moduleOf(url, functionName)}${url ? `:${lineNumber + 1}` : ''}`;
@@ -60,7 +74,7 @@ export function summarise(file: string): string {
   }
   const pct = (h: number) => `${((100 * h) / total).toFixed(1)}%`;
   const idle = byFrame.get('(idle) (idle)') ?? 0;
-  const lines = [`${profile.samples.length} samples over ${seconds.toFixed(1)} s, busy ${pct(total - idle)}`, '', '| self | frame |', '|---:|---|'];
+  const lines = [`${total} samples over the last ${seconds.toFixed(1)} s (the measured load), busy ${pct(total - idle)}`, '', '| self | frame |', '|---:|---|'];
   for (const [f, h] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, TOP)) lines.push(`| ${pct(h)} | \`${f}\` |`);
   lines.push('', '| self | module |', '|---:|---|');
   for (const [m, h] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`| ${pct(h)} | \`${m}\` |`);
@@ -105,7 +119,7 @@ async function main(): Promise<void> {
     servers.unshift({
       name: 'bare_memory',
       script: path.join(ROOT, 'scripts', 'bench', 'bare-provider.ts'),
-      env: { NODE_ENV: 'production', BARE_STORAGE: 'memory', BENCH_CLIENT_ID: clientId, BENCH_CLIENT_SECRET: clientSecret, BENCH_REDIRECT_URI: REDIRECT_URI, BENCH_EMAIL: 'bench@bench.example', BENCH_PASSWORD: 'x' },
+      env: { NODE_ENV: 'production', GATEHOUSE_SECRET_KEY: secretKey, BARE_STORAGE: 'memory', BENCH_CLIENT_ID: clientId, BENCH_CLIENT_SECRET: clientSecret, BENCH_REDIRECT_URI: REDIRECT_URI, BENCH_EMAIL: 'bench@bench.example', BENCH_PASSWORD: 'x' },
       ready: '/.well-known/openid-configuration',
     });
     for (const server of servers) {
@@ -136,7 +150,7 @@ async function main(): Promise<void> {
         await child.stop();
         const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
         log(`${server.name} ${endpoint}: ${run.per_second.toFixed(0)}/s (${run.errors + run.bad_responses} failures) → ${file ? path.join(dir, file) : 'no profile'}`);
-        summaries.push('', `## ${server.name}, ${endpoint}: ${run.per_second.toFixed(0)} requests/s under the profiler`, '', file ? summarise(path.join(dir, file)) : '(no profile written)');
+        summaries.push('', `## ${server.name}, ${endpoint}: ${run.per_second.toFixed(0)} requests/s under the profiler`, '', file ? summarise(path.join(dir, file), SECONDS) : '(no profile written)');
       }
     }
   } finally {
@@ -147,4 +161,17 @@ async function main(): Promise<void> {
   process.stdout.write(`${summaries.join('\n')}\n\nwritten: bench/profiles/summary.md and the .cpuprofile files beside it\n`);
 }
 
-await main();
+/** `npm run bench:profile -- --summarise`: the summary of the profiles already in bench/profiles, without a new run. */
+function resummarise(): void {
+  const parts = ['# CPU profiles under the bench load (re-summarised)'];
+  for (const dir of fs.readdirSync(OUT).sort()) {
+    const full = path.join(OUT, dir);
+    if (!fs.statSync(full).isDirectory()) continue;
+    const file = fs.readdirSync(full).find((f) => f.endsWith('.cpuprofile'));
+    if (file) parts.push('', `## ${dir}`, '', summarise(path.join(full, file), SECONDS));
+  }
+  process.stdout.write(`${parts.join('\n')}\n`);
+}
+
+if (process.argv.includes('--summarise')) resummarise();
+else await main();
