@@ -140,7 +140,7 @@ async function measureEndpoint(label: string, requests: Record<string, WrkReques
     }
   }
   const out: Record<string, EndpointRun> = {};
-  for (const name of names) out[name] = endpointRun(warmups[name] as WrkRun, runs[name] ?? [], meters[name]?.use());
+  for (const name of names) out[name] = endpointRun(warmups[name] as WrkRun, runs[name] ?? [], meters[name]?.use(), name);
   log(`${label}: ${names.map((n) => `${n} ${out[n]?.median_per_second ?? 0}/s`).join(', ')}`);
   return out;
 }
@@ -372,6 +372,10 @@ async function main(): Promise<Results> {
     const intro = introspection[name];
     ratios[`client_credentials_${key}_vs_bare_memory`] = ratio(cc?.median_per_second, ccBare?.median_per_second);
     ratios[`introspection_${key}_vs_bare_memory`] = ratio(intro?.median_per_second, introBare?.median_per_second);
+    // the same comparison by the server's own CPU per request: steadier under background load, blind to
+    // what PostgreSQL / Redis spend (for information; the targets use throughput)
+    ratios[`client_credentials_${key}_vs_bare_memory_by_cpu`] = ratio(ccBare?.cpu_ms_per_request, cc?.cpu_ms_per_request);
+    ratios[`introspection_${key}_vs_bare_memory_by_cpu`] = ratio(introBare?.cpu_ms_per_request, intro?.cpu_ms_per_request);
     if (mode?.bareSame) {
       ratios[`client_credentials_${key}_vs_bare_same_storage`] = ratio(cc?.median_per_second, clientCredentials[mode.bareSame.name]?.median_per_second);
       ratios[`introspection_${key}_vs_bare_same_storage`] = ratio(intro?.median_per_second, introspection[mode.bareSame.name]?.median_per_second);

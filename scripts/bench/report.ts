@@ -16,6 +16,8 @@ export interface EndpointRun {
   /** socket errors, timeouts, non-200 answers or unexpected bodies, warm-up included. */
   failures: number;
   failure_sample?: string;
+  /** CPU milliseconds of the server process per request over the measured rounds (robust to background load). */
+  cpu_ms_per_request?: number;
   cpu?: CpuUse;
 }
 
@@ -64,8 +66,10 @@ export const median = (values: readonly number[]): number => {
 };
 
 /** Merges a server's warm-up and measured wrk runs into its endpoint figures. */
-export function endpointRun(warmup: WrkRun, runs: WrkRun[], cpu: CpuUse | undefined): EndpointRun {
+export function endpointRun(warmup: WrkRun, runs: WrkRun[], cpu: CpuUse | undefined, server: string): EndpointRun {
   const all = [warmup, ...runs];
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const serverCpu = cpu?.processes[server];
   const failures = all.reduce((n, r) => n + r.errors + r.bad_responses, 0);
   const sample = all.find((r) => r.sample)?.sample;
   return {
@@ -73,9 +77,10 @@ export function endpointRun(warmup: WrkRun, runs: WrkRun[], cpu: CpuUse | undefi
     median_per_second: round(median(runs.map((r) => r.per_second)), 1),
     p50_ms: round(median(runs.map((r) => r.p50_ms)), 3),
     p99_ms: round(median(runs.map((r) => r.p99_ms)), 3),
-    requests: runs.reduce((n, r) => n + r.requests, 0),
+    requests,
     failures,
     ...(sample ? { failure_sample: sample } : {}),
+    ...(serverCpu !== undefined && requests > 0 ? { cpu_ms_per_request: round((serverCpu * 1000) / requests, 3) } : {}),
     ...(cpu ? { cpu } : {}),
   };
 }
@@ -110,6 +115,7 @@ export function render(r: Results): string {
       return lpad(`${num(f.median_per_second)} (${num(f.p50_ms, 1)}/${num(f.p99_ms, 1)})${f.failures ? ' !' : ''}`, 26);
     });
     out.push(`  ${pad(label, 30)}${cells.join('')}`);
+    out.push(`  ${pad('  CPU ms per request', 30)}${servers.map((s) => lpad(num(figures[s]?.cpu_ms_per_request, 2), 26)).join('')}`);
   }
   out.push('');
   out.push(`Sign-in flows per second (median of rounds) vs argon2id verifications ${num(r.argon2id.median_per_second, 1)}/s:`);
