@@ -77,9 +77,17 @@ export async function startGatehouse(
       async close() {
         clearInterval(sweeper);
         g.stop();
-        server.closeAllConnections();
-        metricsServer?.closeAllConnections();
-        await Promise.all([server, metricsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
+        // Stop accepting, drop idle keep-alive connections, let requests in progress finish (a worker
+        // restarted by SIGHUP refuses nothing), and cut what is still open after the grace period.
+        const closing = Promise.all([server, metricsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
+        server.closeIdleConnections();
+        metricsServer?.closeIdleConnections();
+        const grace = setTimeout(() => {
+          server.closeAllConnections();
+          metricsServer?.closeAllConnections();
+        }, 10_000);
+        await closing;
+        clearTimeout(grace);
         await runtime.close();
       },
     };
