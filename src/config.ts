@@ -36,7 +36,7 @@ export const envSchema = z.object({
   ISSUER: url('ISSUER', ['http:', 'https:']).optional().describe('public issuer URL (default http://localhost:$PORT)'),
   DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data').describe('embedded database, generated secret key, mail outbox'),
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional().describe('PostgreSQL connection string; unset → embedded PGlite in DATA_DIR/pg'),
-  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional().describe('Redis for oidc-provider artifacts and counters; unset → SQL tables'),
+  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional().describe('Redis for oidc-provider artifacts and counters; unset → LMDB in DATA_DIR/lmdb on the embedded default, SQL tables with DATABASE_URL'),
   GATEHOUSE_SECRET_KEY: z
     .string()
     .optional()
