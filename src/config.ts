@@ -36,7 +36,7 @@ export const envSchema = z.object({
   ISSUER: url('ISSUER', ['http:', 'https:']).optional().describe('public issuer URL (default http://localhost:$PORT)'),
   DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data').describe('embedded database, generated secret key, mail outbox'),
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional().describe('PostgreSQL connection string; unset → embedded PGlite in DATA_DIR/pg'),
-  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional().describe('Redis for oidc-provider artifacts and counters; unset → SQL tables'),
+  REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional().describe('Redis for oidc-provider artifacts and counters; unset → LMDB in DATA_DIR/lmdb on the embedded default, SQL tables with DATABASE_URL'),
   GATEHOUSE_SECRET_KEY: z
     .string()
     .optional()
@@ -87,6 +87,9 @@ export const envSchema = z.object({
     .refine((p) => p <= 65535, 'METRICS_PORT must be at most 65535')
     .describe('serve /metrics on this port (on METRICS_HOST) instead of the public port; 0 → on the public port'),
   METRICS_HOST: z.string().default('127.0.0.1').describe('interface of the METRICS_PORT listener'),
+  WORKERS: int('WORKERS', 0, 0).describe(
+    'processes serving requests with PostgreSQL + Redis (node:cluster, one port): 0 → one per CPU; SIGHUP restarts them one by one; the embedded default always runs one',
+  ),
   METRICS_TOKEN: z
     .string()
     .min(32, 'METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -base64 32)')
@@ -132,6 +135,8 @@ export interface Config {
   keyRefreshSeconds: number;
   fetchAllowPrivateNetworks: boolean;
   metrics: { port: number; host: string; token: string | undefined };
+  /** requested worker processes (0 = one per CPU); see clusterSize(). */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +202,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fetchAllowPrivateNetworks: e.FETCH_ALLOW_PRIVATE_NETWORKS,
     keyRetireAfterSeconds: e.KEY_RETIRE_AFTER_SECONDS || Math.max(e.ACCESS_TOKEN_TTL, e.ID_TOKEN_TTL, e.REFRESH_TOKEN_TTL),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
+    workers: e.WORKERS,
   };
 }
 

@@ -6,6 +6,7 @@ import { openDatabase, type Database } from './store/db.ts';
 import { openRedis, type RedisClient } from './store/redis.ts';
 import { createRepos, type Repos } from './store/repos.ts';
 import { createKv, type Kv } from './store/kv.ts';
+import { openLmdbStore, type LmdbStore } from './store/lmdb.ts';
 import { createPasswordHasher } from './domain/passwords.ts';
 import { createSecurityEvents, type Notifier } from './domain/events.ts';
 import { createDirectory } from './domain/directory.ts';
@@ -68,8 +69,10 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     throw e;
   }
   const redisPrefix = options.redisPrefix ?? 'gh:';
+  // The embedded default (no PostgreSQL, no Redis) keeps artifacts and counters in LMDB beside PGlite.
+  const lmdb: LmdbStore | undefined = !config.databaseUrl && !redis ? openLmdbStore(config.dataDir) : undefined;
   const repos: Repos = createRepos(database.db, { transactional: database.transactional });
-  const kv: Kv = createKv({ db: database.db, redis, prefix: `${redisPrefix}kv:` });
+  const kv: Kv = createKv({ db: database.db, redis, lmdb, prefix: `${redisPrefix}kv:` });
   // Mail: every caller enqueues (mail_queue); the server's sender loop delivers through the transport.
   const mailer = options.mailer ?? createMailer(config, logger);
   const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
@@ -133,6 +136,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     database,
     redis,
     redisPrefix,
+    lmdb,
     repos,
     kv,
     mailer,
@@ -150,6 +154,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       await deferred.settled();
       await mailSender.stop();
       await redis?.quit().catch(() => undefined);
+      await lmdb?.close();
       if (ownsDatabase) await database.close();
     },
   };

@@ -7,6 +7,7 @@ import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 import { createApp, type AppOptions, type Gatehouse } from './app.ts';
 import { bootstrapOf } from './setup/routes.ts';
 import { sweepExpired } from './oidc/adapters/sweeper.ts';
+import { createLmdbAdapter, moveSqlArtifacts } from './oidc/adapters/lmdb-adapter.ts';
 
 export interface RunningGatehouse {
   url: string;
@@ -23,15 +24,20 @@ export interface RunningGatehouse {
 export async function startGatehouse(
   config: Config,
   logger: Logger,
-  options: AppOptions & Omit<RuntimeOptions, 'role'> & { sweepSeconds?: number } = {},
+  options: AppOptions & Omit<RuntimeOptions, 'role'> & { sweepSeconds?: number; issueSetupLink?: boolean } = {},
 ): Promise<RunningGatehouse> {
   const runtime = await openRuntime(config, logger, { role: 'server', ...options });
   let gatehouse: Gatehouse | undefined;
   try {
     const bootstrap = bootstrapOf(runtime);
     await bootstrap.platform();
+    if (runtime.lmdb) {
+      const moved = await moveSqlArtifacts(runtime.database.db, createLmdbAdapter(runtime.lmdb));
+      if (moved > 0) logger.info({ moved }, 'moved sessions, grants and tokens from the database to the embedded LMDB store');
+    }
     gatehouse = await createApp(runtime, options);
-    const setupLink = await bootstrap.issueSetupLink(config.issuer);
+    // in a cluster only the first worker issues (and prints) the first-start link
+    const setupLink = options.issueSetupLink === false ? undefined : await bootstrap.issueSetupLink(config.issuer);
     const server = http.createServer(gatehouse.handle);
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
@@ -56,6 +62,7 @@ export async function startGatehouse(
     }
     const sweeper = setInterval(() => {
       sweepExpired(runtime.database.db, new Date()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired rows failed'));
+      runtime.lmdb?.sweep(Date.now()).catch((err: unknown) => logger.warn({ err }, 'sweeping expired LMDB entries failed'));
     }, (options.sweepSeconds ?? 300) * 1000);
     sweeper.unref();
     const { port } = server.address() as AddressInfo;
@@ -70,9 +77,17 @@ export async function startGatehouse(
       async close() {
         clearInterval(sweeper);
         g.stop();
-        server.closeAllConnections();
-        metricsServer?.closeAllConnections();
-        await Promise.all([server, metricsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
+        // Stop accepting, drop idle keep-alive connections, let requests in progress finish (a worker
+        // restarted by SIGHUP refuses nothing), and cut what is still open after the grace period.
+        const closing = Promise.all([server, metricsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))));
+        server.closeIdleConnections();
+        metricsServer?.closeIdleConnections();
+        const grace = setTimeout(() => {
+          server.closeAllConnections();
+          metricsServer?.closeAllConnections();
+        }, 10_000);
+        await closing;
+        clearTimeout(grace);
         await runtime.close();
       },
     };

@@ -5,7 +5,7 @@
 // around it, no pages, no rate limits, no audit. A one-form "login" lets the bench mint the opaque
 // access token it introspects.
 //
-// Environment: PORT, ISSUER, BARE_STORAGE (memory | sql | redis), DATA_DIR (sql on embedded PGlite) or
+// Environment: PORT, ISSUER, BARE_STORAGE (memory | sql | redis | lmdb), DATA_DIR (sql on embedded PGlite, lmdb) or
 // DATABASE_URL (sql on PostgreSQL), REDIS_URL + BARE_REDIS_PREFIX (redis), BENCH_CLIENT_ID,
 // BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI; token lifetimes come from the same variables as Gatehouse's.
 import http from 'node:http';
@@ -18,6 +18,8 @@ import { openDatabase, type Database } from '../../src/store/db.ts';
 import { openRedis, type RedisClient } from '../../src/store/redis.ts';
 import { createSqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis-adapter.ts';
+import { createLmdbAdapter } from '../../src/oidc/adapters/lmdb-adapter.ts';
+import { openLmdbStore } from '../../src/store/lmdb.ts';
 
 const need = (name: string): string => {
   const value = process.env[name];
@@ -26,7 +28,7 @@ const need = (name: string): string => {
 };
 
 const storage = process.env.BARE_STORAGE ?? 'memory';
-if (!['memory', 'sql', 'redis'].includes(storage)) throw new Error(`bare-provider: BARE_STORAGE must be memory, sql or redis, not ${storage}`);
+if (!['memory', 'sql', 'redis', 'lmdb'].includes(storage)) throw new Error(`bare-provider: BARE_STORAGE must be memory, sql, redis or lmdb, not ${storage}`);
 const config = loadConfig(process.env);
 const port = Number(need('PORT'));
 const issuer = need('ISSUER');
@@ -41,6 +43,9 @@ if (storage === 'sql') {
   await database.migrate();
   const SqlAdapter = createSqlAdapter(database.db);
   adapter = (name) => new SqlAdapter(name);
+} else if (storage === 'lmdb') {
+  const LmdbAdapter = createLmdbAdapter(openLmdbStore(need('DATA_DIR')));
+  adapter = (name) => new LmdbAdapter(name);
 } else if (storage === 'redis') {
   redis = await openRedis(need('REDIS_URL'));
   const RedisAdapter = createRedisAdapter(redis, need('BARE_REDIS_PREFIX'));
@@ -141,6 +146,35 @@ const configuration: Configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+
+// POST /bench/sessions?count=N stores N more Sessions the way a sign-in does (account, amr, acr, one
+// client authorisation with its sid and grant), for the bench's memory figure: on the memory adapter
+// they live in this process, which is what the RSS after 10,000 sessions compares Gatehouse with.
+provider.use(async (ctx, next) => {
+  if (ctx.path !== '/bench/sessions' || ctx.method !== 'POST') return next();
+  const count = Number(ctx.query.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
+    ctx.status = 400;
+    return;
+  }
+  const clientId = need('BENCH_CLIENT_ID');
+  const loginTs = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < count; i++) {
+    // oidc-provider's typings declare no constructor arguments; the model takes its payload like every other
+    const SessionModel = provider.Session as unknown as new (payload: Record<string, unknown>) => InstanceType<typeof provider.Session>;
+    const session = new SessionModel({
+      jti: randomBytes(32).toString('base64url').slice(0, 43),
+      uid: randomBytes(16).toString('base64url').slice(0, 21),
+      accountId: `bench-account-${i}`,
+      loginTs,
+      amr: ['pwd'],
+      acr: ACR_1FA,
+      authorizations: { [clientId]: { sid: randomBytes(16).toString('base64url').slice(0, 21), grantId: randomBytes(16).toString('base64url').slice(0, 21), persistsLogout: true } },
+    });
+    await session.save(config.ttl.session);
+  }
+  ctx.body = { stored: count };
+});
 
 // The minimal interaction: GET shows one form, POST …/login signs the bench account in with amr pwd.
 provider.use(async (ctx, next) => {

@@ -1,128 +1,21 @@
-// The load generators: autocannon for single-request endpoints (token, introspection), a closed-loop
-// driver of full sign-in flows (each flow its own cookie jar, so its own session), and the argon2id
-// bound worker. Each measures one slice: an optional warm-up whose figures are discarded, then a
-// window of fixed length in which only what COMPLETES counts (steady state, no ramp at either edge).
-// Slices of one measurement are merged with merge*(); main.ts interleaves slices of the things it
-// compares so a change in the machine's background load hits all of them alike.
-import autocannon from 'autocannon';
+// The closed-loop load of the sign-in figures: a driver of full sign-in flows (each flow its own
+// cookie jar, so its own session) and the argon2id bound worker. Each measures one slice: an optional
+// warm-up whose figures are discarded, then a window of fixed length in which only what COMPLETES
+// counts. main.ts interleaves slices of the things it compares so a change in the machine's
+// background load hits all of them alike.
 import type http from 'node:http';
 import { percentile, round } from './stats.ts';
 import { createAgent, signIn, type Credentials, type SignInResult, type Target } from './browser.ts';
 import { spawnNode, type Child, type Env } from './processes.ts';
-import type { CpuUse } from './cpu.ts';
-
-/** CPU used while a figure was measured (warm-ups included), and per operation completed meanwhile. */
-export interface CpuFigures extends CpuUse {
-  operations: number;
-  ms_per_operation: Record<string, number>;
-}
-
-export function cpuFigures(use: CpuUse, slices: Slice[]): CpuFigures {
-  const operations = slices.reduce((n, s) => n + s.total, 0);
-  const perOp = (seconds: number) => (operations ? Number(((seconds * 1000) / operations).toFixed(2)) : Number.NaN);
-  return {
-    ...use,
-    operations,
-    ms_per_operation: { ...Object.fromEntries(Object.entries(use.processes).map(([name, s]) => [name, perOp(s)])), database_servers: perOp(use.database_servers) },
-  };
-}
-
-export interface RequestFigures {
-  requests: number;
-  seconds: number;
-  per_second: number;
-  p50_ms: number;
-  p99_ms: number;
-  non_2xx: number;
-  errors: number;
-  mismatches: number;
-  slices: number;
-  cpu?: CpuFigures;
-}
 
 /** One slice's raw figures: latencies kept so that percentiles are computed over all slices. */
 export interface Slice {
   /** completions inside the window */
   count: number;
-  /** completions in all, warm-up included (for CPU per operation) */
+  /** completions in all, warm-up included */
   total: number;
   seconds: number;
   latencies: number[];
-}
-
-export interface RequestSlice extends Slice {
-  non2xx: number;
-  errors: number;
-  mismatches: number;
-}
-
-export interface CannonOptions {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: string;
-  connections: number;
-  /** every response body must equal this (autocannon counts mismatches). */
-  expectBody?: string;
-}
-
-function cannonRun(options: CannonOptions, seconds: number): Promise<RequestSlice> {
-  return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const instance = autocannon(
-      {
-        url: options.url,
-        method: options.method,
-        headers: options.headers,
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        ...(options.expectBody !== undefined ? { expectBody: options.expectBody } : {}),
-        connections: options.connections,
-        pipelining: 1,
-        duration: seconds,
-        timeout: 30,
-      },
-      (err: unknown, result: autocannon.Result) => {
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
-        resolve({
-          count: result.requests.total,
-          total: result.requests.total,
-          seconds: result.duration,
-          // exact response times (autocannon's own histogram keeps whole milliseconds)
-          latencies,
-          non2xx: result.non2xx,
-          errors: result.errors + result.timeouts,
-          mismatches: result.mismatches,
-        });
-      },
-    );
-    instance.on('response', (_client, _status, _bytes, responseTime) => {
-      latencies.push(responseTime);
-    });
-  });
-}
-
-/** Optional warm-up (discarded), then one measured autocannon run of `seconds`. */
-export async function cannonSlice(options: CannonOptions, warmupSeconds: number, seconds: number): Promise<RequestSlice> {
-  const warm = warmupSeconds > 0 ? (await cannonRun(options, warmupSeconds)).count : 0;
-  const slice = await cannonRun(options, seconds);
-  return { ...slice, total: slice.count + warm };
-}
-
-export function mergeRequests(slices: RequestSlice[]): RequestFigures {
-  const requests = slices.reduce((n, s) => n + s.count, 0);
-  const seconds = slices.reduce((n, s) => n + s.seconds, 0);
-  const latencies = slices.flatMap((s) => s.latencies);
-  return {
-    requests,
-    seconds,
-    per_second: requests / seconds,
-    p50_ms: round(percentile(latencies, 50), 3),
-    p99_ms: round(percentile(latencies, 99), 3),
-    non_2xx: slices.reduce((n, s) => n + s.non2xx, 0),
-    errors: slices.reduce((n, s) => n + s.errors, 0),
-    mismatches: slices.reduce((n, s) => n + s.mismatches, 0),
-    slices: slices.length,
-  };
 }
 
 export interface FlowSlice extends Slice {
@@ -130,22 +23,6 @@ export interface FlowSlice extends Slice {
   failures: number;
   failureSamples: string[];
   exhausted: boolean;
-}
-
-export interface FlowFigures {
-  flows: number;
-  seconds: number;
-  per_second: number;
-  p50_ms: number;
-  p99_ms: number;
-  /** HTTP requests per flow, token exchange included. */
-  requests_per_flow: number;
-  failures: number;
-  failure_samples: string[];
-  /** the flows stopped early because the pool of fresh accounts ran out. */
-  accounts_exhausted: boolean;
-  slices: number;
-  cpu?: CpuFigures;
 }
 
 export interface FlowOptions {
@@ -203,24 +80,6 @@ export async function flowSlice(options: FlowOptions, warmupSeconds: number, sec
   return slice;
 }
 
-export function mergeFlows(slices: FlowSlice[]): FlowFigures {
-  const flows = slices.reduce((n, s) => n + s.count, 0);
-  const seconds = slices.reduce((n, s) => n + s.seconds, 0);
-  const latencies = slices.flatMap((s) => s.latencies);
-  return {
-    flows,
-    seconds,
-    per_second: flows / seconds,
-    p50_ms: round(percentile(latencies, 50), 3),
-    p99_ms: round(percentile(latencies, 99), 3),
-    requests_per_flow: flows ? slices.reduce((n, s) => n + s.requests, 0) / flows : 0,
-    failures: slices.reduce((n, s) => n + s.failures, 0),
-    failure_samples: slices.flatMap((s) => s.failureSamples).slice(0, 5),
-    accounts_exhausted: slices.some((s) => s.exhausted),
-    slices: slices.length,
-  };
-}
-
 export interface Argon2Figures {
   verifications: number;
   seconds: number;
@@ -231,7 +90,6 @@ export interface Argon2Figures {
   concurrency: number;
   threadpool: string;
   slices: number;
-  cpu?: CpuFigures;
 }
 
 interface Argon2Reply {
@@ -245,9 +103,10 @@ export class Argon2Worker {
   readonly child: Child;
   private readonly concurrency: number;
 
-  constructor(script: string, env: Env, concurrency: number) {
+  /** `cpus`: the CPUs of the servers it is compared with (see pinning.ts). */
+  constructor(script: string, env: Env, concurrency: number, cpus = '') {
     this.concurrency = concurrency;
-    this.child = spawnNode('argon2-bound', script, { ...env, BENCH_CONCURRENCY: String(concurrency) });
+    this.child = spawnNode('argon2-bound', script, { ...env, BENCH_CONCURRENCY: String(concurrency) }, [], cpus);
     this.child.process.on('error', () => undefined); // a failed send is reported by ask()
   }
 

@@ -35,9 +35,14 @@ export function cleanEnv(overrides: Env): NodeJS.ProcessEnv {
 
 const running = new Set<Child>();
 
-/** Starts `node [--import parent-watch] [...nodeArgs] <script>` with the given environment. */
-export function spawnNode(name: string, script: string, env: Env, nodeArgs: readonly string[] = []): Child {
-  const proc = spawn(process.execPath, ['--import', PARENT_WATCH, ...nodeArgs, script], {
+/**
+ * Starts `node [--import parent-watch] [...nodeArgs] <script>` with the given environment, on the CPUs
+ * `cpus` when given (`taskset -c`, which execs node: the pid is node's).
+ */
+export function spawnNode(name: string, script: string, env: Env, nodeArgs: readonly string[] = [], cpus = ''): Child {
+  const argv = [process.execPath, '--import', PARENT_WATCH, ...nodeArgs, script];
+  const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...argv] : argv;
+  const proc = spawn(command as string, args, {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

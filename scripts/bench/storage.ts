@@ -21,6 +21,8 @@ import { openDatabase, queryRows, type Database } from '../../src/store/db.ts';
 import { openRedis, type RedisClient } from '../../src/store/redis.ts';
 import { createSqlAdapter, type GatehouseAdapterClass } from '../../src/oidc/adapters/sql-adapter.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis-adapter.ts';
+import { createLmdbAdapter } from '../../src/oidc/adapters/lmdb-adapter.ts';
+import { isLive, key as lmdbKey, openLmdbStore, prefixRange } from '../../src/store/lmdb.ts';
 import type { Env } from './processes.ts';
 import { newTotpSecret } from './totp.ts';
 
@@ -32,7 +34,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export interface StorageSetup {
   sqlKind: 'pglite' | 'postgres';
-  oidcKind: 'sql' | 'redis';
+  oidcKind: 'sql' | 'redis' | 'lmdb';
   /** e.g. "embedded PGlite + SQL tables". */
   label: string;
   /** storage variables of the Gatehouse process (and of the seeding runtime). */
@@ -184,8 +186,10 @@ export async function prepareStorage(source: NodeJS.ProcessEnv = process.env): P
     }
 
     const sqlKind = databaseUrl ? 'postgres' : 'pglite';
-    const oidcKind = redisSource ? 'redis' : 'sql';
-    const label = `${sqlKind === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'} + ${oidcKind === 'redis' ? 'Redis' : 'SQL tables'}`;
+    // as Gatehouse decides (src/runtime.ts): Redis when set; LMDB on the embedded default; else SQL tables
+    const oidcKind = redisSource ? 'redis' : databaseUrl ? 'sql' : 'lmdb';
+    if (oidcKind === 'lmdb') bareEnv.BARE_STORAGE = 'lmdb';
+    const label = `${sqlKind === 'postgres' ? 'PostgreSQL' : 'embedded PGlite'} + ${{ redis: 'Redis', sql: 'SQL tables', lmdb: 'LMDB' }[oidcKind]}`;
     return { sqlKind, oidcKind, label, gatehouseEnv, bareEnv, dispose };
   } catch (e) {
     await dispose();
@@ -345,6 +349,48 @@ export async function openSessionStore(setup: StorageSetup): Promise<SessionStor
       async close() {
         await redis.quit();
       },
+    };
+  }
+
+  if (setup.oidcKind === 'lmdb') {
+    // the running server's store, opened beside it (LMDB is multi-process safe)
+    const store = openLmdbStore(env.DATA_DIR as string);
+    const sessionKeys = () => [...store.oidc.getRange(prefixRange('a', 'Session'))].filter((e) => isLive(e.value, Date.now())).map((e) => e.key);
+    const bytes = (k: string[]) => (store.oidc.getBinary(k)?.length ?? 0) + Buffer.byteLength(k.join('\u0000')) + 3;
+    return {
+      adapter: createLmdbAdapter(store),
+      async list() {
+        return sessionKeys().flatMap((k) => {
+          const value = store.oidc.get(k) as { p: AdapterPayload; e?: number };
+          const id = k[2];
+          return id ? [{ id, payload: value.p, ttl: value.e ? (value.e - Date.now()) / 1000 : Number.NaN }] : [];
+        });
+      },
+      async sizes() {
+        const keys = sessionKeys();
+        let records = 0;
+        let indexes = 0;
+        for (const k of keys) {
+          records += bytes(k);
+          const payload = (store.oidc.get(k) as { p: AdapterPayload }).p;
+          if (typeof payload.uid === 'string') indexes += bytes(lmdbKey('u', 'Session', payload.uid));
+          if (typeof payload.accountId === 'string') indexes += bytes(lmdbKey('s', payload.accountId, k[2] as string));
+        }
+        const n = Math.max(1, keys.length);
+        // each LMDB leaf node carries an 8-byte header and a 2-byte pointer besides its key and value
+        const detail = { record_key_and_value: records / n, uid_and_account_index_entries: indexes / n, node_overhead: 30 };
+        return {
+          sessions: keys.length,
+          bytesPerSession: detail.record_key_and_value + detail.uid_and_account_index_entries + detail.node_overhead,
+          detail,
+          method: 'LMDB: encoded key + value bytes of each Session record, of its uid and account index entries, plus 10 bytes of node header and pointer for each of the three',
+        };
+      },
+      async footprint() {
+        const stat = store.oidc.getStats() as { pageSize?: number; treeBranchPageCount?: number; treeLeafPageCount?: number; overflowPages?: number };
+        return (stat.pageSize ?? 4096) * ((stat.treeBranchPageCount ?? 0) + (stat.treeLeafPageCount ?? 0) + (stat.overflowPages ?? 0));
+      },
+      close: () => store.close(),
     };
   }
 

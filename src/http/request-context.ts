@@ -1,7 +1,7 @@
 // Request ids and the one access-log line per request (DESIGN.md §11).
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
-import type { Logger } from './logger.ts';
+import { requestLineLogger, type Logger } from './logger.ts';
 import { routeLabel } from './metrics.ts';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -59,6 +59,7 @@ export interface RequestContextOptions {
  */
 export function requestContext(options: RequestContextOptions): Middleware {
   const trustIncoming = options.trustIncomingId ?? true;
+  const lines = requestLineLogger(options.logger);
   return async (ctx, next) => {
     const incoming = ctx.get(REQUEST_ID_HEADER);
     const requestId = trustIncoming && isAcceptableRequestId(incoming) ? incoming : newRequestId();
@@ -78,9 +79,9 @@ export function requestContext(options: RequestContextOptions): Middleware {
     } finally {
       const status = failed === undefined ? ctx.status : statusOf(failed);
       const level = status >= 500 ? 'error' : 'info';
-      if (options.logger.isLevelEnabled(level)) {
+      if (lines.isLevelEnabled(level)) {
         const durationMs = Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
-        logOf()[level]({ method: ctx.method, route: routeLabel(ctx), path: loggablePath(ctx.path), status, durationMs }, 'request');
+        lines[level]({ requestId, method: ctx.method, route: routeLabel(ctx), path: loggablePath(ctx.path), status, durationMs }, 'request');
       }
     }
   };

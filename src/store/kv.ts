@@ -1,9 +1,11 @@
 // Counters and short-lived values shared by every instance (rate limits, interaction page state, …):
-// Redis when configured, otherwise the SQL tables `counters` and `kv_entries` (DESIGN.md §10).
+// Redis when configured; on the embedded default LMDB (src/store/lmdb.ts); otherwise (PostgreSQL
+// without Redis) the SQL tables `counters` and `kv_entries` (DESIGN.md §10).
 import { sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { runScript, luaScript, type RedisClient } from './redis.ts';
 import { createKvStoreRepo } from './repositories/kv-store.ts';
+import { isLive, key as lmdbKey, type LmdbStore } from './lmdb.ts';
 
 export interface Kv {
   /** Atomic fixed-window counter: the window starts at the key's first hit; returns the count within it. */
@@ -22,6 +24,8 @@ export interface Kv {
 export interface KvOptions {
   db: Db;
   redis?: RedisClient | undefined;
+  /** the embedded store (used when there is no Redis). */
+  lmdb?: LmdbStore | undefined;
   /** namespace for every key; default `gatehouse:`. */
   prefix?: string | undefined;
 }
@@ -66,6 +70,8 @@ export function createKv(options: KvOptions): Kv {
     };
   }
 
+  if (options.lmdb) return createLmdbKv(options.lmdb, prefix);
+
   const store = createKvStoreRepo(options.db);
   return {
     increment: (key, windowSeconds) => store.increment(prefix + key, Math.max(0.001, windowSeconds)),
@@ -81,6 +87,61 @@ export function createKv(options: KvOptions): Kv {
     delete: (key) => store.delete(prefix + key),
     async ping() {
       await options.db.execute(sql`select 1`);
+    },
+  };
+}
+
+interface LmdbValue {
+  v: unknown;
+  e: number;
+}
+interface LmdbCounter {
+  n: number;
+  e: number;
+}
+
+/** Kv on LMDB: every read-modify-write is one write transaction, serialised across processes. */
+function createLmdbKv(lmdb: LmdbStore, prefix: string): Kv {
+  const db = lmdb.kv;
+  const valueKey = (key: string) => lmdbKey('v', prefix + key);
+  const counterKey = (key: string) => lmdbKey('n', prefix + key);
+  const expiry = (seconds: number) => Date.now() + positiveMs(seconds);
+  return {
+    increment(key, windowSeconds) {
+      const k = counterKey(key);
+      return db.transaction(() => {
+        const current = db.get(k) as LmdbCounter | undefined;
+        const next: LmdbCounter = current && isLive(current, Date.now()) ? { n: current.n + 1, e: current.e } : { n: 1, e: expiry(windowSeconds) };
+        void db.put(k, next);
+        return next.n;
+      });
+    },
+    async get<T>(key: string) {
+      const entry = db.get(valueKey(key)) as LmdbValue | undefined;
+      return entry && isLive(entry, Date.now()) ? (entry.v as T) : undefined;
+    },
+    async set(key, value, ttlSeconds) {
+      // through JSON, as on the other stores: what comes back is what JSON keeps (no undefined, no Dates)
+      await db.put(valueKey(key), { v: JSON.parse(JSON.stringify(value) ?? 'null') as unknown, e: expiry(ttlSeconds) } satisfies LmdbValue);
+    },
+    take<T>(key: string) {
+      const k = valueKey(key);
+      return db.transaction(() => {
+        const entry = db.get(k) as LmdbValue | undefined;
+        if (entry === undefined) return undefined;
+        void db.remove(k);
+        return isLive(entry, Date.now()) ? (entry.v as T) : undefined;
+      });
+    },
+    async delete(key) {
+      const [v, n] = [valueKey(key), counterKey(key)];
+      await db.transaction(() => {
+        void db.remove(v);
+        void db.remove(n);
+      });
+    },
+    async ping() {
+      db.get(valueKey('ping'));
     },
   };
 }

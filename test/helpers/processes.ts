@@ -28,7 +28,8 @@ export type ProcessEnv = Record<string, string | undefined>;
 export function childEnv(overrides: ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(envSchema.shape)) delete env[key];
-  const merged: ProcessEnv = { ...TEST_SETTINGS, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...overrides };
+  // one worker unless a test is about workers: the suite already runs its files in parallel
+  const merged: ProcessEnv = { ...TEST_SETTINGS, NODE_ENV: 'test', LOG_LEVEL: 'warn', WORKERS: '1', ...overrides };
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
   return env;
 }

@@ -35,6 +35,10 @@ export interface OidcPayloadRepo {
   /** Ids of the account's live sessions. */
   listSessionIds(accountId: string): Promise<string[]>;
   deleteExpired(now: Date): Promise<number>;
+  /** Up to `limit` live rows with their remaining lifetime (seconds; null = none), oldest first. */
+  listLive(limit: number): Promise<{ model: string; id: string; stored: StoredPayload; expiresIn: number | null }[]>;
+  /** Deletes these rows (after they were copied elsewhere). */
+  deleteRows(rows: readonly { model: string; id: string }[]): Promise<void>;
 }
 
 const live = or(isNull(oidcPayloads.expiresAt), gt(oidcPayloads.expiresAt, sql`now()`));
@@ -96,6 +100,30 @@ export function createOidcPayloadRepo(db: Db): OidcPayloadRepo {
         .from(oidcPayloads)
         .where(and(eq(oidcPayloads.model, 'Session'), eq(oidcPayloads.accountId, accountId), live));
       return rows.map((r) => r.id);
+    },
+
+    async listLive(limit) {
+      const rows = await db
+        .select({
+          model: oidcPayloads.model,
+          id: oidcPayloads.id,
+          payload: oidcPayloads.payload,
+          consumedAt: oidcPayloads.consumedAt,
+          expiresIn: sql<number | string | null>`extract(epoch from ${oidcPayloads.expiresAt} - now())::float8`,
+        })
+        .from(oidcPayloads)
+        .where(live)
+        .limit(limit);
+      return rows.map((r) => ({
+        model: r.model,
+        id: r.id,
+        stored: { payload: r.payload as Record<string, unknown>, consumedAt: r.consumedAt },
+        expiresIn: r.expiresIn === null ? null : Number(r.expiresIn),
+      }));
+    },
+
+    async deleteRows(rows) {
+      for (const r of rows) await db.delete(oidcPayloads).where(and(eq(oidcPayloads.model, r.model), eq(oidcPayloads.id, r.id)));
     },
 
     async deleteExpired(now) {

@@ -10,7 +10,7 @@ import Provider from 'oidc-provider';
 import type { GatehouseAdapterClass } from '../../../src/oidc/adapters/sql-adapter.ts';
 import { backendName } from '../../helpers/db.ts';
 import { redisUnderTest } from '../../helpers/redis.ts';
-import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
+import { lmdbAdapterFixture, redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const REDIRECT_URI = 'https://rp.example/cb';
 
@@ -148,6 +148,7 @@ function raceSuite(title: string, open: () => Promise<AdapterFixture>) {
 }
 
 raceSuite(`authorization code exchange with the SQL adapter on ${backendName()}`, sqlAdapterFixture);
+raceSuite('authorization code exchange with the LMDB adapter (embedded default)', lmdbAdapterFixture);
 
 // The Redis adapter is tested against the local Redis in the embedded mode too.
 raceSuite('authorization code exchange with the Redis adapter', () => redisAdapterFixture(redisUnderTest()));

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { backendName } from '../../helpers/db.ts';
 import { redisUnderTest } from '../../helpers/redis.ts';
-import { redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
+import { lmdbAdapterFixture, redisAdapterFixture, sqlAdapterFixture, type AdapterFixture } from '../../helpers/adapters.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -192,6 +192,7 @@ function adapterContract(title: string, open: () => Promise<AdapterFixture>) {
 }
 
 adapterContract(`SQL adapter on ${backendName()}`, sqlAdapterFixture);
+adapterContract('LMDB adapter (embedded default)', lmdbAdapterFixture);
 
 // The Redis adapter is tested against the local Redis in the embedded mode too.
 adapterContract('Redis adapter', () => redisAdapterFixture(redisUnderTest()));

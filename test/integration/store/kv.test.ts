@@ -1,10 +1,11 @@
-// Kv: counters and short-lived values shared by every instance, on Redis or on the SQL tables.
-// Both backends honour the same contract; the counter is exact under parallel hits.
+// Kv: counters and short-lived values shared by every instance, on Redis, on LMDB (the embedded
+// default) or on the SQL tables. Every backend honours the same contract; the counter is exact under parallel hits.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createKv, type Kv } from '../../../src/store/kv.ts';
 import { openRedis } from '../../../src/store/redis.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { redisUnderTest, uniquePrefix } from '../../helpers/redis.ts';
+import { temporaryLmdb } from '../../helpers/adapters.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,6 +87,18 @@ function kvContract(title: string, open: () => Promise<{ kv: Kv; dispose(): Prom
 kvContract(`Kv on SQL tables (${backendName()})`, async () => {
   const database: TestDatabase = await createTestDatabase();
   return { kv: createKv({ db: database.db }), dispose: () => database.dispose() };
+});
+
+kvContract('Kv on LMDB (embedded default)', async () => {
+  const database: TestDatabase = await createTestDatabase();
+  const lmdb = temporaryLmdb();
+  return {
+    kv: createKv({ db: database.db, lmdb: lmdb.store }),
+    async dispose() {
+      await lmdb.dispose();
+      await database.dispose();
+    },
+  };
 });
 
 // The Redis store is tested against the local Redis in the embedded mode too.

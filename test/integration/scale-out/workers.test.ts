@@ -1,0 +1,70 @@
+// WORKERS (src/cluster.ts): with PostgreSQL + Redis one Gatehouse process serves its port from several
+// workers; SIGHUP replaces them one by one without refusing a request, SIGTERM stops everything cleanly.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateSecretKey } from '../../../src/domain/secrets.ts';
+import { postgresUnderTest } from '../../helpers/db.ts';
+import { redisUnderTest } from '../../helpers/redis.ts';
+import { createScratchPostgresDatabase, jsonLogLines, startGatehouseProcess, tempDataDir, type GatehouseProcess, type ScratchDatabase } from '../../helpers/processes.ts';
+
+/** Each request on a new connection, so the primary hands it to a worker that is listening. */
+async function discovery(url: string): Promise<number> {
+  try {
+    const res = await fetch(`${url}/.well-known/openid-configuration`, { headers: { connection: 'close' } });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+const started = (g: GatehouseProcess) => jsonLogLines(g.stdout()).filter((l) => l.msg === 'Gatehouse started');
+
+// Workers need shared state, so this runs on the local PostgreSQL and Redis in the embedded mode too.
+describe('WORKERS on PostgreSQL + Redis', () => {
+  let scratch: ScratchDatabase;
+  let dataDir: Awaited<ReturnType<typeof tempDataDir>>;
+  let gatehouse: GatehouseProcess | undefined;
+
+  beforeAll(async () => {
+    scratch = await createScratchPostgresDatabase(postgresUnderTest());
+    dataDir = await tempDataDir();
+    gatehouse = await startGatehouseProcess(
+      { DATABASE_URL: scratch.url, REDIS_URL: redisUnderTest(), GATEHOUSE_SECRET_KEY: generateSecretKey(), DATA_DIR: dataDir.dir, WORKERS: '2', LOG_LEVEL: 'info' },
+      { timeoutMs: 280_000 },
+    );
+    // /healthz answered: one worker listens; wait (without a clock) until both said they started
+    while (started(gatehouse).length < 2) await new Promise((r) => setTimeout(r, 100));
+  }, 300_000);
+  afterAll(async () => {
+    await gatehouse?.stop();
+    await scratch?.drop();
+    dataDir?.remove();
+  });
+
+  it('serves the port from two worker processes, and only the first prints the start banner', () => {
+    const g = gatehouse as GatehouseProcess;
+    const pids = new Set(started(g).map((l) => l.pid));
+    expect(pids.size).toBe(2);
+    expect(pids.has(g.child.pid)).toBe(false);
+    expect(g.stdout().split('Gatehouse is running:').length - 1).toBe(1);
+  });
+
+  it('replaces every worker on SIGHUP while requests keep being answered', async () => {
+    const g = gatehouse as GatehouseProcess;
+    const before = new Set(started(g).map((l) => l.pid));
+    const restarted = () => jsonLogLines(g.stdout()).some((l) => l.msg === 'workers restarted');
+    g.child.kill('SIGHUP');
+    const statuses: number[] = [];
+    while (!restarted()) statuses.push(await discovery(g.url));
+    for (let i = 0; i < 5; i++) statuses.push(await discovery(g.url));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const now = started(g).map((l) => l.pid).filter((pid) => !before.has(pid));
+    expect(new Set(now).size).toBe(2);
+    // a worker starts in seconds; on a loaded 2-CPU machine two of them, one after the other, can take minutes
+  }, 300_000);
+
+  it('stops every worker and exits 0 on SIGTERM', async () => {
+    const exit = await (gatehouse as GatehouseProcess).stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+});
