@@ -25,6 +25,7 @@ import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
 import { createDeferredWork } from './deferred-work.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
+import { createUserImport } from './domain/import/users.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -110,6 +111,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       settings: { pendingSeconds: config.enrolPendingSeconds },
     }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
+    userImport: createUserImport({ repos, events, box, postbox }),
   };
 
   return {

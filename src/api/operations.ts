@@ -10,6 +10,7 @@ import type { AuditEntry } from '../domain/admin/audit.ts';
 import type { TenantRow } from '../domain/admin/context.ts';
 import type { ApiScope } from '../oidc/provider.ts';
 import type { ApiCaller } from './auth.ts';
+import { importReportJson, rowsFromCsv, rowsFromJson, type UserImport } from '../domain/import/users.ts';
 import * as S from './schemas.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -145,7 +146,7 @@ const auditFilter = (q: z.output<typeof S.AuditCsvQuery>) => ({
 
 const READ_USERS = ['users:read', 'users:write'] as const;
 
-export function apiOperations(admin: Admin): Operation[] {
+export function apiOperations(admin: Admin, userImport: UserImport): Operation[] {
   return [
     op({
       method: 'get',
@@ -288,6 +289,28 @@ export function apiOperations(admin: Admin): Operation[] {
       notFound: true,
       async handler({ ctx, params }) {
         return { sessions_ended: (await admin.users.endSessions(ctx, params.id)).sessionsEnded };
+      },
+    }),
+    op({
+      method: 'post',
+      path: '/tenants/{tenant}/imports',
+      operationId: 'importUsers',
+      summary: 'Import users with their MFA',
+      description:
+        'Users from another platform, as JSON or CSV (email, name, role, password_hash, totp_secret). Each row is checked and written on its own: a rejected row writes nothing and the report says why; the other rows are kept. ' +
+        'Importing the same users again reports every row unchanged and changes nothing. Imported users get no mail; one summary mail goes to `notify` (or the signed-in administrator) when something changed.',
+      tag: 'Users',
+      scopes: ['users:write'],
+      params: S.TenantParam,
+      query: S.NoQuery,
+      body: S.ImportRequest,
+      status: 200,
+      response: S.ImportReport,
+      notFound: true,
+      async handler({ ctx, params, body }) {
+        const rows = body.csv !== undefined ? rowsFromCsv(body.csv) : rowsFromJson(body.users ?? []);
+        const report = await userImport.run(ctx, { tenant: params.tenant, rows, dryRun: body.dry_run, notify: body.notify ? { email: body.notify, name: null } : undefined });
+        return importReportJson(report);
       },
     }),
     op({

@@ -6,6 +6,8 @@ import { ROLES, MFA_STATUSES } from '../domain/admin/users.ts';
 import { CREATABLE_KINDS } from '../domain/admin/tenants.ts';
 import { MAX_GRACE_DAYS } from '../domain/policy.ts';
 import { MAX_PAGE_SIZE } from '../domain/admin/cursor.ts';
+import { MAX_IMPORT_ROWS } from '../domain/import/users.ts';
+import { JSON_LIMIT_BYTES } from '../http/body.ts';
 
 /** Schemas named here become components of the OpenAPI document. */
 export const registry = z.registry<{ id: string }>();
@@ -260,3 +262,54 @@ export const IdParam = z.object({ id: z.string().min(1).max(200) });
 export const TenantParam = z.object({ tenant: z.string().min(1).max(100).describe('tenant id or slug') });
 export const NoParams = z.object({});
 export const NoQuery = z.object({}).strict();
+
+const importCell = (max: number) => z.string().max(max).nullable().optional();
+
+export const ImportUser = named(
+  'ImportUser',
+  z
+    .object({
+      email: z.string().max(320).describe('required; the account in the tenant is found by it (any letter case)'),
+      name: importCell(200),
+      role: importCell(40).describe('owner, super_admin, admin, support or user (default user for a new account)'),
+      password_hash: importCell(500).describe('argon2id (PHC string, kept as is) or bcrypt ($2a$/$2b$/$2y$, replaced by argon2id at the next sign-in)'),
+      totp_secret: importCell(200).describe('base32 secret of the authenticator app the user already has, at least 80 bits: MFA Status is Active at once'),
+    })
+    .strict()
+    .describe('One user of an import. An empty or missing field keeps what an existing account has.'),
+);
+
+export const ImportRequest = named(
+  'ImportRequest',
+  z
+    .object({
+      users: z.array(ImportUser).min(1).max(MAX_IMPORT_ROWS).optional().describe('the users, as JSON'),
+      csv: z.string().min(1).max(JSON_LIMIT_BYTES).optional().describe('or the users as CSV text: a header line naming the columns, then one user per line'),
+      dry_run: z.boolean().optional().describe('check every row and report what would happen, without changing anything'),
+      notify: z.email().max(320).optional().describe('who gets the one summary mail (default: the signed-in administrator; a service client has no mailbox)'),
+    })
+    .strict()
+    .refine((b) => (b.users === undefined) !== (b.csv === undefined), { message: 'give either "users" or "csv"' }),
+);
+
+const importOutcome = z.enum(['created', 'updated', 'unchanged', 'rejected']);
+
+export const ImportReport = named(
+  'ImportReport',
+  z.object({
+    tenant: z.object({ id: z.uuid(), slug: z.string(), name: z.string() }),
+    dry_run: z.boolean(),
+    summary: z.object({ created: z.number().int(), updated: z.number().int(), unchanged: z.number().int(), rejected: z.number().int() }),
+    summary_mailed: z.boolean(),
+    rows: z.array(
+      z.object({
+        row: z.number().int().describe('the CSV line (header = 1) or the position in the JSON list (first = 1)'),
+        email: z.string().nullable(),
+        outcome: importOutcome,
+        reason: z.string().optional().describe('why the row was rejected'),
+        changes: z.array(z.enum(['name', 'role', 'password', 'totp'])).optional(),
+        account_id: z.uuid().optional(),
+      }),
+    ),
+  }),
+);

@@ -6,6 +6,7 @@ import { notFound } from '../domain/errors.ts';
 import { parseBase32Secret } from '../domain/mfa/totp.ts';
 import { endSessionsOf } from './sessions.ts';
 import { adminCommands } from './admin-commands.ts';
+import { importCommands } from './import-commands.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -214,4 +215,5 @@ export const commands: Record<string, Command> = {
   },
 
   ...adminCommands,
+  ...importCommands,
 };

@@ -48,6 +48,7 @@ export const SILENT_EVENTS = [
   'client.enabled',
   'client.secret.rotated',
   'audit.exported',
+  'account.imported',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

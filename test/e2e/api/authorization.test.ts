@@ -98,6 +98,7 @@ describe(`admin API authorization (${backendName()})`, () => {
     ['PUT', `/users/${user.id}/role`, { role: 'admin' }],
     ['PUT', `/users/${user.id}/status`, { status: 'disabled' }],
     ['DELETE', `/users/${user.id}/sessions`],
+    ['POST', `/tenants/${distOrg.slug}/imports`, { users: [{ email: 'intruder@evil.test', role: 'owner' }] }],
     ['GET', `/tenants/${dist.slug}/policy`],
     ['PATCH', `/tenants/${dist.slug}/policy`, { enforce_mfa_organizations: true }],
     ['POST', '/clients', { name: 'Intruder app', redirect_uris: ['https://evil.test/cb'], tenant_id: dist.id }],
