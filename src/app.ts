@@ -21,6 +21,7 @@ import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
+import { createFederationRouter } from './federation/routes.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { tenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 import { createPasswordReset } from './domain/password-reset.ts';
@@ -105,9 +106,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
+  const interactionStates = createInteractionStates(runtime.kv);
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
-    states: createInteractionStates(runtime.kv),
+    states: interactionStates,
     authenticate: runtime.authenticate,
     mfa: runtime.mfa,
     enrolment: runtime.enrolment,
@@ -119,7 +121,9 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     onSignIn: (outcome) => metrics.recordSignin(outcome),
     stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? config.stepUpPasswordMaxAgeSeconds,
     middleware: pageMiddleware('interaction'),
+    federation: runtime.federation,
   });
+  const federationRouter = createFederationRouter({ federation: runtime.federation, states: interactionStates, issuer: config.issuer });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
   const selfServicePage = (purpose: string): Middleware[] => [restrictFormAction(["'self'"]), ...pageMiddleware(purpose)];
@@ -182,6 +186,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),
+    under('/federation/', federationRouter.routes() as unknown as Middleware),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);

@@ -26,6 +26,9 @@ import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/li
 import { createDeferredWork } from './deferred-work.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 import { createUserImport } from './domain/import/users.ts';
+import { createIdpAdmin } from './domain/federation/idps.ts';
+import { createUpstreamOidc } from './federation/upstream-client.ts';
+import { createFederatedSignIn } from './domain/federation/signin.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -43,7 +46,11 @@ export interface RuntimeOptions {
   database?: Database;
   /** namespace of this instance's Redis keys (tests isolate themselves this way). */
   redisPrefix?: string;
+  /** how long a request to an upstream identity provider may take (tests shorten it to see a timeout). */
+  upstreamTimeoutMs?: number;
 }
+
+const UPSTREAM_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(config: Config, logger: Logger, options: RuntimeOptions) {
   const box = loadSecretBox(config, (m) => logger.warn(m));
@@ -87,6 +94,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   });
   const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
 
+  const upstream = createUpstreamOidc({ timeoutMs: options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });
+
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
     clients: createClientService({ clients: repos.clients, events }),
@@ -112,6 +121,9 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
     userImport: createUserImport({ repos, events, box, postbox }),
+    idps: createIdpAdmin({ repos, events, box, upstream }),
+    upstream,
+    federation: createFederatedSignIn({ repos, upstream, kv, box, events, issuer: config.issuer }),
   };
 
   return {

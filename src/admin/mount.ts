@@ -70,7 +70,7 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       tokenEndpoint: createTokenEndpoint({ issuer: config.issuer }),
     },
   );
-  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views, userImport: runtime.userImport });
+  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views, extras: { userImport: runtime.userImport, idps: runtime.idps } });
   const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin') });
   return { admin, console: adminConsole, api, pages, start: () => adminConsole.ensureClient() };
 }

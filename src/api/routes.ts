@@ -12,8 +12,7 @@ import { toErrorResponse } from '../http/errors.ts';
 import { parseJson } from '../http/body.ts';
 import type { ViewRenderer } from '../http/views.ts';
 import type { ApiAuth } from './auth.ts';
-import type { UserImport } from '../domain/import/users.ts';
-import { apiOperations, type CsvBody, type Operation } from './operations.ts';
+import { apiOperations, type ApiExtras, type CsvBody, type Operation } from './operations.ts';
 import { buildOpenApi } from './openapi.ts';
 import { csvCell } from '../domain/admin/audit.ts';
 
@@ -25,7 +24,7 @@ export interface ApiRouterOptions {
   issuer: string;
   logger: Logger;
   views: ViewRenderer;
-  userImport: UserImport;
+  extras: ApiExtras;
 }
 
 /** The first problem zod found, as a sentence naming the field. */
@@ -73,7 +72,7 @@ const isCsv = (value: unknown): value is CsvBody => typeof value === 'object' &&
 
 export function createApiRouter(options: ApiRouterOptions): Middleware {
   const { admin, auth, logger } = options;
-  const operations = apiOperations(admin, options.userImport);
+  const operations = apiOperations(admin, options.extras);
   const document = buildOpenApi(operations, options.issuer);
   const router = new Router({ prefix: API_PREFIX });
 

@@ -7,6 +7,7 @@ import { parseBase32Secret } from '../domain/mfa/totp.ts';
 import { endSessionsOf } from './sessions.ts';
 import { adminCommands } from './admin-commands.ts';
 import { importCommands } from './import-commands.ts';
+import { idpCommands } from './idp-commands.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -216,4 +217,5 @@ export const commands: Record<string, Command> = {
 
   ...adminCommands,
   ...importCommands,
+  ...idpCommands,
 };

@@ -49,6 +49,12 @@ export const SILENT_EVENTS = [
   'client.secret.rotated',
   'audit.exported',
   'account.imported',
+  'idp.created',
+  'idp.updated',
+  'idp.deleted',
+  'auth.upstream.succeeded',
+  'auth.upstream.failed',
+  'account.linked',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

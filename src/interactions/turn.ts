@@ -15,6 +15,7 @@ import type { Repos } from '../store/repos.ts';
 import type { AccountWithTenant } from '../store/repositories/accounts.ts';
 import type { SigninOutcome } from '../http/metrics.ts';
 import type { InteractionStates } from './state.ts';
+import type { FederatedSignIn } from '../domain/federation/signin.ts';
 import { nextStep, type InteractionState, type Step } from './steps.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -36,6 +37,8 @@ export interface InteractionDeps {
   stepUpPasswordMaxAgeSeconds: number;
   /** runs before every page (no-store, form parsing, CSRF). */
   middleware: Middleware[];
+  /** sign-in through upstream identity providers (buttons, email-first routing, the redirect). */
+  federation: FederatedSignIn;
 }
 
 export interface ClientView {

@@ -13,6 +13,7 @@ import { createMailQueueRepo, type MailQueueRepo } from './repositories/mail-que
 import { createRecoveryCodeRepo, type RecoveryCodeRepo } from './repositories/recovery-codes.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 import { createImportRepo, type ImportRepo } from './repositories/imports.ts';
+import { createUpstreamIdpRepo, type UpstreamIdpRepo } from './repositories/upstream-idps.ts';
 
 export interface Repos {
   tenants: TenantRepo;
@@ -28,6 +29,7 @@ export interface Repos {
   accountEmail: AccountEmailRepo;
   mailQueue: MailQueueRepo;
   imports: ImportRepo;
+  upstreamIdps: UpstreamIdpRepo;
 }
 
 export interface ReposOptions {
@@ -54,5 +56,6 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     accountEmail: createAccountEmailRepo(db),
     mailQueue: createMailQueueRepo(db),
     imports: createImportRepo(db),
+    upstreamIdps: createUpstreamIdpRepo(db),
   };
 }
