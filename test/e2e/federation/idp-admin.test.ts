@@ -11,6 +11,8 @@ import { startUpstream, type TestUpstream } from '../../helpers/upstream-idp.ts'
 import { commands, type Flags } from '../../../src/cli/commands.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { upstreamIdps } from '../../../src/store/schema.ts';
+import { textOf } from '../../helpers/user-agent.ts';
+import { adminWithMfa, signInToConsole } from '../admin/console-flow.ts';
 
 interface IdpJson {
   id: string;
@@ -130,6 +132,32 @@ describe(`upstream identity providers: CLI and API (${backendName()})`, () => {
 
     expect((await api(partner, 'DELETE', `/idps/${idp.id}`)).status).toBe(204);
     expect((await gh.runtime.database.db.select().from(upstreamIdps).where(eq(upstreamIdps.id, idp.id))).length).toBe(0);
+  });
+
+  it('lets a partner admin connect, change and remove an IdP of its tenant in the admin console; an organization admin has no such page', async () => {
+    const admin = await adminWithMfa(gh, dist.id);
+    const { agent, page } = await signInToConsole(gh, admin, '/admin/idps');
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Connect an identity provider');
+    const saved = await agent.submit(page, '/admin/idps', { tenant: dist.id, display_name: 'Northwind Google', issuer: up.issuer, client_id: up.clientId, client_secret: up.clientSecret, allowed_domains: 'northwind-console.example', account_matching: 'link', default_role: 'user', enabled: 'on' });
+    expect(textOf(saved.html)).toContain('Northwind Google is connected.');
+    const [row] = (await stored()).filter((r) => r.displayName === 'Northwind Google');
+    expect(row).toMatchObject({ tenantId: dist.id, allowedDomains: ['northwind-console.example'], trustUpstreamMfa: false, enabled: true });
+
+    const changed = await agent.submit(saved, `/admin/idps/${row?.id}`, { display_name: 'Northwind Google', issuer: up.issuer, client_id: up.clientId, allowed_domains: '', account_matching: 'link', default_role: 'user', trust_upstream_mfa: 'on', enabled: 'on' });
+    expect(textOf(changed.html)).toContain('Northwind Google was saved.');
+    expect((await stored()).find((r) => r.id === row?.id)).toMatchObject({ trustUpstreamMfa: true, allowedDomains: [] });
+    const bad = await agent.submit(changed, `/admin/idps/${row?.id}`, { display_name: 'Northwind Google', issuer: 'ftp://nope', client_id: up.clientId, account_matching: 'link', default_role: 'user' });
+    expect(bad.status).toBe(400);
+
+    const removed = await agent.submit(changed, `/admin/idps/${row?.id}/delete`, { confirm: 'yes' });
+    expect(textOf(removed.html)).toContain('Northwind Google was removed.');
+    expect((await stored()).some((r) => r.id === row?.id)).toBe(false);
+
+    const orgAdmin = await adminWithMfa(gh, org.id);
+    const orgPage = await signInToConsole(gh, orgAdmin, '/admin/users');
+    expect(orgPage.page.html).not.toContain('/admin/idps');
+    expect((await orgPage.agent.get(`${gh.issuer}/admin/idps`)).status).toBe(403);
   });
 
   it('refuses idp update without any setting as a usage error (exit 2)', async () => {
