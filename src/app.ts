@@ -21,6 +21,7 @@ import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
+import { createFederationRouter } from './federation/routes.ts';
 import { createSetupRouter } from './setup/routes.ts';
 import { createTenantTreePolicy, type MfaPolicySource } from './domain/mfa/policy-source.ts';
 import { createPasswordReset } from './domain/password-reset.ts';
@@ -115,9 +116,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   // the provider of the moment: a key change rebuilds it
   runtime.sessions.bind(createProviderSessionStore(() => provider, factory.StorageAdapter));
   const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
+  const interactionStates = createInteractionStates(runtime.kv);
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
-    states: createInteractionStates(runtime.kv),
+    states: interactionStates,
     authenticate: runtime.authenticate,
     mfa: runtime.mfa,
     enrolment: runtime.enrolment,
@@ -134,7 +136,9 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     rememberedBrowsers: runtime.rememberedBrowsers,
     secureCookies: secure,
     newBrowser: createNewBrowserNotice({ enabled: config.newBrowserNotice, box: runtime.box, postbox: runtime.mail.postbox, defer: runtime.deferred.defer }),
+    federation: runtime.federation,
   });
+  const federationRouter = createFederationRouter({ federation: runtime.federation, states: interactionStates, issuer: config.issuer });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
   const selfServicePage = (purpose: string): Middleware[] => [restrictFormAction(["'self'"]), ...pageMiddleware(purpose)];
@@ -206,6 +210,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/api/', admin.api),
     under('/admin', admin.pages),
     under('/account', account.pages),
+    under('/federation/', federationRouter.routes() as unknown as Middleware),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);

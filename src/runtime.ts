@@ -28,6 +28,10 @@ import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/li
 import { createDeferredWork } from './deferred-work.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 import { createSessionEnding } from './domain/sessions.ts';
+import { createUserImport } from './domain/import/users.ts';
+import { createIdpAdmin } from './domain/federation/idps.ts';
+import { createUpstreamOidc } from './federation/upstream-client.ts';
+import { createFederatedSignIn } from './domain/federation/signin.ts';
 
 export interface RuntimeOptions {
   role: 'server' | 'client';
@@ -45,7 +49,11 @@ export interface RuntimeOptions {
   database?: Database;
   /** namespace of this instance's Redis keys (tests isolate themselves this way). */
   redisPrefix?: string;
+  /** how long a request to an upstream identity provider may take (tests shorten it to see a timeout). */
+  upstreamTimeoutMs?: number;
 }
+
+const UPSTREAM_TIMEOUT_MS = 10_000;
 
 export async function openRuntime(ownConfig: Config, logger: Logger, options: RuntimeOptions) {
   const box = loadSecretBox(ownConfig, (m) => logger.warn(m));
@@ -100,6 +108,8 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   });
   const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
 
+  const upstream = createUpstreamOidc({ timeoutMs: options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });
+
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
     clients: createClientService({ clients: repos.clients, events }),
@@ -127,6 +137,10 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
     // "sign out everywhere": the server or the CLI binds the provider's session store to it
     sessions: createSessionEnding({ events }),
+    userImport: createUserImport({ repos, events, box, postbox }),
+    idps: createIdpAdmin({ repos, events, box, upstream }),
+    upstream,
+    federation: createFederatedSignIn({ repos, upstream, kv, box, events, issuer: config.issuer }),
   };
 
   return {

@@ -73,7 +73,7 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       tokenEndpoint: createTokenEndpoint({ issuer: config.issuer }),
     },
   );
-  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views });
-  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin') });
+  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views, extras: { userImport: runtime.userImport, idps: runtime.idps } });
+  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin'), idps: runtime.idps });
   return { admin, console: adminConsole, api, pages, start: () => adminConsole.ensureClient() };
 }

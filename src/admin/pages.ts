@@ -17,6 +17,8 @@ import type { Console } from '../console/framework.ts';
 import { bodyFields } from '../http/body.ts';
 import { restrictFormAction } from '../http/security-headers.ts';
 import { MAX_EXPORT_ROWS } from '../domain/admin/audit.ts';
+import { ACCOUNT_MATCHING } from '../domain/kinds.ts';
+import type { IdpAdmin, IdpPatch } from '../domain/federation/idps.ts';
 
 export const ADMIN_BASE = '/admin';
 
@@ -25,10 +27,12 @@ const KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_resel
 const SWITCH_LABEL = { partner_users: 'Enforce MFA for all partner users', organizations: 'Enforce MFA for all organizations' } as const;
 
 interface Section {
-  key: 'users' | 'security' | 'clients' | 'tenants' | 'audit';
+  key: 'users' | 'security' | 'clients' | 'tenants' | 'audit' | 'idps';
   label: string;
   href: string;
   action: Action;
+  /** shown as well to whoever may do this action. */
+  orAction?: Action;
 }
 
 const SECTIONS: Section[] = [
@@ -37,6 +41,8 @@ const SECTIONS: Section[] = [
   { key: 'clients', label: 'Clients', href: `${ADMIN_BASE}/clients`, action: 'view_clients' },
   { key: 'tenants', label: 'Tenants', href: `${ADMIN_BASE}/tenants`, action: 'view_tenants' },
   { key: 'audit', label: 'Audit log', href: `${ADMIN_BASE}/audit`, action: 'view_audit' },
+  // a partner's admins (who set its MFA policy) connect its identity providers; platform operators the global ones
+  { key: 'idps', label: 'Identity providers', href: `${ADMIN_BASE}/idps`, action: 'set_policy', orAction: 'manage_platform' },
 ];
 
 export interface AdminPagesOptions {
@@ -45,6 +51,8 @@ export interface AdminPagesOptions {
   views: ViewRenderer;
   /** no-store, form parsing, CSRF. */
   pageMiddleware: Middleware[];
+  /** upstream identity providers (src/domain/federation/idps.ts). */
+  idps: IdpAdmin;
 }
 
 const text = (fields: Record<string, unknown>, name: string): string => {
@@ -99,7 +107,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
 
   const sectionsFor = (ctx: Context) => {
     const { actor } = adminContext(ctx);
-    return SECTIONS.filter((s) => can(actor, s.action, homeTarget(ctx)).allowed);
+    return SECTIONS.filter((s) => can(actor, s.action, homeTarget(ctx)).allowed || (s.orAction !== undefined && can(actor, s.orAction, homeTarget(ctx)).allowed));
   };
 
   async function render(ctx: Context, template: string, current: Section['key'] | undefined, locals: Record<string, unknown>) {
@@ -355,6 +363,61 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const fields = bodyFields(ctx);
     const created = await admin.tenants.create(adminContext(ctx), { kind: text(fields, 'kind'), name: text(fields, 'name'), parent: text(fields, 'parent') || undefined });
     await done(ctx, `${ADMIN_BASE}/tenants`, 'success', `${KIND_LABEL[created.kind]} “${created.name}” was created.`);
+  });
+
+  // ---- Identity providers ----
+  const idpForm = (fields: Record<string, unknown>): IdpPatch => {
+    const secret = text(fields, 'client_secret');
+    return {
+      displayName: text(fields, 'display_name'),
+      issuer: text(fields, 'issuer'),
+      clientId: text(fields, 'client_id'),
+      ...(secret ? { clientSecret: secret } : {}),
+      scopes: text(fields, 'scopes') || 'openid email profile',
+      allowedDomains: lines(text(fields, 'allowed_domains').replace(/[,\s]+/g, '\n')),
+      accountMatching: oneOf(ACCOUNT_MATCHING, text(fields, 'account_matching')) ?? 'link',
+      defaultRole: oneOf(ROLES, text(fields, 'default_role')) ?? 'user',
+      mfaAcrValues: lines(text(fields, 'mfa_acr_values')),
+      trustUpstreamMfa: text(fields, 'trust_upstream_mfa') === 'on',
+      enabled: text(fields, 'enabled') === 'on',
+    };
+  };
+  const idpTenantChoices = (ctx: Context) => {
+    const { actor } = adminContext(ctx);
+    const { account } = console.user(ctx);
+    const own = isPartner(account.tenant.kind) && can(actor, 'set_policy', homeTarget(ctx)).allowed ? [{ value: account.tenant.id, label: `${account.tenant.name} only` }] : [];
+    return [...(actor.platformOperator ? [{ value: '', label: 'Every tenant (global)' }] : []), ...own];
+  };
+
+  router.get('/idps', async (ctx) => {
+    const idps = await options.idps.list(adminContext(ctx));
+    await render(ctx, 'admin/idps', 'idps', { title: 'Identity providers', idps, idp: undefined, tenantChoices: idpTenantChoices(ctx), matchings: ACCOUNT_MATCHING, roles: ROLES });
+  });
+
+  router.post('/idps', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const form = idpForm(fields);
+    const tenant = text(fields, 'tenant');
+    const created = await options.idps.create(adminContext(ctx), { ...form, displayName: form.displayName ?? '', issuer: form.issuer ?? '', clientId: form.clientId ?? '', ...(tenant ? { tenant } : {}) });
+    await done(ctx, `${ADMIN_BASE}/idps/${created.id}`, 'success', `${created.displayName} is connected. Users see “Sign in with ${created.displayName}” on the sign-in page.`);
+  });
+
+  router.get('/idps/:id', async (ctx) => {
+    const idp = await options.idps.get(adminContext(ctx), ctx.params.id ?? '');
+    await render(ctx, 'admin/idps', 'idps', { title: idp.displayName, idps: undefined, idp, tenantChoices: [], matchings: ACCOUNT_MATCHING, roles: ROLES });
+  });
+
+  router.post('/idps/:id', recent, async (ctx) => {
+    const idp = await options.idps.update(adminContext(ctx), ctx.params.id ?? '', idpForm(bodyFields(ctx)));
+    await done(ctx, `${ADMIN_BASE}/idps/${idp.id}`, 'success', `${idp.displayName} was saved.`);
+  });
+
+  router.post('/idps/:id/delete', recent, async (ctx) => {
+    if (text(bodyFields(ctx), 'confirm') !== 'yes') throw badRequest('Tick "Yes, remove this identity provider" to confirm.', 'confirmation_required');
+    const c = adminContext(ctx);
+    const idp = await options.idps.get(c, ctx.params.id ?? '');
+    await options.idps.remove(c, idp.id);
+    await done(ctx, `${ADMIN_BASE}/idps`, 'success', `${idp.displayName} was removed.`);
   });
 
   // ---- Audit log ----

@@ -116,6 +116,7 @@ const SCOPE_DESCRIPTIONS = {
   'clients:write': 'Register and change clients (platform) or see the clients bound to your tenant',
   'audit:read': 'Read and export the audit log',
   'tenants:write': 'Create organizations and sub-resellers',
+  'idps:write': 'Connect upstream identity providers (platform: global; partner admins: their tenant)',
 } as const satisfies Record<(typeof API_SCOPES)[number], string>;
 
 const TAG_DESCRIPTIONS: Record<string, string> = {
@@ -125,4 +126,5 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'MFA policy': 'Enforce MFA for all partner users / for all organizations (partners only).',
   Clients: 'Applications that sign users in through Gatehouse.',
   'Audit log': 'Who did what to whom.',
+  'Identity providers': 'Upstream OpenID Connect providers users sign in through, with Gatehouse MFA on top.',
 };

@@ -10,6 +10,8 @@ import type { AuditEntry } from '../domain/admin/audit.ts';
 import type { TenantRow } from '../domain/admin/context.ts';
 import type { ApiScope } from '../oidc/provider.ts';
 import type { ApiCaller } from './auth.ts';
+import { importReportJson, rowsFromCsv, rowsFromJson, type UserImport } from '../domain/import/users.ts';
+import type { IdpAdmin, IdpPatch, IdpView } from '../domain/federation/idps.ts';
 import * as S from './schemas.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -146,7 +148,51 @@ const auditFilter = (q: z.output<typeof S.AuditCsvQuery>) => ({
 
 const READ_USERS = ['users:read', 'users:write'] as const;
 
-export function apiOperations(admin: Admin): Operation[] {
+/** The use cases of issue 14 that sit beside the admin use cases. */
+export interface ApiExtras {
+  userImport: UserImport;
+  idps: IdpAdmin;
+}
+
+const idpJson = (i: IdpView) => ({
+  id: i.id,
+  slug: i.slug,
+  display_name: i.displayName,
+  issuer: i.issuer,
+  client_id: i.clientId,
+  has_client_secret: i.hasClientSecret,
+  scopes: i.scopes,
+  allowed_domains: i.allowedDomains,
+  account_matching: i.accountMatching,
+  default_role: i.defaultRole,
+  mfa_acr_values: i.mfaAcrValues,
+  trust_upstream_mfa: i.trustUpstreamMfa,
+  enabled: i.enabled,
+  tenant: i.tenant,
+  created_at: i.createdAt.toISOString(),
+  updated_at: i.updatedAt.toISOString(),
+});
+
+const idpInput = (b: z.output<typeof S.IdpPatch>): IdpPatch => {
+  const patch: IdpPatch = {
+    displayName: b.display_name,
+    slug: b.slug,
+    issuer: b.issuer,
+    clientId: b.client_id,
+    clientSecret: b.client_secret,
+    scopes: b.scopes,
+    allowedDomains: b.allowed_domains,
+    accountMatching: b.account_matching,
+    defaultRole: b.default_role,
+    mfaAcrValues: b.mfa_acr_values,
+    trustUpstreamMfa: b.trust_upstream_mfa,
+    enabled: b.enabled,
+  };
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as IdpPatch;
+};
+
+export function apiOperations(admin: Admin, extras: ApiExtras): Operation[] {
+  const { userImport, idps } = extras;
   return [
     op({
       method: 'get',
@@ -357,6 +403,28 @@ export function apiOperations(admin: Admin): Operation[] {
       },
     }),
     op({
+      method: 'post',
+      path: '/tenants/{tenant}/imports',
+      operationId: 'importUsers',
+      summary: 'Import users with their MFA',
+      description:
+        'Users from another platform, as JSON or CSV (email, name, role, password_hash, totp_secret). Each row is checked and written on its own: a rejected row writes nothing and the report says why; the other rows are kept. ' +
+        'Importing the same users again reports every row unchanged and changes nothing. Imported users get no mail; one summary mail goes to `notify` (or the signed-in administrator) when something changed.',
+      tag: 'Users',
+      scopes: ['users:write'],
+      params: S.TenantParam,
+      query: S.NoQuery,
+      body: S.ImportRequest,
+      status: 200,
+      response: S.ImportReport,
+      notFound: true,
+      async handler({ ctx, params, body }) {
+        const rows = body.csv !== undefined ? rowsFromCsv(body.csv) : rowsFromJson(body.users ?? []);
+        const report = await userImport.run(ctx, { tenant: params.tenant, rows, dryRun: body.dry_run, notify: body.notify ? { email: body.notify, name: null } : undefined });
+        return importReportJson(report);
+      },
+    }),
+    op({
       method: 'get',
       path: '/tenants/{tenant}/policy',
       operationId: 'getPolicy',
@@ -539,6 +607,98 @@ export function apiOperations(admin: Admin): Operation[] {
       conflict: true,
       async handler({ ctx, params }) {
         await admin.clients.remove(ctx, params.id);
+        return undefined;
+      },
+    }),
+    op({
+      method: 'get',
+      path: '/idps',
+      operationId: 'listIdps',
+      summary: 'List upstream identity providers',
+      description: 'Every identity provider for platform operators; those of your own tenant for a partner’s admins.',
+      tag: 'Identity providers',
+      scopes: ['idps:write'],
+      params: S.NoParams,
+      query: S.NoQuery,
+      status: 200,
+      response: S.IdpList,
+      notFound: false,
+      async handler({ ctx }) {
+        return { items: (await idps.list(ctx)).map(idpJson) };
+      },
+    }),
+    op({
+      method: 'post',
+      path: '/idps',
+      operationId: 'createIdp',
+      summary: 'Connect an upstream identity provider',
+      description:
+        'An OpenID Connect provider (Microsoft Entra ID, Google, Okta…) discovered from its issuer. Global (platform operators) or for one partner tenant (its admins). Users who sign in through it still pass Gatehouse’s own MFA unless trust_upstream_mfa is on and the upstream reports MFA.',
+      tag: 'Identity providers',
+      scopes: ['idps:write'],
+      params: S.NoParams,
+      query: S.NoQuery,
+      body: S.NewIdp,
+      status: 201,
+      response: S.Idp,
+      notFound: true,
+      conflict: true,
+      async handler({ ctx, body }) {
+        const { tenant, ...settings } = body;
+        const input = idpInput(settings);
+        return idpJson(await idps.create(ctx, { ...input, displayName: body.display_name, issuer: body.issuer, clientId: body.client_id, ...(tenant ? { tenant } : {}) }));
+      },
+    }),
+    op({
+      method: 'get',
+      path: '/idps/{id}',
+      operationId: 'getIdp',
+      summary: 'Get an upstream identity provider',
+      description: 'Its settings; the client secret is never shown, only whether one is stored.',
+      tag: 'Identity providers',
+      scopes: ['idps:write'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      status: 200,
+      response: S.Idp,
+      notFound: true,
+      async handler({ ctx, params }) {
+        return idpJson(await idps.get(ctx, params.id));
+      },
+    }),
+    op({
+      method: 'patch',
+      path: '/idps/{id}',
+      operationId: 'updateIdp',
+      summary: 'Change an upstream identity provider',
+      description: 'Only the fields given change. A new issuer or client id is discovered again before it is saved.',
+      tag: 'Identity providers',
+      scopes: ['idps:write'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      body: S.IdpPatch,
+      status: 200,
+      response: S.Idp,
+      notFound: true,
+      conflict: true,
+      async handler({ ctx, params, body }) {
+        return idpJson(await idps.update(ctx, params.id, idpInput(body)));
+      },
+    }),
+    op({
+      method: 'delete',
+      path: '/idps/{id}',
+      operationId: 'deleteIdp',
+      summary: 'Remove an upstream identity provider',
+      description: 'Its account links go; the accounts stay and sign in as before (password, or another IdP).',
+      tag: 'Identity providers',
+      scopes: ['idps:write'],
+      params: S.IdParam,
+      query: S.NoQuery,
+      status: 204,
+      notFound: true,
+      async handler({ ctx, params }) {
+        await idps.remove(ctx, params.id);
         return undefined;
       },
     }),

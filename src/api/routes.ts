@@ -12,7 +12,7 @@ import { toErrorResponse } from '../http/errors.ts';
 import { parseJson } from '../http/body.ts';
 import type { ViewRenderer } from '../http/views.ts';
 import type { ApiAuth } from './auth.ts';
-import { apiOperations, type CsvBody, type Operation } from './operations.ts';
+import { apiOperations, type ApiExtras, type CsvBody, type Operation } from './operations.ts';
 import { buildOpenApi } from './openapi.ts';
 import { csvCell } from '../domain/admin/audit.ts';
 
@@ -24,6 +24,7 @@ export interface ApiRouterOptions {
   issuer: string;
   logger: Logger;
   views: ViewRenderer;
+  extras: ApiExtras;
 }
 
 /** The first problem zod found, as a sentence naming the field. */
@@ -71,7 +72,7 @@ const isCsv = (value: unknown): value is CsvBody => typeof value === 'object' &&
 
 export function createApiRouter(options: ApiRouterOptions): Middleware {
   const { admin, auth, logger } = options;
-  const operations = apiOperations(admin);
+  const operations = apiOperations(admin, options.extras);
   const document = buildOpenApi(operations, options.issuer);
   const router = new Router({ prefix: API_PREFIX });
 

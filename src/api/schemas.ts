@@ -6,6 +6,9 @@ import { ROLES, MFA_STATUSES } from '../domain/admin/users.ts';
 import { CREATABLE_KINDS } from '../domain/admin/tenants.ts';
 import { MAX_GRACE_DAYS } from '../domain/policy.ts';
 import { MAX_PAGE_SIZE } from '../domain/admin/cursor.ts';
+import { MAX_IMPORT_ROWS } from '../domain/import/users.ts';
+import { JSON_LIMIT_BYTES } from '../http/body.ts';
+import { ACCOUNT_MATCHING } from '../domain/kinds.ts';
 
 /** Schemas named here become components of the OpenAPI document. */
 export const registry = z.registry<{ id: string }>();
@@ -291,3 +294,114 @@ export const IdParam = z.object({ id: z.string().min(1).max(200) });
 export const TenantParam = z.object({ tenant: z.string().min(1).max(100).describe('tenant id or slug') });
 export const NoParams = z.object({});
 export const NoQuery = z.object({}).strict();
+
+const importCell = (max: number) => z.string().max(max).nullable().optional();
+
+export const ImportUser = named(
+  'ImportUser',
+  z
+    .object({
+      email: z.string().max(320).describe('required; the account in the tenant is found by it (any letter case)'),
+      name: importCell(200),
+      role: importCell(40).describe('owner, super_admin, admin, support or user (default user for a new account)'),
+      password_hash: importCell(500).describe('argon2id (PHC string, kept as is) or bcrypt ($2a$/$2b$/$2y$, replaced by argon2id at the next sign-in)'),
+      totp_secret: importCell(200).describe('base32 secret of the authenticator app the user already has, at least 80 bits: MFA Status is Active at once'),
+    })
+    .strict()
+    .describe('One user of an import. An empty or missing field keeps what an existing account has.'),
+);
+
+export const ImportRequest = named(
+  'ImportRequest',
+  z
+    .object({
+      users: z.array(ImportUser).min(1).max(MAX_IMPORT_ROWS).optional().describe('the users, as JSON'),
+      csv: z.string().min(1).max(JSON_LIMIT_BYTES).optional().describe('or the users as CSV text: a header line naming the columns, then one user per line'),
+      dry_run: z.boolean().optional().describe('check every row and report what would happen, without changing anything'),
+      notify: z.email().max(320).optional().describe('who gets the one summary mail (default: the signed-in administrator; a service client has no mailbox)'),
+    })
+    .strict()
+    .refine((b) => (b.users === undefined) !== (b.csv === undefined), { message: 'give either "users" or "csv"' }),
+);
+
+const importOutcome = z.enum(['created', 'updated', 'unchanged', 'rejected']);
+
+export const ImportReport = named(
+  'ImportReport',
+  z.object({
+    tenant: z.object({ id: z.uuid(), slug: z.string(), name: z.string() }),
+    dry_run: z.boolean(),
+    summary: z.object({ created: z.number().int(), updated: z.number().int(), unchanged: z.number().int(), rejected: z.number().int() }),
+    summary_mailed: z.boolean(),
+    rows: z.array(
+      z.object({
+        row: z.number().int().describe('the CSV line (header = 1) or the position in the JSON list (first = 1)'),
+        email: z.string().nullable(),
+        outcome: importOutcome,
+        reason: z.string().optional().describe('why the row was rejected'),
+        changes: z.array(z.enum(['name', 'role', 'password', 'totp'])).optional(),
+        account_id: z.uuid().optional(),
+      }),
+    ),
+  }),
+);
+
+const idpSettings = {
+  display_name: z.string().min(1).max(100).describe('shown on the sign-in button: "Sign in with …"'),
+  slug: z.string().min(1).max(40).describe('short name in URLs: lower-case letters, digits and dashes'),
+  issuer: z.string().min(1).max(500).describe('https URL; its /.well-known/openid-configuration is read when saved'),
+  client_id: z.string().min(1).max(255),
+  client_secret: z.string().min(1).max(1000).nullable().describe('stored sealed, never shown again; null removes it'),
+  scopes: z.string().min(1).max(500).describe('space separated, with openid'),
+  allowed_domains: z.array(z.string().min(1).max(253)).max(50).describe('email domains offered this IdP at sign-in (email-first routing)'),
+  account_matching: z.enum(ACCOUNT_MATCHING).describe('link: an existing account of the tenant by verified email · create: also on first sign-in · invite_only: only linked accounts'),
+  default_role: z.enum(ROLES).describe('role of an account created on first sign-in'),
+  mfa_acr_values: z.array(z.string().min(1).max(200)).max(20).describe('upstream acr values that count as MFA'),
+  trust_upstream_mfa: z.boolean().describe('MFA done upstream (amr mfa or one of mfa_acr_values) replaces Gatehouse’s own step'),
+  enabled: z.boolean(),
+};
+
+export const Idp = named(
+  'Idp',
+  z.object({
+    id: z.uuid(),
+    slug: z.string(),
+    display_name: z.string(),
+    issuer: z.string(),
+    client_id: z.string(),
+    has_client_secret: z.boolean(),
+    scopes: z.string(),
+    allowed_domains: z.array(z.string()),
+    account_matching: z.enum(ACCOUNT_MATCHING),
+    default_role: z.enum(ROLES),
+    mfa_acr_values: z.array(z.string()),
+    trust_upstream_mfa: z.boolean(),
+    enabled: z.boolean(),
+    tenant: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).nullable().describe('null: a global IdP'),
+    created_at: timestamp,
+    updated_at: timestamp,
+  }),
+);
+
+export const IdpList = named('IdpList', z.object({ items: z.array(Idp) }));
+
+export const NewIdp = named(
+  'NewIdp',
+  z
+    .object({
+      tenant: z.string().min(1).max(100).optional().describe('partner tenant id or slug; omit for a global IdP (platform operators)'),
+      ...idpSettings,
+      slug: idpSettings.slug.optional(),
+      client_secret: idpSettings.client_secret.optional(),
+      scopes: idpSettings.scopes.optional(),
+      allowed_domains: idpSettings.allowed_domains.optional(),
+      account_matching: idpSettings.account_matching.optional(),
+      default_role: idpSettings.default_role.optional(),
+      mfa_acr_values: idpSettings.mfa_acr_values.optional(),
+      trust_upstream_mfa: idpSettings.trust_upstream_mfa.optional(),
+      enabled: idpSettings.enabled.optional(),
+    })
+    .strict(),
+);
+
+export const IdpPatch = named('IdpPatch', z.object(idpSettings).partial().strict());

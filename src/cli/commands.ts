@@ -5,6 +5,8 @@ import { bootstrapOf } from '../setup/routes.ts';
 import { notFound } from '../domain/errors.ts';
 import { parseBase32Secret } from '../domain/mfa/totp.ts';
 import { adminCommands } from './admin-commands.ts';
+import { importCommands } from './import-commands.ts';
+import { idpCommands } from './idp-commands.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -213,4 +215,6 @@ export const commands: Record<string, Command> = {
   },
 
   ...adminCommands,
+  ...importCommands,
+  ...idpCommands,
 };

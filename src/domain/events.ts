@@ -59,6 +59,13 @@ export const SILENT_EVENTS = [
   'account.session.ended',
   'browser.remembered',
   'browser.forgotten',
+  'account.imported',
+  'idp.created',
+  'idp.updated',
+  'idp.deleted',
+  'auth.upstream.succeeded',
+  'auth.upstream.failed',
+  'account.linked',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

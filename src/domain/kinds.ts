@@ -17,3 +17,11 @@ export const AUTHENTICATOR_KINDS = ['totp', 'webauthn'] as const;
 export type AuthenticatorKind = (typeof AUTHENTICATOR_KINDS)[number];
 
 export const isPartner = (kind: TenantKind) => kind === 'distributor' || kind === 'sub_reseller';
+
+/**
+ * What an upstream sign-in does when no account is linked to the upstream subject yet: `link` an
+ * existing account of the tenant with the same verified email, `create` one on first sign-in (with
+ * the IdP's default role), or `invite_only`: only accounts already linked (or invited and linked) get in.
+ */
+export const ACCOUNT_MATCHING = ['link', 'create', 'invite_only'] as const;
+export type AccountMatching = (typeof ACCOUNT_MATCHING)[number];

@@ -22,6 +22,8 @@ export interface NoticeData {
   'mfa.reset_link': LinkNotice & { tenantName?: string | undefined };
   /** optional per deployment (off by default). */
   'signin.new_browser': { tenantName?: string | undefined; browser?: string | undefined; ip?: string | undefined; clientName?: string | undefined };
+  /** one mail to the administrator per bulk import that changed something, never one per user. */
+  'import.summary': { tenantName: string; created: number; updated: number; unchanged: number; rejected: number };
 }
 
 export type NoticeKind = keyof NoticeData;

@@ -1,7 +1,9 @@
 // Password hashing (DESIGN.md §9): argon2id with configurable cost, rehash on login when the cost
-// changes, and the same work for an unknown email as for a wrong password.
+// changes, and the same work for an unknown email as for a wrong password. bcrypt hashes imported
+// from another platform are checked too, and replaced by argon2id at the first correct sign-in.
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
 import type { HashOptions } from 'argon2';
 import { badRequest } from './errors.ts';
 
@@ -41,6 +43,11 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
   return {
     hash,
     async verify(storedHash, password) {
+      if (storedHash !== null && isBcryptHash(storedHash)) {
+        // The other platform hashed the password as typed, without our Unicode normalisation.
+        const ok = await bcrypt.compare(password, storedHash);
+        return { ok, needsRehash: ok };
+      }
       if (storedHash === null || !isArgon2Hash(storedHash)) {
         await argon2.verify(await dummyHash, normalise(password));
         return { ok: false, needsRehash: false };
@@ -74,6 +81,15 @@ export function parseArgon2Phc(phc: string): PhcParams | null {
 }
 
 const isArgon2Hash = (phc: string) => parseArgon2Phc(phc) !== null;
+
+/** `$2a$`, `$2b$` or `$2y$`, a two-digit cost (4–31), then 22 characters of salt and 31 of hash. */
+export const isBcryptHash = (hash: string) => /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/.test(hash);
+
+/** A hash a bulk import may store as is: argon2id (PHC string) or bcrypt (upgraded at the next sign-in). */
+export function importableHashKind(hash: string): 'argon2id' | 'bcrypt' | null {
+  if (parseArgon2Phc(hash)?.id === 'argon2id') return 'argon2id';
+  return isBcryptHash(hash) ? 'bcrypt' : null;
+}
 
 export function hashNeedsRehash(phc: string, params: Argon2Params): boolean {
   const stored = parseArgon2Phc(phc);

@@ -19,6 +19,7 @@ import type { Repos } from '../store/repos.ts';
 import type { AccountWithTenant } from '../store/repositories/accounts.ts';
 import type { SigninOutcome } from '../http/metrics.ts';
 import type { InteractionStates } from './state.ts';
+import type { FederatedSignIn } from '../domain/federation/signin.ts';
 import { nextStep, type InteractionState, type Step } from './steps.ts';
 
 export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -50,6 +51,8 @@ export interface InteractionDeps {
   secureCookies: boolean;
   /** the optional mail after a sign-in from a browser not seen before for the account. */
   newBrowser: NewBrowserNotice;
+  /** sign-in through upstream identity providers (buttons, email-first routing, the redirect). */
+  federation: FederatedSignIn;
 }
 
 export interface ClientView {

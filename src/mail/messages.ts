@@ -340,3 +340,22 @@ export function newSignInMessage(c: NoticeContext & { browser?: string; ip?: str
     { kind: 'warning', text: "If this wasn't you, reset your password right away from the sign-in page (Forgot password?) and contact your administrator." },
   ]);
 }
+
+/** The administrator's summary of a bulk import (the imported users get no mail of their own). */
+export function importSummaryMessage(c: NoticeContext & { tenantName: string; created: number; updated: number; unchanged: number; rejected: number }): MailContent {
+  return build(`Users imported into ${c.tenantName} on ${PRODUCT}`, c.name, [
+    { kind: 'p', text: `A bulk import of users into ${c.tenantName} finished. Imported users with an authenticator have MFA Status Active at once and sign in with the codes of the app they already use.` },
+    {
+      kind: 'facts',
+      rows: [
+        ['Created', String(c.created)],
+        ['Updated', String(c.updated)],
+        ['Unchanged', String(c.unchanged)],
+        ['Rejected', String(c.rejected)],
+        ['Finished', formatTime(c.at, c.timeZone)],
+      ],
+    },
+    ...(c.rejected > 0 ? [{ kind: 'p' as const, text: 'The report of the import names each rejected row and the reason; fix those rows and import the file again. Rows already imported stay unchanged.' }] : []),
+    { kind: 'warning', text: "If you didn't start this import, contact your platform operator right away." },
+  ]);
+}

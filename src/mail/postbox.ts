@@ -3,6 +3,7 @@
 import type { NoticeData, NoticeKind, Postbox, Recipient } from '../domain/notices.ts';
 import {
   emailVerificationMessage,
+  importSummaryMessage,
   invitationMessage,
   mfaResetLinkMessage,
   newSignInMessage,
@@ -31,6 +32,7 @@ const builders = {
       ...optional('ip', d.ip),
       ...optional('clientName', d.clientName),
     }),
+  'import.summary': (to, d, at) => importSummaryMessage({ ...who(to), at, ...d }),
 } satisfies Builders;
 
 export function createPostbox(queue: MailQueue, now: () => Date = () => new Date()): Postbox {

@@ -13,6 +13,8 @@ import { createMailQueueRepo, type MailQueueRepo } from './repositories/mail-que
 import { createRecoveryCodeRepo, type RecoveryCodeRepo } from './repositories/recovery-codes.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 import { createRememberedBrowserRepo, type RememberedBrowserRepo } from './repositories/remembered-browsers.ts';
+import { createImportRepo, type ImportRepo } from './repositories/imports.ts';
+import { createUpstreamIdpRepo, type UpstreamIdpRepo } from './repositories/upstream-idps.ts';
 
 export interface Repos {
   tenants: TenantRepo;
@@ -28,6 +30,8 @@ export interface Repos {
   accountEmail: AccountEmailRepo;
   mailQueue: MailQueueRepo;
   rememberedBrowsers: RememberedBrowserRepo;
+  imports: ImportRepo;
+  upstreamIdps: UpstreamIdpRepo;
 }
 
 export interface ReposOptions {
@@ -54,5 +58,7 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     accountEmail: createAccountEmailRepo(db),
     mailQueue: createMailQueueRepo(db),
     rememberedBrowsers: createRememberedBrowserRepo(db),
+    imports: createImportRepo(db),
+    upstreamIdps: createUpstreamIdpRepo(db),
   };
 }

@@ -16,7 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { ACCOUNT_STATUSES, AUTHENTICATOR_KINDS, ROLES, TENANT_KINDS } from '../domain/kinds.ts';
+import { ACCOUNT_MATCHING, ACCOUNT_STATUSES, AUTHENTICATOR_KINDS, ROLES, TENANT_KINDS } from '../domain/kinds.ts';
 
 /** `column in ('a','b',…)` from one of the vocabularies, so a check never drifts from its enum. */
 const oneOf = (column: AnyPgColumn, values: readonly string[]) => sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(','))})`;
@@ -71,6 +71,11 @@ export const accounts = pgTable(
     /** where the account came from: created here, imported from another platform, or provisioned by SCIM. */
     source: text('source', { enum: ['local', 'import', 'scim', 'upstream'] }).notNull().default('local'),
     externalId: text('external_id'),
+    /**
+     * sha-256 of the password hash a bulk import last wrote: re-running the same file recognises it
+     * even after the first sign-in upgraded a bcrypt hash to argon2id, and leaves the password alone.
+     */
+    importedPasswordDigest: text('imported_password_digest'),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -243,13 +248,24 @@ export const upstreamIdps = pgTable(
     clientSecretEnc: text('client_secret_enc'),
     scopes: text('scopes').notNull().default('openid email profile'),
     trustUpstreamMfa: boolean('trust_upstream_mfa').notNull().default(false),
-    /** create an account on first sign-in when no link or email match exists. */
-    autoProvision: boolean('auto_provision').notNull().default(false),
     enabled: boolean('enabled').notNull().default(true),
+    /** lower-case email domains offered this IdP on the sign-in page (email-first routing). */
+    allowedDomains: text('allowed_domains').array().notNull().default(sql`'{}'::text[]`),
+    /** what a first upstream sign-in does without a link (src/domain/kinds.ts ACCOUNT_MATCHING). */
+    accountMatching: text('account_matching', { enum: ACCOUNT_MATCHING }).notNull().default('link'),
+    /** the role of an account created on first sign-in (account matching `create`). */
+    defaultRole: text('default_role', { enum: ROLES }).notNull().default('user'),
+    /** upstream `acr` values that count as MFA done upstream (besides `amr` containing `mfa`). */
+    mfaAcrValues: text('mfa_acr_values').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('upstream_idps_slug_key').on(t.slug)],
+  (t) => [
+    uniqueIndex('upstream_idps_slug_key').on(t.slug),
+    index('upstream_idps_tenant_idx').on(t.tenantId),
+    check('upstream_idps_account_matching_check', oneOf(t.accountMatching, ACCOUNT_MATCHING)),
+    check('upstream_idps_default_role_check', oneOf(t.defaultRole, ROLES)),
+  ],
 );
 
 export const accountLinks = pgTable(

@@ -29,7 +29,7 @@ export interface TestGatehouse extends RunningGatehouse {
 
 export async function startTestGatehouse(
   options: AppOptions &
-    Pick<RuntimeOptions, 'mailSender' | 'linkTtlSeconds' | 'linkRequestLimits'> & {
+    Pick<RuntimeOptions, 'mailSender' | 'linkTtlSeconds' | 'linkRequestLimits' | 'upstreamTimeoutMs'> & {
       env?: Record<string, string>;
       database?: TestDatabase;
       redisPrefix?: string;

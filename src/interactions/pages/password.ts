@@ -1,6 +1,7 @@
 // Step `password`: email + password (DESIGN.md §5 step 1). Unknown email and wrong password answer the
 // same; the accounts the password opens are narrowed to those the client may receive.
 import { chooseAccount } from '../../domain/account-choice.ts';
+import { badRequest } from '../../domain/errors.ts';
 import type { InteractionState } from '../steps.ts';
 import { advance, field, render, type Turn } from '../turn.ts';
 import type { Page } from './page.ts';
@@ -10,8 +11,16 @@ const loginHintEmail = (turn: Turn) => {
   return typeof hint === 'string' && hint.includes('@') ? hint : '';
 };
 
-function showPassword(turn: Turn, locals: { email?: string; error?: string } = {}) {
-  return render(turn, 'interactions/login', { title: 'Sign in', email: locals.email ?? loginHintEmail(turn), error: locals.error });
+async function showPassword(turn: Turn, locals: { email?: string; error?: string } = {}) {
+  const idps = await turn.deps.federation.buttons(turn.client.tenantId);
+  return render(turn, 'interactions/login', { title: 'Sign in', email: locals.email ?? loginHintEmail(turn), error: locals.error, idps });
+}
+
+/** Sends the browser to the upstream identity provider; its callback comes back to this interaction. */
+async function toUpstream(turn: Turn, slug: string, loginHint?: string) {
+  const url = await turn.deps.federation.start({ slug, uid: turn.uid, clientTenantId: turn.client.tenantId, loginHint });
+  turn.ctx.status = 303;
+  turn.ctx.redirect(url.href);
 }
 
 export const passwordPage = {
@@ -22,6 +31,11 @@ export const passwordPage = {
       const { ctx, deps } = turn;
       const email = field(ctx, 'email').trim();
       const password = field(ctx, 'password');
+      if (email && !password) {
+        // email first: an address of a domain that signs in through an identity provider goes there
+        const routed = await deps.federation.routeEmail(email, turn.client.tenantId);
+        if (routed) return toUpstream(turn, routed.slug, email);
+      }
       if (!email || !password) {
         ctx.status = 400;
         return showPassword(turn, { email, error: 'Enter your email and password.' });
@@ -55,6 +69,13 @@ export const passwordPage = {
         detail: { accounts: outcome.candidates.length },
       });
       return advance(turn, state);
+    },
+
+    /** "Sign in with …": one of the buttons of the identity providers this application offers. */
+    async federate(turn) {
+      const slug = field(turn.ctx, 'idp');
+      if (!slug) throw badRequest('Choose an identity provider to sign in with.', 'idp_not_offered');
+      return toUpstream(turn, slug);
     },
   },
 } satisfies Page;

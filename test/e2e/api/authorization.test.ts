@@ -109,6 +109,7 @@ describe(`admin API authorization (${backendName()})`, () => {
     ['POST', `/users/${user.id}/mfa/reset`],
     ['POST', `/tenants/${distOrg.slug}/users`, { email: 'intruder@example.com' }],
     ['POST', `/users/${user.id}/invitation`],
+    ['POST', `/tenants/${distOrg.slug}/imports`, { users: [{ email: 'intruder@evil.test', role: 'owner' }] }],
     ['GET', `/tenants/${dist.slug}/policy`],
     ['PATCH', `/tenants/${dist.slug}/policy`, { enforce_mfa_organizations: true }],
     ['POST', '/clients', { name: 'Intruder app', redirect_uris: ['https://evil.test/cb'], tenant_id: dist.id }],
