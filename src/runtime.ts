@@ -13,6 +13,7 @@ import { createClientService } from './domain/clients.ts';
 import { createMfaService } from './domain/mfa/service.ts';
 import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
 import { createFlows } from './domain/flows.ts';
+import { createWebauthn } from './domain/mfa/webauthn.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
 import { createKeyStore } from './oidc/keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
@@ -85,6 +86,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     limits: linkRequestLimits,
   });
   const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
+  const flows = createFlows({ kv, box });
 
   const services = {
     directory: createDirectory({ tenants: repos.tenants, accounts: repos.accounts, hasher, events, verifyEmail: emailVerification.send }),
@@ -101,13 +103,28 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       settings: { lockout: config.lockout, mfaPerIp: config.limits.mfaPerIp, windowSeconds: config.limits.windowSeconds },
     }),
     enrolment: createTotpEnrolment({
-      flows: createFlows({ kv, box }),
+      flows,
       authenticators: repos.authenticators,
       recoveryCodes: repos.recoveryCodes,
       events,
       box,
       hasher,
       settings: { pendingSeconds: config.enrolPendingSeconds },
+    }),
+    webauthn: createWebauthn({
+      flows,
+      authenticators: repos.authenticators,
+      recoveryCodes: repos.recoveryCodes,
+      events,
+      hasher,
+      limit,
+      settings: {
+        ...config.webauthn,
+        rpName: 'Gatehouse',
+        ceremonySeconds: 300,
+        mfaPerIp: config.limits.mfaPerIp,
+        windowSeconds: config.limits.windowSeconds,
+      },
     }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
   };

@@ -30,7 +30,7 @@ export function nextStep(prompt: string, state: InteractionState, mfa: MfaFacts 
   if (!state.accountId) return state.candidates?.length ? 'choose' : 'password';
   if (state.recoveryCodesSealed) return 'recovery_codes';
   if (state.remainingRecoveryCodes !== undefined && provesMfa(state.factors)) return 'recovery_used';
-  if (provesMfa(state.factors) || !mfa) return 'finish';
-  const requirement = mfaRequirement(mfa);
+  if (!mfa) return 'finish';
+  const requirement = mfaRequirement(mfa, state.factors);
   return requirement === 'none' ? 'finish' : requirement;
 }
