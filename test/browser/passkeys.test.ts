@@ -47,6 +47,12 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     account = await seedAccount(gh.runtime, tenant.id);
     browser = await launchChromium();
     context = await browser.newContext();
+    // A virtual authenticator answers a conditional (autofill) request at once, as if the user had
+    // picked the passkey; only the test that means to use autofill lets the page see that it exists.
+    await context.addInitScript(() => {
+      if (!window.PublicKeyCredential || window.localStorage.getItem('autofill') === 'on') return;
+      Object.defineProperty(window.PublicKeyCredential, 'isConditionalMediationAvailable', { value: () => Promise.resolve(false) });
+    });
     page = await context.newPage();
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
@@ -135,6 +141,21 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     expect(claims?.acr).toBe(ACR_PHR);
     expect(claims?.sub).toBe(account.id);
     expect(passwordPosts).toEqual([]);
+  });
+
+  it('offers the passkey in the email field\'s autofill (conditional UI) where the browser supports it', async () => {
+    await page.goto(`${gh.issuer}/assets/gatehouse.css`);
+    await page.evaluate(() => window.localStorage.setItem('autofill', 'on'));
+    try {
+      const start = await startAuthorization(plain, { redirect_uri: app.redirectUri });
+      await context.clearCookies();
+      // the virtual authenticator picks the passkey from the autofill list as soon as the page asks
+      const claims = await landAt(plain, start, () => page.goto(start.url.href).then(() => undefined));
+      expect(claims?.amr).toEqual(['hwk', 'user', 'mfa']);
+    } finally {
+      await page.goto(`${gh.issuer}/assets/gatehouse.css`);
+      await page.evaluate(() => window.localStorage.removeItem('autofill'));
+    }
   });
 
   it('refuses a replayed assertion: its challenge was used once and belongs to the finished sign-in', async () => {

@@ -79,7 +79,8 @@ const checkCode =
     const factors = [...turn.state.factors, outcome.factor];
     // After a recovery code, one more page says how many are left before the user goes on.
     if (outcome.remainingRecoveryCodes !== undefined) return advance(turn, { ...turn.state, factors, remainingRecoveryCodes: outcome.remainingRecoveryCodes });
-    return finish(turn, { ...turn.state, factors });
+    // A code may not be all this sign-in needs (phr asks for a passkey next): the next step decides.
+    return advance(turn, { ...turn.state, factors });
   };
 
 const checkPasskey: Handler = async (turn) => {
