@@ -11,6 +11,8 @@ import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/b
 import { freePort, startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization, type AuthorizationStart } from '../helpers/seed.ts';
 import { importAuthenticator, type Authenticator } from '../helpers/mfa.ts';
+import { eq } from 'drizzle-orm';
+import { authenticators } from '../../src/store/schema.ts';
 
 const ACR_PHR = 'urn:gatehouse:acr:phr';
 
@@ -226,5 +228,18 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     expect(claims?.acr).toBe(ACR_PHR);
     const [key] = await storedPasskeys();
     expect(key).toMatchObject({ label: 'Security key', transports: ['usb'] });
+  });
+
+  it('refuses a signature counter that did not grow (a cloned key) and audits it', async () => {
+    const [key] = await storedPasskeys();
+    // another copy of the key has signed far more often than this one
+    await gh.runtime.database.db.update(authenticators).set({ signCount: 1000 }).where(eq(authenticators.id, key?.id ?? ''));
+    await begin(plain, { acr_values: ACR_PHR });
+    await password();
+    await page.getByRole('button', { name: 'Use your passkey or security key' }).click();
+    await page.getByText('a copy of it may be in use elsewhere').waitFor();
+    const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.webauthn.sign_count_regressed', target: account.id, limit: 1 });
+    expect(event?.detail).toMatchObject({ authenticator: key?.id, stored: 1000 });
+    expect((await storedPasskeys())[0]?.signCount).toBe(1000);
   });
 });
