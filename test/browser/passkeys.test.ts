@@ -242,4 +242,24 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     expect(event?.detail).toMatchObject({ authenticator: key?.id, stored: 1000 });
     expect((await storedPasskeys())[0]?.signCount).toBe(1000);
   });
+
+  it('without JavaScript shows no passkey button, and the password and code still sign in', async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    const bare = await noScript.newPage();
+    try {
+      const start = await startAuthorization(plain, { redirect_uri: app.redirectUri });
+      await bare.goto(start.url.href);
+      await bare.getByLabel('Email').fill(account.email);
+      await expect(bare.getByRole('button', { name: 'Sign in with a passkey' }).isVisible()).resolves.toBe(false);
+      await bare.getByLabel('Password').fill(PASSWORD);
+      await bare.getByRole('button', { name: 'Sign in', exact: true }).click();
+      // the account has a security key and an authenticator app: the key's button stays hidden
+      await bare.getByLabel('Authentication code').waitFor();
+      await expect(bare.getByRole('button', { name: 'Use your passkey or security key' }).isVisible()).resolves.toBe(false);
+      await bare.getByLabel('Authentication code').fill(await totp.nextCode());
+      await Promise.all([bare.waitForURL(`${app.redirectUri}?**`), bare.getByRole('button', { name: 'Verify' }).click()]);
+    } finally {
+      await noScript.close();
+    }
+  });
 });
