@@ -28,6 +28,7 @@ import { endAccountSessions } from './oidc/sessions.ts';
 import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
+import { createAccountSurfaces, type AccountSurfaces } from './account/mount.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -70,6 +71,8 @@ export interface Gatehouse {
   refreshKeys(): Promise<boolean>;
   /** the admin use cases, console and API. */
   admin: AdminSurfaces;
+  /** the account console (/account) and its self-service use cases. */
+  account: AccountSurfaces;
   stop(): void;
 }
 
@@ -105,6 +108,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const pageMiddleware = (purpose: string): Middleware[] => [noStore(), parseForm(), refuseControlCharacters(), csrfProtection({ secure, purpose })];
 
   let provider: Provider;
+  const account = createAccountSurfaces({ runtime, views, provider: () => provider, factory, policy, secure, pageMiddleware, now: options.now });
   const interactionRouter = createInteractionRouter({
     provider: () => provider,
     states: createInteractionStates(runtime.kv),
@@ -120,6 +124,10 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     onSignIn: (outcome) => metrics.recordSignin(outcome),
     stepUpPasswordMaxAgeSeconds: options.stepUpPasswordMaxAgeSeconds ?? config.stepUpPasswordMaxAgeSeconds,
     middleware: pageMiddleware('interaction'),
+    requestMfaReset: (who, request) => account.selfService.requestReset(who, { passwordChecked: true }, request),
+    mfaResetLinkMinutes: Math.round(runtime.links.ttlSeconds('mfa_reset') / 60),
+    rememberedBrowsers: runtime.rememberedBrowsers,
+    secureCookies: secure,
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.
@@ -134,6 +142,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     events: runtime.events,
     // the provider of the moment: a key change rebuilds it
     endSessions: async (accountId) => (await endAccountSessions(provider, factory.StorageAdapter, accountId)).sessions,
+    forgetBrowsers: (who, reason, request) => runtime.rememberedBrowsers.forgetAll(who, reason, request),
     limit: runtime.limit,
     defer: runtime.deferred.defer,
     limits: runtime.linkRequestLimits,
@@ -149,6 +158,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const separateMetrics = config.metrics.port !== 0;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now });
   await admin.start();
+  await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
     ...(separateMetrics ? {} : { registry: metrics.registry }),
@@ -185,6 +195,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
     under('/admin', admin.pages),
+    under('/account', account.pages),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
@@ -222,6 +233,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     factory,
     refreshKeys,
     admin,
+    account,
     stop: () => clearInterval(refreshTimer),
   };
 }

@@ -68,6 +68,10 @@ export const envSchema = z.object({
   STEP_UP_PASSWORD_MAX_AGE_SECONDS: int('STEP_UP_PASSWORD_MAX_AGE_SECONDS', 3600, 0).describe(
     'a step-up to MFA asks only for the second factor when the password was entered at most this long ago; otherwise for both',
   ),
+  REMEMBER_BROWSER_DAYS: int('REMEMBER_BROWSER_DAYS', 30, 0)
+    .refine((d) => d <= 365, 'REMEMBER_BROWSER_DAYS must be at most 365')
+    .describe('"Don\'t ask for a code on this browser for N days" after a second factor; 0 turns the choice off'),
+  NEW_BROWSER_NOTICE: bool(false).describe('mail the account owner when it signs in from a browser it has not used before'),
   ACCESS_TOKEN_TTL: int('ACCESS_TOKEN_TTL', 3600, 60).describe('access token lifetime (s)'),
   ID_TOKEN_TTL: int('ID_TOKEN_TTL', 3600, 60).describe('ID token lifetime (s)'),
   REFRESH_TOKEN_TTL: int('REFRESH_TOKEN_TTL', 14 * 86400, 60).describe('refresh token lifetime (s)'),
@@ -124,6 +128,10 @@ export interface Config {
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   enrolPendingSeconds: number;
   stepUpPasswordMaxAgeSeconds: number;
+  /** days a remembered browser skips the code; 0: the choice is not offered. */
+  rememberBrowserDays: number;
+  /** mail the owner after a sign-in from a browser not seen before for the account. */
+  newBrowserNotice: boolean;
   ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
   keyRetireAfterSeconds: number;
   keyRefreshSeconds: number;
@@ -189,6 +197,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     lockout: { threshold: e.MFA_LOCKOUT_THRESHOLD, baseSeconds: e.MFA_LOCKOUT_BASE_SECONDS, maxSeconds: e.MFA_LOCKOUT_MAX_SECONDS },
     enrolPendingSeconds: e.MFA_ENROL_PENDING_SECONDS,
     stepUpPasswordMaxAgeSeconds: e.STEP_UP_PASSWORD_MAX_AGE_SECONDS,
+    rememberBrowserDays: e.REMEMBER_BROWSER_DAYS,
+    newBrowserNotice: e.NEW_BROWSER_NOTICE,
     ttl: { accessToken: e.ACCESS_TOKEN_TTL, idToken: e.ID_TOKEN_TTL, refreshToken: e.REFRESH_TOKEN_TTL, session: e.SESSION_TTL },
     keyRefreshSeconds: e.KEY_REFRESH_SECONDS,
     fetchAllowPrivateNetworks: e.FETCH_ALLOW_PRIVATE_NETWORKS,

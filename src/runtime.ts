@@ -12,6 +12,7 @@ import { createDirectory } from './domain/directory.ts';
 import { createClientService } from './domain/clients.ts';
 import { createMfaService } from './domain/mfa/service.ts';
 import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
+import { createRememberedBrowsers } from './domain/mfa/remembered-browsers.ts';
 import { createFlows } from './domain/flows.ts';
 import { createWebauthn } from './domain/mfa/webauthn.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
@@ -126,6 +127,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
         windowSeconds: config.limits.windowSeconds,
       },
     }),
+    rememberedBrowsers: createRememberedBrowsers({ repo: repos.rememberedBrowsers, box, events, days: config.rememberBrowserDays }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
   };
 

@@ -7,7 +7,7 @@ import { badRequest } from './errors.ts';
  * `passkey_swk` is a discoverable credential with user verification used alone (passwordless). Which of
  * hwk and swk a WebAuthn assertion proves is decided by `webauthnKeyKind` (docs/passkeys.md).
  */
-export type Factor = 'pwd' | 'otp' | 'recovery_code' | 'fed' | 'fed_mfa' | 'hwk' | 'swk' | 'passkey_hwk' | 'passkey_swk';
+export type Factor = 'pwd' | 'otp' | 'recovery_code' | 'fed' | 'fed_mfa' | 'remembered' | 'hwk' | 'swk' | 'passkey_hwk' | 'passkey_swk';
 export type Amr = 'pwd' | 'fed' | 'hwk' | 'swk' | 'otp' | 'user' | 'mfa';
 
 export const ACR_1FA = 'urn:gatehouse:acr:1fa';
@@ -29,6 +29,8 @@ export const FACTOR_AMR = {
   fed: ['fed'],
   // An upstream IdP that did MFA and is trusted for it; reported alongside `fed`.
   fed_mfa: ['mfa'],
+  // A browser remembered after an earlier code: MFA was proved then, no code was typed now (no `otp`).
+  remembered: ['mfa'],
   hwk: ['hwk'],
   swk: ['swk'],
   // Possession of the key plus the authenticator's user verification (PIN or biometric): two factors
@@ -46,6 +48,7 @@ const FACTOR_ROLE = {
   hwk: 'second',
   swk: 'second',
   fed_mfa: 'mfa',
+  remembered: 'mfa',
   passkey_hwk: 'mfa',
   passkey_swk: 'mfa',
 } as const satisfies Record<Factor, 'first' | 'second' | 'mfa'>;

@@ -52,6 +52,12 @@ export const SILENT_EVENTS = [
   'client.enabled',
   'client.secret.rotated',
   'audit.exported',
+  'mfa.authenticator.renamed',
+  'mfa.reset_requested',
+  'mfa.reset_link.refused',
+  'account.session.ended',
+  'browser.remembered',
+  'browser.forgotten',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

@@ -40,6 +40,8 @@ export function createPasswordReset(deps: {
   hasher: Pick<PasswordHasher, 'hash'>;
   events: SecurityEvents;
   endSessions: EndSessions;
+  /** a new password also stops every remembered browser from skipping the code. */
+  forgetBrowsers: (account: { id: string; tenantId: string }, reason: 'password_changed', request: RequestInfo) => Promise<unknown>;
   limit: Limit;
   defer: Defer;
   limits?: LinkRequestLimits;
@@ -126,6 +128,7 @@ export function createPasswordReset(deps: {
       if (grant.email) await deps.accountEmail.markVerified(account.id, grant.email);
 
       const ended = await deps.endSessions(account.id);
+      await deps.forgetBrowsers({ id: account.id, tenantId: account.tenant.id }, 'password_changed', request);
       const who = { actorAccountId: account.id, tenantId: account.tenant.id, target: account.id, ...request };
       await events.emit({ action: 'auth.signed_out', ...who, detail: { sessions: ended, by: 'password_reset' } });
       await events.emit(

@@ -8,9 +8,11 @@ import type { PasswordAuthenticator } from '../domain/authentication.ts';
 import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import type { Webauthn } from '../domain/mfa/webauthn.ts';
+import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
+import type { LinkRequestOutcome } from '../domain/link-requests.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import type { Repos } from '../store/repos.ts';
 import type { AccountWithTenant } from '../store/repositories/accounts.ts';
@@ -38,6 +40,14 @@ export interface InteractionDeps {
   stepUpPasswordMaxAgeSeconds: number;
   /** runs before every page (no-store, form parsing, CSRF). */
   middleware: Middleware[];
+  /** "Lost your device?": emails the account a single-use MFA reset link. */
+  requestMfaReset: (account: AccountWithTenant, request: RequestInfo) => Promise<LinkRequestOutcome>;
+  /** minutes that link lasts (said on the page). */
+  mfaResetLinkMinutes: number;
+  /** "Don't ask for a code on this browser for N days". */
+  rememberedBrowsers: RememberedBrowsers;
+  /** https issuer or TLS at a trusted proxy: Secure, `__Host-` cookies. */
+  secureCookies: boolean;
 }
 
 export interface ClientView {

@@ -11,6 +11,7 @@ import { createProvider } from './provider.ts';
 import { createClientAdapterClass } from './clients.ts';
 import { createFindAccount } from './accounts.ts';
 import { createStorageAdapter } from './adapters/index.ts';
+import { createSessionActivity } from './session-activity.ts';
 import type { KeyMaterial } from './keys.ts';
 
 export interface ProviderFactoryOptions {
@@ -39,6 +40,7 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
   const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds);
   const StorageAdapter = createStorageAdapter(runtime);
   const findAccount = createFindAccount(repos.accounts, options.policy);
+  const sessionActivity = createSessionActivity(runtime.kv, config.ttl.session);
 
   function build(keys: KeyMaterial): Provider {
     const provider = createProvider(config, keys, {
@@ -73,13 +75,20 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
     });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server_error'));
     provider.on('backchannel.error', (_ctx, err, client) => logger.warn({ err, clientId: client.clientId }, 'back-channel logout delivery failed'));
+    provider.on('authorization.success', (ctx) => {
+      const session = ctx.oidc.session;
+      if (!session?.accountId || !session.loginTs) return;
+      sessionActivity
+        .record(session.uid, { accountId: session.accountId, loginTs: session.loginTs, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined })
+        .catch((err: unknown) => logger.warn({ err }, 'session activity could not be recorded'));
+    });
     provider.on('end_session.success', (ctx) => {
       void events.emit({ action: 'auth.signed_out', actorAccountId: ctx.oidc.session?.accountId, ip: ctx.ip, requestId: requestIdFrom(ctx) });
     });
     return provider;
   }
 
-  return { build, StorageAdapter };
+  return { build, StorageAdapter, sessionActivity };
 }
 
 export type ProviderFactory = ReturnType<typeof createProviderFactory>;

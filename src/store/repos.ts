@@ -12,6 +12,7 @@ import { createLockoutRepo, type LockoutRepo } from './repositories/lockouts.ts'
 import { createMailQueueRepo, type MailQueueRepo } from './repositories/mail-queue.ts';
 import { createRecoveryCodeRepo, type RecoveryCodeRepo } from './repositories/recovery-codes.ts';
 import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
+import { createRememberedBrowserRepo, type RememberedBrowserRepo } from './repositories/remembered-browsers.ts';
 
 export interface Repos {
   tenants: TenantRepo;
@@ -26,6 +27,7 @@ export interface Repos {
   emailTokens: EmailTokenRepo;
   accountEmail: AccountEmailRepo;
   mailQueue: MailQueueRepo;
+  rememberedBrowsers: RememberedBrowserRepo;
 }
 
 export interface ReposOptions {
@@ -51,5 +53,6 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     emailTokens: createEmailTokenRepo(db),
     accountEmail: createAccountEmailRepo(db),
     mailQueue: createMailQueueRepo(db),
+    rememberedBrowsers: createRememberedBrowserRepo(db),
   };
 }

@@ -354,3 +354,28 @@ export const kvEntries = pgTable(
   },
   (t) => [index('kv_entries_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * "Remember this browser": after a second factor, a browser may skip the code for a while. The
+ * cookie holds the row id and a random token; only a keyed digest of the token is stored, the row
+ * names its account, and revoking sets `revoked_at` (listed under Sessions until it expires).
+ */
+export const rememberedBrowsers = pgTable(
+  'remembered_browsers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    /** the last time a real code (or recovery code) was typed in this browser for this account. */
+    lastCodeAt: timestamp('last_code_at', { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('remembered_browsers_account_idx').on(t.accountId), uniqueIndex('remembered_browsers_token_key').on(t.tokenHash)],
+);

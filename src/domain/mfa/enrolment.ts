@@ -94,8 +94,16 @@ export function createTotpEnrolment(deps: {
         codes = generateRecoveryCodes();
         await recoveryCodes.replace(owner.id, await hashRecoveryCodes(hasher, codes));
       }
+      // The first authenticator turns MFA on; another one is a new device next to the others (its own mail).
       await events.emit(
-        { action: 'mfa.enrolled', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request, detail: { authenticator: added.id, label, kind: 'totp' } },
+        {
+          action: options.mode === 'first' ? 'mfa.enrolled' : 'mfa.authenticator.added',
+          actorAccountId: owner.id,
+          tenantId: owner.tenantId,
+          target: owner.id,
+          ...request,
+          detail: { authenticator: added.id, label, kind: 'totp', tenantName: owner.tenantName },
+        },
         owner,
       );
       return { ok: true, authenticatorId: added.id, recoveryCodes: codes };

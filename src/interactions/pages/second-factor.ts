@@ -5,6 +5,7 @@
 import { GatehouseError } from '../../domain/errors.ts';
 import type { VerifyOutcome } from '../../domain/mfa/service.ts';
 import { accountOf, advance, field, finish, ownerOf, render, type Turn } from '../turn.ts';
+import { readRememberCookie, writeRememberCookie } from '../remember-cookie.ts';
 import type { Handler, Page } from './page.ts';
 import { answerOptions, ceremonyBinding, needsPasskey, postedAssertion, refuseAssertion } from './passkey-ceremony.ts';
 
@@ -26,7 +27,41 @@ async function offers(turn: Turn) {
 async function showForm(turn: Turn, kind: CodeKind, error?: string) {
   const offered = await offers(turn);
   const title = kind === 'otp' && offered.passkey ? 'Use your passkey or security key' : FORM[kind].title;
-  return render(turn, FORM[kind].template, { title, email: accountOf(turn).email, error, offered, phishingResistant: needsPasskey(turn) });
+  return render(turn, FORM[kind].template, {
+    title,
+    email: accountOf(turn).email,
+    rememberDays: turn.deps.rememberedBrowsers.days,
+    error,
+    offered,
+    phishingResistant: needsPasskey(turn),
+  });
+}
+
+/** What the authorization request says about an earlier code: prompt=login and max_age want a fresh one. */
+function rememberRequest(turn: Turn) {
+  const raw = turn.interaction.params.max_age;
+  const maxAge = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  return { loginPrompt: turn.interaction.prompt.reasons.includes('login_prompt'), maxAge };
+}
+
+/** A browser remembered for this account skips the code, when the request accepts an earlier one. */
+async function remembered(turn: Turn): Promise<boolean> {
+  const { deps, ctx } = turn;
+  if (!deps.rememberedBrowsers.enabled) return false;
+  return deps.rememberedBrowsers.recognise(readRememberCookie(ctx, deps.secureCookies), accountOf(turn), rememberRequest(turn));
+}
+
+/** After a good code: remember the browser when the user ticked the box, else refresh its record's code time. */
+async function afterCode(turn: Turn): Promise<void> {
+  const { deps, ctx } = turn;
+  const account = accountOf(turn);
+  const cookie = readRememberCookie(ctx, deps.secureCookies);
+  if (deps.rememberedBrowsers.enabled && field(ctx, 'remember') === 'yes') {
+    const next = await deps.rememberedBrowsers.remember({ id: account.id, tenantId: account.tenant.id }, cookie, turn.request);
+    writeRememberCookie(ctx, deps.secureCookies, next.cookie, next.maxAgeSeconds);
+    return;
+  }
+  await deps.rememberedBrowsers.codeTyped(cookie, account.id);
 }
 
 async function showLocked(turn: Turn, lockedUntil: Date) {
@@ -75,6 +110,7 @@ const checkCode =
     const code = field(turn.ctx, 'code');
     const outcome = kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);
     if (!outcome.ok) return refused(turn, kind, outcome);
+    await afterCode(turn);
     deps.onSignIn?.(outcome.factor === 'otp' ? 'mfa_verified' : 'recovery_code_used');
     const factors = [...turn.state.factors, outcome.factor];
     // After a recovery code, one more page says how many are left before the user goes on.
@@ -92,14 +128,35 @@ const checkPasskey: Handler = async (turn) => {
   return finish(turn, { ...turn.state, factors: [...turn.state.factors, outcome.factor] });
 };
 
-const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?' });
+const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?', resetLinkMinutes: turn.deps.mfaResetLinkMinutes });
+
+/**
+ * "Email me a reset link": the user is past the password, so the emailed single-use link is the second
+ * proof; opened in any browser it resets MFA (src/account/). The page says the same whatever the mail
+ * does, and offers to send it again.
+ */
+const resetLink: Handler = async (turn) => {
+  const { ctx, deps } = turn;
+  const outcome = await deps.requestMfaReset(accountOf(turn), turn.request);
+  if (!outcome.ok) {
+    ctx.status = 429;
+    ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+    return render(turn, 'interactions/mfa-lost', { title: 'Lost your device?', resetLinkMinutes: deps.mfaResetLinkMinutes, error: `Too many requests for a reset link. Try again in ${Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60))} minutes.` });
+  }
+  return render(turn, 'interactions/mfa-reset-sent', { title: 'Check your email', resetLinkMinutes: deps.mfaResetLinkMinutes });
+};
 
 export const verifyPage = {
   step: 'verify',
-  show: (turn) => showForm(turn, 'otp'),
+  async show(turn) {
+    // a remembered browser stands for an earlier code, which never reaches phr: then the passkey is asked
+    if (!needsPasskey(turn) && (await remembered(turn))) return finish(turn, { ...turn.state, factors: [...turn.state.factors, 'remembered'] });
+    return showForm(turn, 'otp');
+  },
   actions: {
     verify: checkCode('otp'),
     recovery: checkCode('recovery_code'),
+    'reset-link': resetLink,
     'webauthn-options': async (turn) => answerOptions(turn, await turn.deps.webauthn.startAuthentication(ownerOf(accountOf(turn)), ceremonyBinding(turn))),
     webauthn: checkPasskey,
   },
@@ -116,6 +173,6 @@ const whileLocked: Handler = async (turn) => {
 export const lockedPage = {
   step: 'locked',
   show: (turn) => showLocked(turn, turn.facts?.lockedUntil ?? new Date()),
-  actions: { verify: whileLocked, recovery: whileLocked, 'webauthn-options': whileLocked, webauthn: whileLocked },
+  actions: { verify: whileLocked, recovery: whileLocked, 'reset-link': resetLink, 'webauthn-options': whileLocked, webauthn: whileLocked },
   views: { lost },
 } satisfies Page;

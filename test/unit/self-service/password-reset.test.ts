@@ -62,6 +62,7 @@ function harness() {
   const deferred: (() => Promise<void>)[] = [];
   const defer: Defer = (_label, work) => void deferred.push(work);
   const ended: string[] = [];
+  const forgotten: string[] = [];
   const endSessions: EndSessions = async (id) => {
     ended.push(id);
     return 2;
@@ -79,6 +80,7 @@ function harness() {
     hasher: { hash: async (p: string) => `hashed:${p}` },
     events: createSecurityEvents({ record: async (e: SecurityEvent) => audit.push(e) }, { notify: async () => undefined }),
     endSessions,
+    forgetBrowsers: async (who) => forgotten.push(who.id),
     limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
     defer,
   });
@@ -86,7 +88,7 @@ function harness() {
     while (deferred.length) await deferred.shift()?.();
   };
   const tokenOf = (link = '') => link.split('/').at(-1) ?? '';
-  return { reset, lookups, sent, audit, runDeferred, hashes, ended, tokenOf, deferred };
+  return { reset, lookups, sent, audit, runDeferred, hashes, ended, forgotten, tokenOf, deferred };
 }
 
 describe('forgotten password use case', () => {
@@ -121,6 +123,7 @@ describe('forgotten password use case', () => {
       hasher: {} as never,
       events: createSecurityEvents({ record: async () => undefined }, { notify: async () => undefined }),
       endSessions: async () => 0,
+      forgetBrowsers: async () => 0,
       limit: async () => ({ allowed: false, retryAfterSeconds: 120 }),
       defer: () => {
         throw new Error('no work may be deferred when refused');
@@ -145,6 +148,7 @@ describe('forgotten password use case', () => {
     expect(done).toMatchObject({ accountId: ada.id });
     expect(h.hashes.get(ada.id)).toBe('hashed:long enough');
     expect(h.ended).toEqual([ada.id]);
+    expect(h.forgotten).toEqual([ada.id]);
     await expect(h.reset.complete(token, { password: 'another one!', confirm: 'another one!' }, {})).rejects.toMatchObject({ code: 'link_invalid', status: 410 });
     expect(h.hashes.get(ada.id)).toBe('hashed:long enough');
     expect(h.audit.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.signed_out', 'password.changed']));

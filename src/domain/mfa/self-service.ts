@@ -1,0 +1,221 @@
+// A signed-in user's own MFA (Security Settings of /account): status, turning MFA on, another device,
+// rename, remove, new recovery codes, turning MFA off, and the emailed self-reset. The page checks
+// CSRF and recent authentication; these use cases check what only the domain knows: the password and
+// a current code where the action asks for them, and the account's effective MFA policy, which
+// forbids going without MFA (`mfa_enforced`).
+import type { Repos } from '../../store/repos.ts';
+import type { AccountWithTenant } from '../../store/repositories/accounts.ts';
+import type { Limit } from '../authentication.ts';
+import { badRequest, GatehouseError } from '../errors.ts';
+import type { RequestInfo, SecurityEvents } from '../events.ts';
+import { admitLinkRequest, linkInvalid, type LinkRequestLimits, type LinkRequestOutcome } from '../link-requests.ts';
+import type { Postbox } from '../notices.ts';
+import type { OneTimeLinks } from '../one-time-links.ts';
+import type { PasswordHasher } from '../passwords.ts';
+import type { EnrolmentMode, TotpEnrolment } from './enrolment.ts';
+import type { MfaPolicySource } from './policy-source.ts';
+import { generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
+import type { MfaOwner, MfaService } from './service.ts';
+import type { MfaReset, MfaResetResult } from './reset.ts';
+import type { RememberedBrowsers } from './remembered-browsers.ts';
+
+export const MAX_LABEL_LENGTH = 64;
+
+export interface AuthenticatorView {
+  id: string;
+  kind: 'totp' | 'webauthn';
+  label: string;
+  addedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface MfaStatusView {
+  active: boolean;
+  since: Date | null;
+  authenticators: AuthenticatorView[];
+  recoveryCodesLeft: number;
+  /** the account's effective policy requires MFA: it cannot be turned off, nor the last authenticator removed. */
+  enforced: boolean;
+}
+
+
+export const mfaEnforced = () =>
+  new GatehouseError(
+    'mfa_enforced',
+    409,
+    'Your organization requires multi-factor authentication for your account, so it cannot be turned off and your last authenticator cannot be removed. Add another device first, or ask your administrator.',
+  );
+
+export const ownerOf = (a: AccountWithTenant): MfaOwner => ({ id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name });
+
+/** A pending setup in Security Settings is bound to the console session that started it. */
+const bindingOf = (consoleSession: string) => `account-console:${consoleSession}`;
+
+export function createMfaSelfService(deps: {
+  authenticators: Repos['authenticators'];
+  recoveryCodes: Repos['recoveryCodes'];
+  accounts: Pick<Repos['accounts'], 'findById'>;
+  mfa: MfaService;
+  enrolment: TotpEnrolment;
+  policy: MfaPolicySource;
+  hasher: PasswordHasher;
+  events: SecurityEvents;
+  links: OneTimeLinks;
+  postbox: Postbox;
+  limit: Limit;
+  limits: LinkRequestLimits;
+  defer: (label: string, work: () => Promise<void>) => void;
+  /** the shared reset (src/domain/mfa/reset.ts): the emailed link runs the same reset as an administrator. */
+  reset: MfaReset;
+  rememberedBrowsers: Pick<RememberedBrowsers, 'forgetAll'>;
+}) {
+  const { authenticators, recoveryCodes, events, hasher } = deps;
+  const who = (account: AccountWithTenant, request: RequestInfo) => ({ actorAccountId: account.id, tenantId: account.tenant.id, target: account.id, ...request });
+
+  const enforced = async (account: AccountWithTenant) => Boolean(await deps.policy.requiresMfa(account));
+
+  /** The password, counted against a per-account limit so these forms are no password oracle. */
+  async function checkPassword(account: AccountWithTenant, password: string): Promise<void> {
+    const allowed = await deps.limit(`self-password:${account.id}`, 10, 900);
+    if (!allowed.allowed) throw new GatehouseError('too_many_requests', 429, 'Too many attempts. Wait a few minutes and try again.');
+    const check = await hasher.verify(account.passwordHash, password);
+    if (!check.ok) throw new GatehouseError('wrong_password', 401, 'That password is not correct.');
+  }
+
+  /** A current code from one of the account's authenticators (replay and lockout rules of sign-in apply). */
+  async function checkCode(account: AccountWithTenant, code: string, request: RequestInfo): Promise<void> {
+    const outcome = await deps.mfa.verifyTotp(ownerOf(account), code, request);
+    if (outcome.ok) return;
+    if (outcome.reason === 'invalid') throw new GatehouseError('invalid_code', 401, 'That code is not valid. Enter the current 6-digit code from your authenticator app.');
+    if (outcome.reason === 'locked') throw new GatehouseError('mfa_locked', 429, 'Too many wrong codes: the code step is locked for a while. Try again later.');
+    throw new GatehouseError('too_many_requests', 429, 'Too many attempts from your network. Wait a few minutes and try again.');
+  }
+
+  async function newRecoveryCodes(account: AccountWithTenant, request: RequestInfo): Promise<string[]> {
+    const codes = generateRecoveryCodes();
+    await recoveryCodes.replace(account.id, await hashRecoveryCodes(hasher, codes));
+    await events.emit({ action: 'mfa.recovery_codes.regenerated', ...who(account, request), detail: { tenantName: account.tenant.name } }, account);
+    return codes;
+  }
+
+  return {
+    async status(account: AccountWithTenant): Promise<MfaStatusView> {
+      const list = await authenticators.listForAccount(account.id);
+      return {
+        active: list.length > 0,
+        since: list[0]?.createdAt ?? null,
+        authenticators: list.map((a) => ({ id: a.id, kind: a.kind, label: a.label, addedAt: a.createdAt, lastUsedAt: a.lastUsedAt })),
+        recoveryCodesLeft: list.length > 0 ? await recoveryCodes.countUnused(account.id) : 0,
+        enforced: await enforced(account),
+      };
+    },
+
+    /** A new secret (QR + setup key) for this console session: MFA's first authenticator or another device. */
+    startSetup(account: AccountWithTenant, consoleSession: string, request: RequestInfo) {
+      return deps.enrolment.start(ownerOf(account), bindingOf(consoleSession), request);
+    },
+
+    resumeSetup(account: AccountWithTenant, consoleSession: string, flowId: string) {
+      return deps.enrolment.resume(ownerOf(account), bindingOf(consoleSession), flowId);
+    },
+
+    /**
+     * Confirms the setup with a code from the new device. Without MFA it is the first authenticator
+     * and recovery codes come with it (shown once); otherwise it is added next to the others.
+     */
+    async confirmSetup(account: AccountWithTenant, consoleSession: string, flowId: string, code: string, label: string, request: RequestInfo) {
+      const cleanLabel = label.trim().slice(0, MAX_LABEL_LENGTH);
+      const mode: EnrolmentMode = (await authenticators.countForAccount(account.id)) > 0 ? 'additional' : 'first';
+      return deps.enrolment.confirm(ownerOf(account), bindingOf(consoleSession), flowId, code, { mode, label: cleanLabel }, request);
+    },
+
+    async rename(account: AccountWithTenant, id: string, label: string, request: RequestInfo): Promise<void> {
+      const clean = label.trim();
+      if (!clean || clean.length > MAX_LABEL_LENGTH) throw badRequest(`Enter a name of 1 to ${MAX_LABEL_LENGTH} characters.`, 'invalid_label');
+      if (!(await authenticators.rename(account.id, id, clean))) throw new GatehouseError('not_found', 404, 'That authenticator is not on your account.');
+      await events.emit({ action: 'mfa.authenticator.renamed', ...who(account, request), detail: { authenticator: id, label: clean } });
+    },
+
+    /** Removes one authenticator; the last one only when MFA is not enforced (its recovery codes go with it). */
+    async remove(account: AccountWithTenant, id: string, request: RequestInfo): Promise<{ remaining: number }> {
+      const list = await authenticators.listForAccount(account.id);
+      const target = list.find((a) => a.id === id);
+      if (!target) throw new GatehouseError('not_found', 404, 'That authenticator is not on your account.');
+      if (list.length === 1 && (await enforced(account))) throw mfaEnforced();
+      if (!(await authenticators.remove(account.id, id))) throw new GatehouseError('not_found', 404, 'That authenticator is not on your account.');
+      const remaining = await authenticators.countForAccount(account.id);
+      if (remaining === 0) await recoveryCodes.removeAllForAccount(account.id);
+      await events.emit(
+        { action: 'mfa.authenticator.removed', ...who(account, request), detail: { authenticator: id, label: target.label, remaining, tenantName: account.tenant.name } },
+        account,
+      );
+      return { remaining };
+    },
+
+    /** A new set of recovery codes; the old ones stop working at once. */
+    async regenerateRecoveryCodes(account: AccountWithTenant, request: RequestInfo): Promise<string[]> {
+      if ((await authenticators.countForAccount(account.id)) === 0) throw new GatehouseError('mfa_inactive', 409, 'Recovery codes come with multi-factor authentication: turn it on first.');
+      return newRecoveryCodes(account, request);
+    },
+
+    /** Turns MFA off: the password and a current code, and never when the account's policy enforces MFA. */
+    async disable(account: AccountWithTenant, input: { password: string; code: string }, request: RequestInfo): Promise<void> {
+      if (await enforced(account)) throw mfaEnforced();
+      if ((await authenticators.countForAccount(account.id)) === 0) throw new GatehouseError('mfa_inactive', 409, 'Multi-factor authentication is already off.');
+      await checkPassword(account, input.password);
+      await checkCode(account, input.code, request);
+      const removed = await authenticators.removeAllForAccount(account.id);
+      await recoveryCodes.removeAllForAccount(account.id);
+      await deps.rememberedBrowsers.forgetAll({ id: account.id, tenantId: account.tenant.id }, 'mfa_disabled', request);
+      await events.emit({ action: 'mfa.disabled', ...who(account, request), detail: { authenticators: removed, tenantName: account.tenant.name } }, account);
+    },
+
+    /**
+     * "Reset MFA by email": the password here, then a single-use link to the account's address is the
+     * second proof. Used from Security Settings and from "Lost your device?" at sign-in (where the
+     * password was just typed: `passwordChecked`). The answer never depends on the mail.
+     */
+    async requestReset(account: AccountWithTenant, input: { password: string } | { passwordChecked: true }, request: RequestInfo): Promise<LinkRequestOutcome> {
+      if ('password' in input) await checkPassword(account, input.password);
+      const admitted = await admitLinkRequest(deps.limit, deps.limits, 'mfa-reset', account.email.toLowerCase(), request);
+      if (!admitted.ok) {
+        await events.emit({ action: 'auth.rate_limited', ...request, detail: { scope: 'mfa_reset' } });
+        return admitted;
+      }
+      await events.emit({ action: 'mfa.reset_requested', ...who(account, request), detail: { tenantName: account.tenant.name } });
+      deps.defer('mfa reset link', async () => {
+        const link = await deps.links.issue('mfa_reset', { accountId: account.id, email: account.email });
+        await deps.postbox.send('mfa.reset_link', { email: account.email, name: account.name }, { link: link.url, expiresAt: link.expiresAt, tenantName: account.tenant.name });
+      });
+      return admitted;
+    },
+
+    /** Whether a reset link is usable now (the page it opens); spends nothing. */
+    async peekReset(token: string): Promise<AccountWithTenant> {
+      const grant = await deps.links.peek('mfa_reset', token);
+      const account = grant?.accountId ? await deps.accounts.findById(grant.accountId) : undefined;
+      if (!account || account.status !== 'active') throw linkInvalid();
+      return account;
+    },
+
+    /** Spends the link and resets MFA: authenticators, recovery codes, lockout, sessions. */
+    async confirmReset(token: string, request: RequestInfo): Promise<{ account: AccountWithTenant; result: MfaResetResult }> {
+      const grant = await deps.links.consume('mfa_reset', token);
+      const account = grant?.accountId ? await deps.accounts.findById(grant.accountId) : undefined;
+      if (!account || account.status !== 'active') {
+        await events.emit({ action: 'mfa.reset_link.refused', ...request });
+        throw linkInvalid();
+      }
+      const result = await deps.reset.reset({ account, reason: 'self', actor: { actorAccountId: account.id }, request });
+      await deps.rememberedBrowsers.forgetAll({ id: account.id, tenantId: account.tenant.id }, 'mfa_reset', request);
+      return { account, result };
+    },
+
+    /** A link that was refused (expired, used, replaced, garbage) is recorded, without the token. */
+    async recordRefused(request: RequestInfo): Promise<void> {
+      await events.emit({ action: 'mfa.reset_link.refused', ...request });
+    },
+  };
+}
+
+export type MfaSelfService = ReturnType<typeof createMfaSelfService>;
