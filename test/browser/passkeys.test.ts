@@ -262,4 +262,36 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
       await noScript.close();
     }
   });
+
+  it('Security Settings: "Add a passkey or security key" turns MFA on; the passkey signs in to the console and Remove stops it working', async () => {
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    authenticatorId = await addAuthenticator('internal');
+    const other = await seedAccount(gh.runtime, tenant.id);
+    await context.clearCookies();
+    await page.goto(`${gh.issuer}/account/security`);
+    await page.getByLabel('Email').fill(other.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
+    await page.getByLabel('Name (optional)').fill('Desk laptop');
+    await page.getByRole('button', { name: 'Add a passkey or security key' }).click();
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    await page.getByRole('link', { name: 'I have saved these codes' }).click();
+    await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
+    expect(await page.locator('#mfa-status').textContent()).toContain('Active');
+    expect(await page.locator('#authenticators').textContent()).toContain('Desk laptop');
+
+    // a new console sign-in with the passkey alone is recent enough for Remove
+    await context.clearCookies();
+    await page.goto(`${gh.issuer}/account/security`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
+    await page.locator('#authenticators').getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Multi-factor authentication is now off').waitFor();
+
+    await context.clearCookies();
+    await page.goto(`${gh.issuer}/account/security`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByText('not registered with Gatehouse').waitFor();
+  });
 });
