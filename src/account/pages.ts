@@ -258,7 +258,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
       const message = {
         expired: 'The passkey request expired or was already used. Try again.',
         invalid: 'Your passkey or security key could not be registered. Try again.',
-        already_enrolled: 'Multi-factor authentication was turned on meanwhile, in another window. Add the passkey again.',
+        already_enrolled: 'This passkey is already registered, or multi-factor authentication was turned on meanwhile in another window. Reload the page and try again.',
       }[outcome.reason];
       throw new GatehouseError(`passkey_${outcome.reason}`, outcome.reason === 'already_enrolled' ? 409 : 400, message);
     }
