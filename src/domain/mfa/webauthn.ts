@@ -105,7 +105,7 @@ export const parseAuthenticationResponse = (text: string): AuthenticationRespons
   parseJson(text, authenticationSchema, 'passkey response') as AuthenticationResponseJSON;
 
 /** The WebAuthn user handle of an account: its id's 16 bytes, nothing personal (WebAuthn §14.6.1). */
-export const userHandleOf = (accountId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(accountId.replace(/-/g, ''), 'hex'));
+const userHandleOf = (accountId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(accountId.replace(/-/g, ''), 'hex'));
 const userHandleText = (accountId: string) => Buffer.from(userHandleOf(accountId)).toString('base64url');
 
 export function createWebauthn(deps: {
