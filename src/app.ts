@@ -29,6 +29,7 @@ import { createPasswordRouter } from './self-service/password-routes.ts';
 import { createEmailRouter } from './self-service/email-routes.ts';
 import { createAdminSurfaces, type AdminSurfaces } from './admin/mount.ts';
 import { createAccountSurfaces, type AccountSurfaces } from './account/mount.ts';
+import { createNewBrowserNotice } from './domain/new-browser.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -128,6 +129,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     mfaResetLinkMinutes: Math.round(runtime.links.ttlSeconds('mfa_reset') / 60),
     rememberedBrowsers: runtime.rememberedBrowsers,
     secureCookies: secure,
+    newBrowser: createNewBrowserNotice({ enabled: config.newBrowserNotice, box: runtime.box, postbox: runtime.mail.postbox, defer: runtime.deferred.defer }),
   });
   const setupRouter = createSetupRouter(runtime, views, pageMiddleware('setup'));
   // Self-service pages post only to Gatehouse itself, so their form-action is 'self'.

@@ -66,7 +66,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
   const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
   const mailQueue = createMailQueue({ repo: repos.mailQueue, box, onEnqueued: () => mailSender.wake() });
   const postbox = createPostbox(mailQueue);
-  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger));
+  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger, `${config.issuer}/account/security`));
   const hasher = createPasswordHasher(config.argon2);
   // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
   // recompute from a guessed email or address.

@@ -6,7 +6,7 @@
 // user's identity through the console's own re-authentication request and comes back.
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Console } from '../console/framework.ts';
+import type { Console, ConsoleUser } from '../console/framework.ts';
 import type { ViewRenderer } from '../http/views.ts';
 import { bodyFields } from '../http/body.ts';
 import { restrictFormAction } from '../http/security-headers.ts';
@@ -15,7 +15,8 @@ import type { RequestInfo } from '../domain/events.ts';
 import type { MfaSelfService } from '../domain/mfa/self-service.ts';
 import type { AccountSessions } from '../domain/account-sessions.ts';
 import type { PasswordChange } from '../domain/password-change.ts';
-import { MAX_LABEL_LENGTH, ownerOf } from '../domain/mfa/self-service.ts';
+import type { TenantKind } from '../domain/kinds.ts';
+import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
 import { parseRegistrationResponse, type Webauthn } from '../domain/mfa/webauthn.ts';
 
 export const ACCOUNT_BASE = '/account';
@@ -59,8 +60,10 @@ const text = (fields: Record<string, unknown>, name: string): string => {
 };
 
 /** Where a confirmation comes back to: a page of this console, never elsewhere. */
-export const backTo = (value: unknown, fallback = `${ACCOUNT_BASE}/security`): string =>
+const backTo = (value: unknown, fallback = `${ACCOUNT_BASE}/security`): string =>
   typeof value === 'string' && value.startsWith(`${ACCOUNT_BASE}/`) && !value.startsWith('//') && !/[\\\r\n]/.test(value) && value.length < 500 ? value : fallback;
+
+const TENANT_KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_reseller: 'Sub-reseller', organization: 'Organization' } as const satisfies Record<TenantKind, string>;
 
 /** Flow ids are base64url from the flow store; anything else is refused before a lookup. */
 const FLOW_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -85,7 +88,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
       homeHref: `${ACCOUNT_BASE}/`,
       signedInAs: a.email,
       consoleNav: SECTIONS.map((s) => ({ ...s, current: s.key === current })),
-      consoleTenant: { name: a.tenant.name, kind: 'Organization' },
+      consoleTenant: { name: a.tenant.name, kind: TENANT_KIND_LABEL[a.tenant.kind] },
       consoleBase: ACCOUNT_BASE,
       flash: await console.takeFlash(ctx),
       wide: true,
@@ -100,15 +103,15 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
   };
 
   /**
-   * Recent enough: authenticated within five minutes, and with a code when the account has MFA (a
-   * sign-in that typed no code — a remembered browser — does not count).
+   * Recent enough: authenticated within five minutes, and with a code or a passkey / security key
+   * (`hwk`/`swk`) when the account has MFA (a sign-in that used neither — a remembered browser — does
+   * not count).
    */
+  const typedCode = (user: ConsoleUser) => user.account.mfaStatus !== 'active' || ['otp', 'hwk', 'swk'].some((value) => user.session.amr.includes(value));
   const recent: Middleware = async (ctx: Context, next: Next) => {
-    const { session, account: a } = console.user(ctx);
-    // a code typed, or a passkey or security key used (hwk/swk), in this recent sign-in
-    const secondFactorUsed = ['otp', 'hwk', 'swk'].some((value) => session.amr.includes(value));
-    const fresh = epoch() - session.authTime <= ACCOUNT_RECENT_AUTH_SECONDS && (a.mfaStatus !== 'active' || secondFactorUsed);
-    if (fresh) return next();
+    const user = console.user(ctx);
+    const { account: a } = user;
+    if (epoch() - user.session.authTime <= ACCOUNT_RECENT_AUTH_SECONDS && typedCode(user)) return next();
     ctx.status = 401;
     await render(ctx, 'account/confirm', undefined, {
       title: 'Confirm your identity',
@@ -176,7 +179,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
   });
 
   // "Confirm your identity": a new sign-in (password, and a code when MFA is on), then back to the page.
-  router.get('/confirm', wrap(console.requireRecentAuth((ctx) => `${ACCOUNT_BASE}/confirm?return_to=${encodeURIComponent(backTo(ctx.query.return_to))}`)), wrap(recent), async (ctx) => {
+  router.get('/confirm', wrap(console.requireRecentAuth((ctx) => `${ACCOUNT_BASE}/confirm?return_to=${encodeURIComponent(backTo(ctx.query.return_to))}`, typedCode)), wrap(recent), async (ctx) => {
     ctx.status = 303;
     ctx.redirect(backTo(ctx.query.return_to));
   });
@@ -242,10 +245,14 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
   // Add a passkey or security key: the options for the browser, then its answer, under a challenge
   // bound to this console session (the buttons are progressive enhancement, public/passkeys.js).
   const passkeyBinding = (ctx: Context) => `account-console:${sessionId(ctx)}`;
+  const passkeyOwner = (ctx: Context) => {
+    const a = account(ctx);
+    return { id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name };
+  };
   router.post('/security/passkeys/options', fresh, async (ctx) => {
     const c = ctx as unknown as Context;
     c.type = 'application/json';
-    c.body = await options.webauthn.startRegistration(ownerOf(account(c)), passkeyBinding(c));
+    c.body = await options.webauthn.startRegistration(passkeyOwner(c), passkeyBinding(c));
   });
 
   router.post('/security/passkeys', fresh, wrap(onSecurityPage(async (ctx) => {
@@ -253,7 +260,7 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
     const a = account(ctx);
     const response = parseRegistrationResponse(text(fields, 'response'));
     const mode = a.mfaStatus === 'active' ? 'additional' : 'first';
-    const outcome = await options.webauthn.finishRegistration(ownerOf(a), passkeyBinding(ctx), text(fields, 'flowId'), response, { mode, label: text(fields, 'label').slice(0, MAX_LABEL_LENGTH) }, request(ctx));
+    const outcome = await options.webauthn.finishRegistration(passkeyOwner(ctx), passkeyBinding(ctx), text(fields, 'flowId'), response, { mode, label: text(fields, 'label').slice(0, MAX_LABEL_LENGTH) }, request(ctx));
     if (!outcome.ok) {
       const message = {
         expired: 'The passkey request expired or was already used. Try again.',

@@ -125,8 +125,11 @@ export interface Console {
   routes(pageMiddleware: Middleware[]): Middleware;
   /** Loads the signed-in user into `ctx.state.consoleUser`; otherwise starts sign-in (GET) or refuses (401). */
   requireUser(): Middleware;
-  /** Sensitive actions: asks for a fresh authentication when the last one is older than `recentAuthSeconds`. */
-  requireRecentAuth(returnTo?: (ctx: Context) => string): Middleware;
+  /**
+   * Sensitive actions: asks for a fresh authentication when the last one is older than `recentAuthSeconds`,
+   * or when `proves` (what the console also needs of it, e.g. a typed code) says it is not enough.
+   */
+  requireRecentAuth(returnTo?: (ctx: Context) => string, proves?: (user: ConsoleUser) => boolean): Middleware;
   user(ctx: Context): ConsoleUser;
   /** A message for the next page this user sees (after a POST → redirect). */
   flash(ctx: Context, flash: Flash): Promise<void>;
@@ -344,11 +347,11 @@ export function createConsole(spec: ConsoleSpec, deps: ConsoleDeps): Console {
       };
     },
 
-    requireRecentAuth(returnTo) {
+    requireRecentAuth(returnTo, proves) {
       return async (ctx: Context, next: Next) => {
         const user = ctx.state.consoleUser as ConsoleUser | undefined;
         if (!user) throw unauthenticated();
-        if (epoch() - user.session.authTime <= recentAuth) return next();
+        if (epoch() - user.session.authTime <= recentAuth && (!proves || proves(user))) return next();
         const back = returnTo ? returnTo(ctx) : isGet(ctx) ? ctx.originalUrl : `${base}/`;
         if (!isGet(ctx)) await setFlash(ctx, { kind: 'info', text: 'For your security, you confirmed your identity again. Repeat the change to save it.' });
         await startSignIn(ctx, { returnTo: back, reauth: true, loginHint: user.account.email, accountId: user.account.id });

@@ -22,8 +22,8 @@ export const DEFAULT_LINK_TTL_SECONDS = {
 } satisfies Record<LinkPurpose, number>;
 
 /**
- * Where each link lands: src/self-service/ serves password reset and email verification; the
- * invitation page (set a first password) and the MFA-reset confirmation come with those features.
+ * Where each link lands: src/self-service/ serves password reset and email verification, src/account/
+ * the MFA-reset confirmation; the invitation page (set a first password) comes with that feature.
  */
 export const LINK_PATHS = {
   password_reset: '/password/reset/',

@@ -9,6 +9,8 @@ import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import type { Webauthn } from '../domain/mfa/webauthn.ts';
 import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
+import type { NewBrowserNotice } from '../domain/new-browser.ts';
+import { KNOWN_BROWSER_MAX_AGE_SECONDS, knownBrowserCookieName, writeCookie } from './remember-cookie.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
@@ -48,6 +50,8 @@ export interface InteractionDeps {
   rememberedBrowsers: RememberedBrowsers;
   /** https issuer or TLS at a trusted proxy: Secure, `__Host-` cookies. */
   secureCookies: boolean;
+  /** the optional mail after a sign-in from a browser not seen before for the account. */
+  newBrowser: NewBrowserNotice;
 }
 
 export interface ClientView {
@@ -199,6 +203,9 @@ export async function finish(turn: Turn, state: InteractionState): Promise<void>
     detail: { amr, acr, client_id: turn.interaction.params.client_id },
   });
   deps.onSignIn?.('success');
+  const knownName = knownBrowserCookieName(deps.secureCookies);
+  const known = deps.newBrowser.signedIn(ctx.cookies.get(knownName), account, turn.request, turn.client.name);
+  if (known) writeCookie(ctx, deps.secureCookies, knownName, known, KNOWN_BROWSER_MAX_AGE_SECONDS);
   await deps.states.clear(turn.uid);
   // `ts` is the moment of this interactive authentication: a consent page that resubmits the login
   // result later must not move auth_time forward.

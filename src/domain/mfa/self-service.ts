@@ -39,14 +39,14 @@ export interface MfaStatusView {
 }
 
 
-export const mfaEnforced = () =>
+const mfaEnforced = () =>
   new GatehouseError(
     'mfa_enforced',
     409,
     'Your organization requires multi-factor authentication for your account, so it cannot be turned off and your last authenticator cannot be removed. Add another device first, or ask your administrator.',
   );
 
-export const ownerOf = (a: AccountWithTenant): MfaOwner => ({ id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name });
+const ownerOf = (a: AccountWithTenant): MfaOwner => ({ id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name });
 
 /** A pending setup in Security Settings is bound to the console session that started it. */
 const bindingOf = (consoleSession: string) => `account-console:${consoleSession}`;

@@ -177,6 +177,17 @@ describe(`account console: Security Settings (${backendName()})`, () => {
         expect(textOf(res.html)).toContain('Confirm your identity');
       }
       expect(await rows(account.id)).toEqual(before);
+      // "Confirm it's you" starts the console's own re-authentication: a new sign-in (prompt=login)
+      const refused = await agent.submit(page, '/security/recovery-codes', {});
+      const href = /href="([^"]*\/account\/confirm\?return_to=[^"]*)"/.exec(refused.html)?.[1] ?? '';
+      expect(href).toContain('return_to=%2Faccount%2Fsecurity');
+      const reauth = await agent.request(url(href.replace(/&amp;/g, '&')));
+      expect(reauth.status).toBe(303);
+      const authorize = new URL(reauth.headers.get('location') ?? '');
+      expect(authorize.pathname).toBe('/auth');
+      expect(authorize.searchParams.get('prompt')).toBe('login');
+      expect(authorize.searchParams.get('max_age')).toBe('0');
+      expect(authorize.searchParams.get('login_hint')).toBe(account.email);
     } finally {
       clockOffsetMs = 0;
     }

@@ -26,6 +26,7 @@ describe('the amr/acr contract (DESIGN.md §6)', () => {
     ['password + synced passkey (software key)', ['pwd', 'swk'], ['pwd', 'swk', 'mfa'], ACR_PHR],
     ['passkey alone, with user verification', ['passkey_hwk'], ['hwk', 'user', 'mfa'], ACR_PHR],
     ['synced passkey alone, with user verification', ['passkey_swk'], ['swk', 'user', 'mfa'], ACR_PHR],
+    ['password on a remembered browser (no code typed now)', ['pwd', 'remembered'], ['pwd', 'mfa'], ACR_MFA],
   ])('%s → amr %j, acr %s', (_how, factors, amr, acr) => {
     expect(amrFor(factors)).toEqual(amr);
     expect(acrFromAmr(amrFor(factors))).toBe(acr);
