@@ -123,6 +123,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     authenticate: runtime.authenticate,
     mfa: runtime.mfa,
     enrolment: runtime.enrolment,
+    webauthn: runtime.webauthn,
     accounts: repos.accounts,
     policy,
     events: runtime.events,
@@ -199,6 +200,8 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     // oidc-provider 9 has no 404 handler: unknown paths get the same 404 page or JSON as the rest
     notFoundHandler(),
     serveStatic({ root: path.join(root, 'public') }),
+    // the browser half of the passkey ceremonies, straight from the installed package (its UMD bundle)
+    serveStatic({ root: path.join(root, 'node_modules/@simplewebauthn/browser/dist/bundle'), prefix: '/assets/simplewebauthn' }),
     only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
     // allowedMethods() wraps the routes: a known address asked with the wrong method answers 405 + Allow
     under('/interaction/', interactionRouter.allowedMethods() as unknown as Middleware),

@@ -95,6 +95,11 @@ export const envSchema = z.object({
     .min(32, 'METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -base64 32)')
     .optional()
     .describe('when set, /metrics answers only requests with Authorization: Bearer <this token>'),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'WEBAUTHN_RP_ID must be a lower-case host name such as login.example.com')
+    .optional()
+    .describe("passkeys' relying-party ID: the issuer's host or a parent domain of it; unset → the issuer's host"),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -137,6 +142,8 @@ export interface Config {
   metrics: { port: number; host: string; token: string | undefined };
   /** requested worker processes (0 = one per CPU); see clusterSize(). */
   workers: number;
+  /** passkeys: the relying-party ID credentials are bound to, and the origin assertions must come from. */
+  webauthn: { rpId: string; origin: string };
 }
 
 export class ConfigError extends Error {
@@ -203,7 +210,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     keyRetireAfterSeconds: e.KEY_RETIRE_AFTER_SECONDS || Math.max(e.ACCESS_TOKEN_TTL, e.ID_TOKEN_TTL, e.REFRESH_TOKEN_TTL),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
     workers: e.WORKERS,
+    webauthn: webauthnSettings(issuer, e.WEBAUTHN_RP_ID),
   };
+}
+
+/**
+ * A browser accepts an RP ID only when it is the page's host or a registrable parent of it
+ * (WebAuthn §5.1.3), so any other value would make every passkey ceremony fail: refused at start.
+ */
+function webauthnSettings(issuer: string, rpId: string | undefined): Config['webauthn'] {
+  const url = new URL(issuer);
+  const host = url.hostname;
+  if (rpId !== undefined && host !== rpId && !host.endsWith(`.${rpId}`)) {
+    throw new ConfigError(`WEBAUTHN_RP_ID ${rpId} must be the issuer's host (${host}) or a parent domain of it`);
+  }
+  return { rpId: rpId ?? host, origin: url.origin };
 }
 
 /**

@@ -15,6 +15,7 @@ import { createMfaService } from './domain/mfa/service.ts';
 import { createTotpEnrolment } from './domain/mfa/enrolment.ts';
 import { createRememberedBrowsers } from './domain/mfa/remembered-browsers.ts';
 import { createFlows } from './domain/flows.ts';
+import { createWebauthn } from './domain/mfa/webauthn.ts';
 import { createPasswordAuthenticator, type Limit } from './domain/authentication.ts';
 import { createKeyStore } from './oidc/keys.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
@@ -107,6 +108,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     limits: linkRequestLimits,
   });
   const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
+  const flows = createFlows({ kv, box });
 
   const upstream = createUpstreamOidc({ timeoutMs: options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });
 
@@ -125,13 +127,28 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       settings: { lockout: config.lockout, mfaPerIp: config.limits.mfaPerIp, windowSeconds: config.limits.windowSeconds },
     }),
     enrolment: createTotpEnrolment({
-      flows: createFlows({ kv, box }),
+      flows,
       authenticators: repos.authenticators,
       recoveryCodes: repos.recoveryCodes,
       events,
       box,
       hasher,
       settings: { pendingSeconds: config.enrolPendingSeconds },
+    }),
+    webauthn: createWebauthn({
+      flows,
+      authenticators: repos.authenticators,
+      recoveryCodes: repos.recoveryCodes,
+      events,
+      hasher,
+      limit,
+      settings: {
+        ...config.webauthn,
+        rpName: 'Gatehouse',
+        ceremonySeconds: 300,
+        mfaPerIp: config.limits.mfaPerIp,
+        windowSeconds: config.limits.windowSeconds,
+      },
     }),
     rememberedBrowsers: createRememberedBrowsers({ repo: repos.rememberedBrowsers, box, events, days: config.rememberBrowserDays }),
     authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),

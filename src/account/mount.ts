@@ -105,6 +105,7 @@ export function createAccountSurfaces(options: AccountSurfacesOptions): AccountS
     sessions,
     passwordChange,
     minPasswordLength: MIN_PASSWORD_LENGTH,
+    webauthn: runtime.webauthn,
     console: accountConsole,
     views: options.views,
     selfService,

@@ -17,6 +17,7 @@ import type { AccountSessions } from '../domain/account-sessions.ts';
 import type { PasswordChange } from '../domain/password-change.ts';
 import type { TenantKind } from '../domain/kinds.ts';
 import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
+import { parseRegistrationResponse, type Webauthn } from '../domain/mfa/webauthn.ts';
 
 export const ACCOUNT_BASE = '/account';
 
@@ -48,6 +49,8 @@ export interface AccountPagesOptions {
   passwordChange: PasswordChange;
   /** minimum length of a new password (said on the form). */
   minPasswordLength: number;
+  /** passkeys and security keys: registration from Security Settings. */
+  webauthn: Webauthn;
   now?: (() => Date) | undefined;
 }
 
@@ -100,10 +103,11 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
   };
 
   /**
-   * Recent enough: authenticated within five minutes, and with a code when the account has MFA (a
-   * sign-in that typed no code — a remembered browser — does not count).
+   * Recent enough: authenticated within five minutes, and with a code or a passkey / security key
+   * (`hwk`/`swk`) when the account has MFA (a sign-in that used neither — a remembered browser — does
+   * not count).
    */
-  const typedCode = (user: ConsoleUser) => user.account.mfaStatus !== 'active' || user.session.amr.includes('otp');
+  const typedCode = (user: ConsoleUser) => user.account.mfaStatus !== 'active' || ['otp', 'hwk', 'swk'].some((value) => user.session.amr.includes(value));
   const recent: Middleware = async (ctx: Context, next: Next) => {
     const user = console.user(ctx);
     const { account: a } = user;
@@ -237,6 +241,41 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
     }
     await done(c, `${ACCOUNT_BASE}/security`, 'success', 'The new device is set up. Your other authenticators keep working until you remove them.');
   });
+
+  // Add a passkey or security key: the options for the browser, then its answer, under a challenge
+  // bound to this console session (the buttons are progressive enhancement, public/passkeys.js).
+  const passkeyBinding = (ctx: Context) => `account-console:${sessionId(ctx)}`;
+  const passkeyOwner = (ctx: Context) => {
+    const a = account(ctx);
+    return { id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name };
+  };
+  router.post('/security/passkeys/options', fresh, async (ctx) => {
+    const c = ctx as unknown as Context;
+    c.type = 'application/json';
+    c.body = await options.webauthn.startRegistration(passkeyOwner(c), passkeyBinding(c));
+  });
+
+  router.post('/security/passkeys', fresh, wrap(onSecurityPage(async (ctx) => {
+    const fields = bodyFields(ctx);
+    const a = account(ctx);
+    const response = parseRegistrationResponse(text(fields, 'response'));
+    const mode = a.mfaStatus === 'active' ? 'additional' : 'first';
+    const outcome = await options.webauthn.finishRegistration(passkeyOwner(ctx), passkeyBinding(ctx), text(fields, 'flowId'), response, { mode, label: text(fields, 'label').slice(0, MAX_LABEL_LENGTH) }, request(ctx));
+    if (!outcome.ok) {
+      const message = {
+        expired: 'The passkey request expired or was already used. Try again.',
+        invalid: 'Your passkey or security key could not be registered. Try again.',
+        already_enrolled: 'This passkey is already registered, or multi-factor authentication was turned on meanwhile in another window. Reload the page and try again.',
+      }[outcome.reason];
+      throw new GatehouseError(`passkey_${outcome.reason}`, outcome.reason === 'already_enrolled' ? 409 : 400, message);
+    }
+    if (outcome.recoveryCodes) {
+      await render(ctx, 'account/recovery-codes', 'security', { title: 'Save your recovery codes', codes: outcome.recoveryCodes, first: true });
+      await console.flash(ctx, { kind: 'success', text: `Multi-factor authentication is on. From now on, signing in asks for your passkey "${outcome.label}".` });
+      return;
+    }
+    await done(ctx, `${ACCOUNT_BASE}/security`, 'success', `The passkey "${outcome.label}" was added. You can use it to sign in, with or without your password.`);
+  })));
 
   router.post('/security/authenticators/:id/rename', wrap(onSecurityPage(async (ctx) => {
     await selfService.rename(account(ctx), String((ctx as unknown as { params: { id?: string } }).params.id ?? ''), text(bodyFields(ctx), 'label'), request(ctx));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kv } from '../store/kv.ts';
 import type { SecretBox } from './secrets.ts';
 
-export type FlowKind = 'totp_enrolment';
+export type FlowKind = 'totp_enrolment' | 'webauthn_registration' | 'webauthn_authentication';
 
 interface StoredFlow {
   kind: FlowKind;

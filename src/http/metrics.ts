@@ -13,6 +13,8 @@ export const SIGNIN_OUTCOMES = [
   'mfa_locked',
   'mfa_enrolled',
   'recovery_code_used',
+  'passkey_verified',
+  'passkey_failed',
 ] as const;
 export type SigninOutcome = (typeof SIGNIN_OUTCOMES)[number];
 

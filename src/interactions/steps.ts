@@ -37,8 +37,8 @@ export function nextStep(prompt: string, state: InteractionState, mfa: MfaFacts 
   if (!state.accountId) return state.candidates?.length ? 'choose' : 'password';
   if (state.recoveryCodesSealed) return 'recovery_codes';
   if (state.remainingRecoveryCodes !== undefined && provesMfa(state.factors)) return 'recovery_used';
-  if (provesMfa(state.factors) || !mfa) return 'finish';
-  const requirement = mfaRequirement(mfa);
+  if (!mfa) return 'finish';
+  const requirement = mfaRequirement(mfa, state.factors);
   // a deferral counts only while the grace period still allows one
   if (requirement === 'enrol' && state.setupDeferred && maySkipSetup(mfa)) return 'finish';
   return requirement === 'none' ? 'finish' : requirement;

@@ -7,6 +7,7 @@ import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
 import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
+import type { Webauthn } from '../domain/mfa/webauthn.ts';
 import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
 import type { NewBrowserNotice } from '../domain/new-browser.ts';
 import { KNOWN_BROWSER_MAX_AGE_SECONDS, knownBrowserCookieName, writeCookie } from './remember-cookie.ts';
@@ -31,6 +32,7 @@ export interface InteractionDeps {
   authenticate: PasswordAuthenticator;
   mfa: MfaService;
   enrolment: TotpEnrolment;
+  webauthn: Webauthn;
   accounts: Pick<Repos['accounts'], 'findById' | 'recordLogin'>;
   policy: MfaPolicySource;
   events: SecurityEvents;
@@ -153,8 +155,8 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
     const now = new Date();
     const mfa = await accountMfa(account, deps.policy);
     // a lock only matters when there is a code to ask for
-    const lockedUntil = mfa.hasAuthenticator ? await deps.mfa.lockedUntil(account.id, now) : null;
-    facts = mfaFacts({ account: mfa, client, params: interaction.params, lockedUntil, now });
+    const [lockedUntil, hasWebauthn] = mfa.hasAuthenticator ? await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.webauthn.hasCredential(account.id)]) : [null, false];
+    facts = mfaFacts({ account: mfa, hasWebauthn, client, params: interaction.params, lockedUntil, now });
   }
   return {
     ctx,

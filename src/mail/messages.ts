@@ -110,10 +110,13 @@ function build(subject: string, name: string | undefined, blocks: Block[]): Mail
   return { subject, text: renderText(greeting, blocks), html: renderHtml(subject, greeting, blocks) };
 }
 
-/** An authenticator app was added: MFA is on. */
-export function mfaEnabledMessage(c: NoticeContext): MailContent {
+/** The first authenticator (an app, or a passkey or security key) was added: MFA is on. */
+export function mfaEnabledMessage(c: NoticeContext & { passkey?: boolean }): MailContent {
+  const what = c.passkey
+    ? `A passkey or security key was added to your ${PRODUCT} account. From now on, signing in asks for your password and that passkey, or the passkey alone.`
+    : `An authenticator app was added to your ${PRODUCT} account. From now on, signing in asks for your password and a one-time code from that app.`;
   return build(`Multi-factor authentication is now on for your ${PRODUCT} account`, c.name, [
-    { kind: 'p', text: `An authenticator app was added to your ${PRODUCT} account. From now on, signing in asks for your password and a one-time code from that app.` },
+    { kind: 'p', text: what },
     accountFacts(c),
     { kind: 'p', text: 'Keep your recovery codes somewhere safe. You need them if your phone is lost or replaced, or your authenticator app is unavailable. Each code can be used once.' },
     ...settingsLink(c),
@@ -302,9 +305,10 @@ export function invitationMessage(c: LinkMessageContext & { tenantName: string; 
 }
 
 /** One more authenticator can give the codes (a new phone); the others keep working. */
-export function authenticatorAddedMessage(c: NoticeContext & { label: string }): MailContent {
+export function authenticatorAddedMessage(c: NoticeContext & { label: string; passkey?: boolean }): MailContent {
+  const use = c.passkey ? 'It can now be used to sign in, with or without your password.' : 'It can now give the one-time codes for signing in.';
   return build(`A new authenticator was added to your ${PRODUCT} account`, c.name, [
-    { kind: 'p', text: `A new authenticator ("${c.label}") was added to your ${PRODUCT} account. It can now give the one-time codes for signing in. Your other authenticators keep working until you remove them.` },
+    { kind: 'p', text: `A new authenticator ("${c.label}") was added to your ${PRODUCT} account. ${use} Your other authenticators keep working until you remove them.` },
     accountFacts(c),
     ...settingsLink(c),
     { kind: 'warning', text: NOT_YOU },

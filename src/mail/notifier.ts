@@ -21,7 +21,7 @@ import {
 const asDate = (v: unknown, fallback: Date) => (typeof v === 'string' || v instanceof Date ? new Date(v) : fallback);
 
 const builders = {
-  'mfa.enrolled': (c) => mfaEnabledMessage(c),
+  'mfa.enrolled': (c, d) => mfaEnabledMessage({ ...c, passkey: d.kind === 'webauthn' }),
   'mfa.imported': (c) => mfaEnabledMessage(c),
   'mfa.recovery_code.used': (c, d) => recoveryCodeUsedMessage({ ...c, remaining: typeof d.remaining === 'number' ? d.remaining : 0 }),
   'mfa.recovery_codes.regenerated': (c) => recoveryCodesRegeneratedMessage(c),
@@ -29,7 +29,7 @@ const builders = {
   'mfa.reset_by_self': (c) => mfaResetMessage({ ...c, by: 'self', setupRequired: requiresSetup(c) }),
   'mfa.reset_by_admin': (c) => mfaResetMessage({ ...c, by: 'admin', setupRequired: requiresSetup(c) }),
   'mfa.locked': (c, d) => mfaLockedMessage({ ...c, lockedUntil: asDate(d.lockedUntil, c.at) }),
-  'mfa.authenticator.added': (c, d) => authenticatorAddedMessage({ ...c, label: labelOf(d) }),
+  'mfa.authenticator.added': (c, d) => authenticatorAddedMessage({ ...c, label: labelOf(d), passkey: d.kind === 'webauthn' }),
   'mfa.authenticator.removed': (c, d) => authenticatorRemovedMessage({ ...c, label: labelOf(d), remaining: typeof d.remaining === 'number' ? d.remaining : 0 }),
   'password.changed': (c, d) => passwordChangedMessage({ ...c, ...(d.via === 'reset_link' || d.via === 'settings' ? { via: d.via } : {}) }),
 } satisfies Record<NotifyingEvent, (c: NoticeContext, detail: Record<string, unknown>) => MailContent>;

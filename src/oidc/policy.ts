@@ -5,20 +5,25 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { satisfiesAcr } from '../domain/amr.ts';
 import { clientMayReceive } from '../domain/account-choice.ts';
-import { maySkipSetup, mfaFacts, mfaRequiredBy } from '../domain/mfa/requirement.ts';
+import { maySkipSetup, mfaFacts, mfaRequiredBy, requiredAcr, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { GatehouseAccount } from './accounts.ts';
 
 const { base, Check } = interactionPolicy;
 
-/** Why this authorization request needs MFA, whatever the session has done so far. */
-export function mfaReasonsFor(ctx: KoaContextWithOIDC, account: GatehouseAccount): string[] {
-  const facts = mfaFacts({
+/** The MFA facts of this authorization request; the interaction pages look up the rest (locks, passkeys). */
+const requestFacts = (ctx: KoaContextWithOIDC, account: GatehouseAccount): MfaFacts =>
+  mfaFacts({
     account: account.mfa,
+    hasWebauthn: false,
     client: { requireMfa: ctx.oidc.client?.metadata().require_mfa === true },
     params: ctx.oidc.params ?? {},
     lockedUntil: null,
     now: new Date(),
   });
+
+/** Why this authorization request needs MFA, whatever the session has done so far. */
+export function mfaReasonsFor(ctx: KoaContextWithOIDC, account: GatehouseAccount): string[] {
+  const facts = requestFacts(ctx, account);
   // During the policy's grace period a session without MFA is acceptable: its user chose "Set up later"
   // (every new sign-in offers setup again).
   if (maySkipSetup(facts)) return [];
@@ -57,13 +62,17 @@ export function createInteractionPolicy() {
   login.checks.add(
     new Check(
       'mfa_required',
-      'multi-factor authentication is required and this session has not performed it',
+      'the multi-factor authentication this request requires (mfa, or phishing-resistant phr) was not performed in this session',
       'login_required',
       (ctx) => {
         const account = sessionAccount(ctx);
         if (!account) return Check.NO_NEED_TO_PROMPT; // the no_session and account_unavailable checks ask for login
         const amr = (ctx.oidc.session?.amr ?? []) as string[];
-        const unmet = mfaReasonsFor(ctx, account).length > 0 && !satisfiesAcr('mfa', amr);
+        // phr (a passkey) is asked for by the request; password + TOTP does not meet it, so a session
+        // that has MFA but not phr steps up too.
+        const facts = requestFacts(ctx, account);
+        // During the policy's grace period a session without MFA is acceptable: its user chose "Set up later".
+        const unmet = !maySkipSetup(facts) && !satisfiesAcr(requiredAcr(facts), amr);
         // The interaction just finished and still did not satisfy the request: fail instead of opening
         // a new interaction for ever.
         if (unmet && ctx.oidc.result?.login) throw new errors.UnmetAuthenticationRequirements();

@@ -1,7 +1,7 @@
 // oidc-provider 9 configured for Gatehouse: the comments next to each option say why it is set so.
 import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Adapter } from 'oidc-provider';
 import type { Config } from '../config.ts';
-import { ACR_1FA, ACR_MFA } from '../domain/amr.ts';
+import { ACR_VALUES_SUPPORTED } from '../domain/amr.ts';
 import { createInteractionPolicy } from './policy.ts';
 import { useHashedClientSecrets } from './clients.ts';
 import type { KeyMaterial } from './keys.ts';
@@ -100,7 +100,7 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    acrValues: [ACR_1FA, ACR_MFA],
+    acrValues: [...ACR_VALUES_SUPPORTED],
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time', 'tenant'],
       email: ['email', 'email_verified'],

@@ -2,7 +2,7 @@
  * Shapes of the claims a Gatehouse ID token carries (DESIGN.md §6) and small readers for them.
  */
 import type { JWTPayload } from 'jose';
-import { ACR_MFA, ACR_MFA_PAPE, AMR_MFA } from './constants.ts';
+import { ACR_MFA, ACR_MFA_PAPE, ACR_PHR, AMR_HWK, AMR_MFA, AMR_SWK } from './constants.ts';
 
 export interface GatehouseTenantClaim {
   id: string;
@@ -41,7 +41,15 @@ export function amrIncludesMfa(claims: Pick<IdTokenClaims, 'amr'>): boolean {
   return Array.isArray(claims.amr) && claims.amr.includes(AMR_MFA);
 }
 
-/** True when an `acr` value names Gatehouse's MFA level (or its PAPE synonym). */
+/**
+ * True when the sign-in was phishing-resistant MFA: `amr` has `mfa` and a WebAuthn key (`hwk` or
+ * `swk`). Read from `amr`, like {@link amrIncludesMfa}, so one claim decides both questions.
+ */
+export function amrIsPhishingResistant(claims: Pick<IdTokenClaims, 'amr'>): boolean {
+  return amrIncludesMfa(claims) && Array.isArray(claims.amr) && (claims.amr.includes(AMR_HWK) || claims.amr.includes(AMR_SWK));
+}
+
+/** True when an `acr` value names Gatehouse's MFA level (or its PAPE synonym), or the phishing-resistant level that includes it. */
 export function isMfaAcr(acr: string | undefined): boolean {
-  return acr === ACR_MFA || acr === ACR_MFA_PAPE;
+  return acr === ACR_MFA || acr === ACR_MFA_PAPE || acr === ACR_PHR;
 }

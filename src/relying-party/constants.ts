@@ -6,6 +6,12 @@
 /** `acr` of a sign-in that included a second factor (TOTP, recovery code, trusted upstream MFA). */
 export const ACR_MFA = 'urn:gatehouse:acr:mfa';
 
+/**
+ * `acr` of a phishing-resistant sign-in: MFA with a passkey or security key (WebAuthn), whose
+ * credential only signs for Gatehouse's origin. It also satisfies a request for {@link ACR_MFA}.
+ */
+export const ACR_PHR = 'urn:gatehouse:acr:phr';
+
 /** `acr` of a single-factor sign-in (password, or an upstream IdP that did not do MFA). */
 export const ACR_1FA = 'urn:gatehouse:acr:1fa';
 
@@ -21,6 +27,12 @@ export const AMR_MFA = 'mfa';
 /** RFC 8176 `amr` values Gatehouse emits, for reference. */
 export const AMR_PWD = 'pwd';
 export const AMR_OTP = 'otp';
+/** Proof of possession of a hardware-held key (a passkey or security key that stays in its device). */
+export const AMR_HWK = 'hwk';
+/** Proof of possession of a software-held key (a synced passkey, copied between devices). */
+export const AMR_SWK = 'swk';
+/** User verification by the authenticator (PIN or biometric) in a passwordless passkey sign-in. */
+export const AMR_USER = 'user';
 /** Federated sign-in through an upstream IdP (as Microsoft Entra uses it). */
 export const AMR_FED = 'fed';
 

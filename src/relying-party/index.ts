@@ -3,10 +3,10 @@
  * OpenID Connect client — ID token and logout token validation, the decision whether the app still
  * asks for its own second factor (`decideLocalMfa`), and step-up requests.
  */
-export { ACR_1FA, ACR_MFA, ACR_MFA_PAPE, AMR_FED, AMR_MFA, AMR_OTP, AMR_PWD, BACKCHANNEL_LOGOUT_EVENT, DEFAULT_ALGORITHMS } from './constants.ts';
+export { ACR_1FA, ACR_MFA, ACR_MFA_PAPE, ACR_PHR, AMR_FED, AMR_HWK, AMR_MFA, AMR_OTP, AMR_PWD, AMR_SWK, AMR_USER, BACKCHANNEL_LOGOUT_EVENT, DEFAULT_ALGORITHMS } from './constants.ts';
 export { RelyingPartyError, isRelyingPartyError } from './errors.ts';
 export type { RelyingPartyErrorCode } from './errors.ts';
-export { amrIncludesMfa, isMfaAcr } from './claims.ts';
+export { amrIncludesMfa, amrIsPhishingResistant, isMfaAcr } from './claims.ts';
 export type { GatehouseTenantClaim, IdTokenClaims, ValidatedIdTokenClaims } from './claims.ts';
 export { validateIdToken } from './id-token.ts';
 export type { ValidateIdTokenOptions } from './id-token.ts';

@@ -13,8 +13,16 @@
  *
  * "ask" may also be answered by re-requesting the sign-in with `acr_values=urn:gatehouse:acr:mfa`
  * (see `buildStepUpRequest`) instead of the RP's own TOTP.
+ *
+ * With `requirePhishingResistant`, only phishing-resistant MFA (`amr` has `mfa` and `hwk` or `swk`: a
+ * passkey or security key) bypasses local 2FA on the unified path. Any other unified sign-in gets
+ * `unified_not_phishing_resistant` with `stepUpAcr` set: re-request the sign-in with
+ * `acr_values=urn:gatehouse:acr:phr` (`stepUpAuthorizationParams({ phishingResistant: true })`); the
+ * RP's own TOTP is no answer, being no more phishing resistant than Gatehouse's. `requireLocalMfa` is
+ * true in that case too, so code that reads only it still does not let the sign-in through unchecked.
  */
-import { amrIncludesMfa } from './claims.ts';
+import { amrIncludesMfa, amrIsPhishingResistant } from './claims.ts';
+import { ACR_PHR } from './constants.ts';
 import type { ValidatedIdTokenClaims } from './claims.ts';
 import { epochSeconds } from './time.ts';
 
@@ -25,11 +33,14 @@ export type LocalMfaReason =
   | 'unified_no_mfa_local_required'
   | 'unified_mfa_stale_local_required'
   | 'direct_local_required'
-  | 'local_disabled';
+  | 'local_disabled'
+  | 'unified_not_phishing_resistant';
 
 export interface LocalMfaDecision {
   requireLocalMfa: boolean;
   reason: LocalMfaReason;
+  /** Set when the sign-in must be requested again with this `acr` (phishing resistance demanded). */
+  stepUpAcr?: typeof ACR_PHR;
 }
 
 export interface DecideLocalMfaInput {
@@ -47,6 +58,8 @@ export interface DecideLocalMfaInput {
   maxAuthAgeSeconds?: number | undefined;
   /** Clock for tests; default now. */
   now?: Date | undefined;
+  /** Unified sign-ins must be phishing-resistant MFA (a passkey or security key at Gatehouse). */
+  requirePhishingResistant?: boolean | undefined;
 }
 
 export function decideLocalMfa(input: DecideLocalMfaInput): LocalMfaDecision {
@@ -57,6 +70,9 @@ export function decideLocalMfa(input: DecideLocalMfaInput): LocalMfaDecision {
   }
 
   const { claims } = input;
+  if (input.requirePhishingResistant === true && !(claims !== undefined && amrIsPhishingResistant(claims) && isFresh(claims, input.maxAuthAgeSeconds, input.now))) {
+    return { requireLocalMfa: true, reason: 'unified_not_phishing_resistant', stepUpAcr: ACR_PHR };
+  }
   if (claims !== undefined && amrIncludesMfa(claims)) {
     if (isFresh(claims, input.maxAuthAgeSeconds, input.now)) return { requireLocalMfa: false, reason: 'unified_mfa_satisfied' };
     return input.localMfaEnabled

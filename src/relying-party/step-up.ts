@@ -3,9 +3,11 @@
  * `acr_values=urn:gatehouse:acr:mfa` (DESIGN.md §6). Gatehouse never downgrades silently: a session
  * that cannot meet the requested `acr` gets a TOTP step (or `login_required` with `prompt=none`).
  */
-import { ACR_MFA } from './constants.ts';
+import { ACR_MFA, ACR_PHR } from './constants.ts';
 
 export interface StepUpOptions {
+  /** Ask for phishing-resistant MFA (`urn:gatehouse:acr:phr`: a passkey or security key) instead of any MFA. */
+  phishingResistant?: boolean | undefined;
   /** Add `prompt=login`: re-authenticate even when the Gatehouse session is recent. */
   promptLogin?: boolean | undefined;
   /** Add `max_age`: Gatehouse re-authenticates when the session is older (seconds). */
@@ -14,7 +16,7 @@ export interface StepUpOptions {
 
 /** Extra authorization parameters for a step-up; merge them into your client library's request. */
 export function stepUpAuthorizationParams(options: StepUpOptions = {}): Record<string, string> {
-  const params: Record<string, string> = { acr_values: ACR_MFA };
+  const params: Record<string, string> = { acr_values: options.phishingResistant === true ? ACR_PHR : ACR_MFA };
   if (options.promptLogin === true) params.prompt = 'login';
   if (options.maxAgeSeconds !== undefined) {
     if (!Number.isInteger(options.maxAgeSeconds) || options.maxAgeSeconds < 0) {

@@ -56,7 +56,7 @@ describeBrowser('account console Security Settings in Chromium', () => {
       await page.goto(`${gh.issuer}/account/security`);
       await page.getByLabel('Email').fill(account.email);
       await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
       expect(await page.locator('#mfa-status').textContent()).toContain('Inactive');
 
@@ -102,7 +102,7 @@ describeBrowser('account console Security Settings in Chromium', () => {
       await signIn.getByRole('link', { name: 'Continue to sign in' }).click();
       await signIn.getByLabel('Email').fill(account.email);
       await signIn.getByLabel('Password').fill(NEW_PASSWORD);
-      await signIn.getByRole('button', { name: 'Sign in' }).click();
+      await signIn.getByRole('button', { name: 'Sign in', exact: true }).click();
       await signIn.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
       await signIn.getByLabel('Authentication code').fill(await phone.nextCode());
       await Promise.all([signIn.waitForURL((url) => url.href.startsWith(app.redirectUri)), signIn.getByRole('button', { name: 'Verify' }).click()]);

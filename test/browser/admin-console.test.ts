@@ -40,7 +40,7 @@ describeBrowser('admin console in Chromium', () => {
       await page.goto(`${gh.issuer}/admin/users`);
       await page.getByLabel('Email').fill(admin.email);
       await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByLabel('Authentication code').fill(await app.nextCode());
       await page.getByRole('button', { name: 'Verify' }).click();
 

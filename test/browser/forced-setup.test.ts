@@ -58,7 +58,7 @@ describeBrowser('forced MFA setup in Chromium', () => {
       await page.goto(start.url.href);
       await page.getByLabel('Email').fill(account.email);
       await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
       // the setup page: a QR image the browser really displays, and the same secret as a setup key
       await page.getByRole('heading', { name: 'Set up multi-factor authentication' }).waitFor();

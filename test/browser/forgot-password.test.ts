@@ -63,7 +63,7 @@ describeBrowser('forgotten password in a real browser (Chromium)', () => {
     expect(page.url()).toBe(signInUrl);
     await page.getByLabel('Email').fill(account.email);
     await page.getByLabel('Password').fill(NEW_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Two-factor authentication' }).isVisible()).resolves.toBe(true);
     await page.getByLabel('Authentication code').fill(await authenticator.nextCode());
     await Promise.all([page.waitForURL((url) => url.href.startsWith(app.redirectUri)), page.getByRole('button', { name: 'Verify' }).click()]);

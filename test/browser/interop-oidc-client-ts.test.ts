@@ -72,7 +72,7 @@ describeBrowser('an independent RP (oidc-client-ts in Chromium)', () => {
     await page.goto(`${origin}/`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     if (secret) {
       await page.getByLabel('Authentication code').fill(referenceTotp(secret, Math.floor(Date.now() / 1000)));
       await page.getByRole('button', { name: 'Verify' }).click();

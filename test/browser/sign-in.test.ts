@@ -45,7 +45,7 @@ describeBrowser('password sign-in in a real browser (Chromium)', () => {
     await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
     await page.getByLabel('Email').fill(account.email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL((url) => url.href.startsWith(redirectUri)), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL((url) => url.href.startsWith(redirectUri)), page.getByRole('button', { name: 'Sign in', exact: true }).click()]);
 
     const landed = new URL(page.url());
     expect(`${landed.origin}${landed.pathname}`).toBe(redirectUri);
@@ -67,7 +67,7 @@ describeBrowser('password sign-in in a real browser (Chromium)', () => {
     await page.goto(start.url.href);
     await page.getByLabel('Email').fill(account.email);
     await page.getByLabel('Password').fill('not the password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForLoadState();
     await expect(page.getByText('Incorrect email or password.').isVisible()).resolves.toBe(true);
     expect(page.url()).toContain('/interaction/');

@@ -1,7 +1,7 @@
 // Which MFA step the login interaction shows (DESIGN.md §5 step 2), from facts computed once per
 // request by `mfaFacts` — the step-up check on the provider side and the interaction pages read the
 // same facts the same way.
-import { requestedAcr, type RequestedAcr } from '../amr.ts';
+import { amrFor, provesMfa, requestedAcr, satisfiesAcr, type Factor, type RequestedAcr } from '../amr.ts';
 import { lockoutState } from './lockout.ts';
 
 export type MfaRequirement = 'none' | 'verify' | 'enrol' | 'locked';
@@ -17,6 +17,8 @@ export interface AccountMfa {
 
 /** Everything the requirement depends on, for one account, one client and one authorization request. */
 export interface MfaFacts extends AccountMfa {
+  /** whether one of the account's authenticators is a passkey or security key (WebAuthn). */
+  hasWebauthn: boolean;
   /** The client's `require_mfa`. */
   clientRequiresMfa: boolean;
   requestedAcr: RequestedAcr | undefined;
@@ -26,6 +28,7 @@ export interface MfaFacts extends AccountMfa {
 
 export function mfaFacts(input: {
   account: AccountMfa;
+  hasWebauthn: boolean;
   client: { requireMfa: boolean };
   /** the authorization request's parameters (acr_values, claims) */
   params: { acr_values?: unknown; claims?: unknown };
@@ -34,6 +37,7 @@ export function mfaFacts(input: {
 }): MfaFacts {
   return {
     hasAuthenticator: input.account.hasAuthenticator,
+    hasWebauthn: input.hasWebauthn,
     policyRequiresMfa: input.account.policyRequiresMfa,
     policySetupDeferrableUntil: input.account.policySetupDeferrableUntil,
     clientRequiresMfa: input.client.requireMfa,
@@ -48,7 +52,7 @@ export function mfaRequiredBy(facts: Pick<MfaFacts, 'policyRequiresMfa' | 'clien
   const reasons: MfaReason[] = [];
   if (facts.policyRequiresMfa) reasons.push('policy');
   if (facts.clientRequiresMfa) reasons.push('client');
-  if (facts.requestedAcr === 'mfa') reasons.push('request');
+  if (facts.requestedAcr === 'mfa' || facts.requestedAcr === 'phr') reasons.push('request');
   return reasons;
 }
 
@@ -64,11 +68,23 @@ export function maySkipSetup(facts: Pick<MfaFacts, 'hasAuthenticator' | 'policyR
   return reasons.length === 1 && reasons[0] === 'policy';
 }
 
-export function mfaRequirement(facts: MfaFacts): MfaRequirement {
+/** The level this sign-in must reach: `phr` when the request asks for it, `mfa` when anything demands MFA. */
+export function requiredAcr(facts: Pick<MfaFacts, 'hasAuthenticator' | 'policyRequiresMfa' | 'clientRequiresMfa' | 'requestedAcr'>): RequestedAcr | undefined {
+  if (facts.requestedAcr === 'phr') return 'phr';
   // Having MFA means using it, whether or not anyone demands it.
-  if (facts.hasAuthenticator) {
-    return lockoutState({ lockedUntil: facts.lockedUntil, now: facts.now }).locked ? 'locked' : 'verify';
-  }
+  return facts.hasAuthenticator || mfaRequiredBy(facts).length > 0 ? 'mfa' : undefined;
+}
+
+/** What is still missing, given the factors this sign-in has proved so far. */
+export function mfaRequirement(facts: MfaFacts, proved: readonly Factor[] = []): MfaRequirement {
+  const required = requiredAcr(facts);
+  if (satisfiesAcr(required, amrFor(proved))) return 'none';
   // A lock only stops code entry; an account without an authenticator has no code to enter.
-  return mfaRequiredBy(facts).length > 0 ? 'enrol' : 'none';
+  if (facts.hasAuthenticator && lockoutState({ lockedUntil: facts.lockedUntil, now: facts.now }).locked) return 'locked';
+  if (required === 'phr' && !facts.hasWebauthn) {
+    // Only a passkey reaches phr, and the account has none yet: it adds one, but an account that has
+    // another authenticator proves it first, so a password alone never adds a factor.
+    return facts.hasAuthenticator && !provesMfa(proved) ? 'verify' : 'enrol';
+  }
+  return facts.hasAuthenticator ? 'verify' : 'enrol';
 }

@@ -106,6 +106,11 @@ export function createMfaService(deps: {
       return (await authenticators.countForAccount(accountId)) > 0;
     },
 
+    /** Which kinds of authenticator the account has, so a page offers only the ones it can use. */
+    async authenticatorKinds(accountId: string): Promise<Set<'totp' | 'webauthn'>> {
+      return new Set((await authenticators.listForAccount(accountId)).map((a) => a.kind));
+    },
+
     async verifyTotp(owner: MfaOwner, code: string, request: RequestInfo, now = new Date()): Promise<VerifyOutcome> {
       return attempt(
         owner,

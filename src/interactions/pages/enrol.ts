@@ -1,12 +1,18 @@
-// Step `enrol`: MFA is required and the account has no authenticator, so the user sets one up now: QR
-// code + setup key, confirmed with a code. The only skip is "Set up later" while the tenant policy's
-// grace period runs (and the policy is the only reason); each deferral is audited. The secret lives in
-// a flow bound to this interaction, so another browser signing in to the same account gets its own.
+// Step `enrol`: MFA is required and the account has no authenticator, so the user sets one up now: an
+// authenticator app (QR code + setup key, confirmed with a code) or a passkey / security key. The only
+// skip is "Set up later" while the tenant policy's grace period runs (and the policy is the only
+// reason); each deferral is audited. The secret or challenge lives in a flow bound to this interaction,
+// so another browser signing in to the same account gets one of its own. When the sign-in must be
+// phishing resistant only a passkey is offered; an account that already has an authenticator app
+// reaches this step only after using it.
+import { GatehouseError } from '../../domain/errors.ts';
 import type { Enrolment } from '../../domain/mfa/enrolment.ts';
 import { maySkipSetup } from '../../domain/mfa/requirement.ts';
-import { stepUnavailable } from '../steps.ts';
+import type { RegisterOutcome } from '../../domain/mfa/webauthn.ts';
+import { stepUnavailable, type InteractionState } from '../steps.ts';
 import { accountOf, advance, field, ownerOf, render, type Turn } from '../turn.ts';
 import type { Page } from './page.ts';
+import { answerOptions, ceremonyBinding, needsPasskey, postedRegistration } from './passkey-ceremony.ts';
 
 export const RECOVERY_CODES_CONTEXT = 'recovery-codes';
 
@@ -26,20 +32,31 @@ async function currentEnrolment(turn: Turn): Promise<Enrolment> {
 
 async function showEnrol(turn: Turn, error?: string) {
   const account = accountOf(turn);
-  const enrolment = await currentEnrolment(turn);
-  return render(turn, 'interactions/mfa-enrol', {
-    title: 'Set up multi-factor authentication',
-    email: account.email,
-    tenantName: account.tenant.name,
-    enrolment,
-    error,
-    setupLaterUntil: deferralDeadline(turn),
-  });
+  const passkeyOnly = needsPasskey(turn);
+  const enrolment = passkeyOnly ? undefined : await currentEnrolment(turn);
+  const title = passkeyOnly ? 'Add a passkey or security key' : 'Set up multi-factor authentication';
+  return render(turn, 'interactions/mfa-enrol', { title, email: account.email, tenantName: account.tenant.name, enrolment, passkeyOnly, error, setupLaterUntil: deferralDeadline(turn) });
 }
 
 /** The end of the grace period when "Set up later" is offered now; undefined otherwise. */
 function deferralDeadline(turn: Turn): Date | undefined {
   return turn.facts && maySkipSetup(turn.facts) ? turn.facts.policySetupDeferrableUntil : undefined;
+}
+
+const REGISTRATION_ERROR = {
+  expired: 'The passkey request expired or was already used. Try again.',
+  invalid: 'Your passkey or security key could not be registered. Try again, or set up an authenticator app instead.',
+} as const satisfies Record<Exclude<Extract<RegisterOutcome, { ok: false }>['reason'], 'already_enrolled'>, string>;
+
+/** The state after a new authenticator: its factor proved, and any first recovery codes to show. */
+function enrolled(turn: Turn, factor: InteractionState['factors'][number], recoveryCodes: string[] | undefined): Promise<void> {
+  turn.deps.onSignIn?.('mfa_enrolled');
+  const { enrolmentFlowId: _done, ...rest } = turn.state;
+  return advance(turn, {
+    ...rest,
+    factors: [...turn.state.factors, factor],
+    ...(recoveryCodes ? { recoveryCodesSealed: turn.deps.box.seal(JSON.stringify(recoveryCodes), RECOVERY_CODES_CONTEXT) } : {}),
+  });
 }
 
 export const enrolPage = {
@@ -63,21 +80,31 @@ export const enrolPage = {
       return advance(turn, { ...rest, setupDeferred: true });
     },
 
+    async 'passkey-register-options'(turn) {
+      answerOptions(turn, await turn.deps.webauthn.startRegistration(ownerOf(accountOf(turn)), ceremonyBinding(turn)));
+    },
+
+    async 'passkey-register'(turn) {
+      const { ctx, deps } = turn;
+      const { flowId, response } = postedRegistration(turn);
+      // The first authenticator brings recovery codes; one added to reach phr sits beside the app the user just used.
+      const mode = turn.facts?.hasAuthenticator ? 'additional' : 'first';
+      const outcome = await deps.webauthn.finishRegistration(ownerOf(accountOf(turn)), ceremonyBinding(turn), flowId, response, { mode, label: field(ctx, 'label') }, turn.request);
+      if (outcome.ok) return enrolled(turn, outcome.factor, outcome.recoveryCodes);
+      // Another browser finished a setup first: this one now verifies with that authenticator.
+      if (outcome.reason === 'already_enrolled') return advance(turn, turn.state);
+      ctx.status = 400;
+      return showEnrol(turn, REGISTRATION_ERROR[outcome.reason]);
+    },
+
     async enrol(turn) {
       const { ctx, deps, state } = turn;
+      if (needsPasskey(turn)) throw new GatehouseError('passkey_required', 403, 'This application requires a passkey or security key: an authenticator app is not accepted.');
       const owner = ownerOf(accountOf(turn));
       const outcome = state.enrolmentFlowId
         ? await deps.enrolment.confirm(owner, binding(turn), state.enrolmentFlowId, field(ctx, 'code'), { mode: 'first' }, turn.request)
         : ({ ok: false, reason: 'expired' } as const);
-      if (outcome.ok) {
-        deps.onSignIn?.('mfa_enrolled');
-        const { enrolmentFlowId: _done, ...rest } = state;
-        return advance(turn, {
-          ...rest,
-          factors: [...state.factors, 'otp'],
-          recoveryCodesSealed: deps.box.seal(JSON.stringify(outcome.recoveryCodes ?? []), RECOVERY_CODES_CONTEXT),
-        });
-      }
+      if (outcome.ok) return enrolled(turn, 'otp', outcome.recoveryCodes ?? []);
       switch (outcome.reason) {
         case 'already_enrolled': {
           // Another browser finished a setup first: this one now verifies with that authenticator.

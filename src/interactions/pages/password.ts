@@ -1,10 +1,13 @@
 // Step `password`: email + password (DESIGN.md §5 step 1). Unknown email and wrong password answer the
-// same; the accounts the password opens are narrowed to those the client may receive.
-import { chooseAccount } from '../../domain/account-choice.ts';
+// same; the accounts the password opens are narrowed to those the client may receive. Or, instead of
+// both, a passkey (a discoverable credential with user verification): its user handle names the one
+// account, so no password and no account choice follow.
+import { chooseAccount, clientMayReceive } from '../../domain/account-choice.ts';
 import { badRequest } from '../../domain/errors.ts';
 import type { InteractionState } from '../steps.ts';
 import { advance, field, render, type Turn } from '../turn.ts';
 import type { Page } from './page.ts';
+import { answerOptions, ceremonyBinding, postedAssertion, refuseAssertion } from './passkey-ceremony.ts';
 
 const loginHintEmail = (turn: Turn) => {
   const hint = turn.interaction.params.login_hint;
@@ -27,6 +30,34 @@ export const passwordPage = {
   step: 'password',
   show: (turn) => showPassword(turn),
   actions: {
+    async 'passkey-options'(turn) {
+      answerOptions(turn, await turn.deps.webauthn.startPasswordless(ceremonyBinding(turn)));
+    },
+
+    async passkey(turn) {
+      const { ctx, deps } = turn;
+      const { flowId, response } = postedAssertion(turn);
+      const outcome = await deps.webauthn.verifyPasskey(ceremonyBinding(turn), flowId, response, turn.request);
+      if (!outcome.ok) return showPassword(turn, { error: refuseAssertion(turn, outcome) });
+      const account = await deps.accounts.findById(outcome.accountId);
+      if (!account || account.status !== 'active' || !clientMayReceive(turn.client.tenantId, account.tenant.id)) {
+        // as for a password that opens no account this application may receive
+        deps.onSignIn?.('bad_credentials');
+        ctx.status = 403;
+        return showPassword(turn, { error: `The account of this passkey cannot sign in to ${turn.client.name}. Sign in with another account.` });
+      }
+      deps.onSignIn?.('passkey_verified');
+      await deps.events.emit({
+        action: 'auth.passkey.succeeded',
+        actorAccountId: account.id,
+        tenantId: account.tenant.id,
+        target: account.id,
+        ...turn.request,
+        detail: { authenticator: outcome.authenticatorId },
+      });
+      return advance(turn, { accountId: account.id, factors: [outcome.factor] });
+    },
+
     async login(turn) {
       const { ctx, deps } = turn;
       const email = field(ctx, 'email').trim();

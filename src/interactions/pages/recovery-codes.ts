@@ -20,7 +20,7 @@ export const recoveryCodesPage = {
       const codes = codesOf(turn);
       turn.ctx.set('Content-Disposition', 'attachment; filename="gatehouse-recovery-codes.txt"');
       turn.ctx.type = 'text/plain; charset=utf-8';
-      turn.ctx.body = `Gatehouse recovery codes\nEach code can be used once, instead of a code from your authenticator app.\n\n${codes.join('\n')}\n`;
+      turn.ctx.body = `Gatehouse recovery codes\nEach code can be used once, instead of your authenticator app or passkey.\n\n${codes.join('\n')}\n`;
     },
   },
   actions: {

@@ -1,9 +1,13 @@
-// Steps `verify` and `locked`: the account has an authenticator, so the sign-in asks for a code from it
-// (or one of its recovery codes). While the account's MFA step is locked, codes are not even checked.
+// Steps `verify` and `locked`: the account has an authenticator, so the sign-in asks for it: "Use your
+// passkey / security key" when it has one, a code from its authenticator app or one of its recovery
+// codes otherwise or as alternatives. A sign-in that must be phishing resistant takes only the passkey.
+// While the account's MFA step is locked, nothing is even checked.
+import { GatehouseError } from '../../domain/errors.ts';
 import type { VerifyOutcome } from '../../domain/mfa/service.ts';
 import { accountOf, advance, field, finish, ownerOf, render, type Turn } from '../turn.ts';
 import { readRememberCookie, writeRememberCookie } from '../remember-cookie.ts';
 import type { Handler, Page } from './page.ts';
+import { answerOptions, ceremonyBinding, needsPasskey, postedAssertion, refuseAssertion } from './passkey-ceremony.ts';
 
 type CodeKind = 'otp' | 'recovery_code';
 
@@ -12,8 +16,26 @@ const FORM = {
   recovery_code: { template: 'interactions/mfa-recovery', title: 'Use a recovery code' },
 } as const satisfies Record<CodeKind, { template: string; title: string }>;
 
-const showForm = (turn: Turn, kind: CodeKind, error?: string) =>
-  render(turn, FORM[kind].template, { title: FORM[kind].title, email: accountOf(turn).email, rememberDays: turn.deps.rememberedBrowsers.days, error });
+/** What this page may offer: the passkey when the account has one; codes unless only a passkey will do. */
+async function offers(turn: Turn) {
+  const kinds = await turn.deps.mfa.authenticatorKinds(accountOf(turn).id);
+  const passkey = kinds.has('webauthn');
+  const codes = !(passkey && needsPasskey(turn));
+  return { passkey, totp: codes && kinds.has('totp'), recovery: codes };
+}
+
+async function showForm(turn: Turn, kind: CodeKind, error?: string) {
+  const offered = await offers(turn);
+  const title = kind === 'otp' && offered.passkey ? 'Use your passkey or security key' : FORM[kind].title;
+  return render(turn, FORM[kind].template, {
+    title,
+    email: accountOf(turn).email,
+    rememberDays: turn.deps.rememberedBrowsers.days,
+    error,
+    offered,
+    phishingResistant: needsPasskey(turn),
+  });
+}
 
 /** What the authorization request says about an earlier code: prompt=login and max_age want a fresh one. */
 function rememberRequest(turn: Turn) {
@@ -75,10 +97,15 @@ async function refused(turn: Turn, kind: CodeKind, outcome: Exclude<VerifyOutcom
   }
 }
 
+const passkeyRequired = () =>
+  new GatehouseError('passkey_required', 403, 'This application requires a passkey or security key: a code is not accepted. Use your passkey or security key.');
+
 const checkCode =
   (kind: CodeKind): Handler =>
   async (turn) => {
     const { deps } = turn;
+    // a code proves possession but can be phished; when only a passkey will do, it is not even checked
+    if (!(await offers(turn)).recovery) throw passkeyRequired();
     const owner = ownerOf(accountOf(turn));
     const code = field(turn.ctx, 'code');
     const outcome = kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);
@@ -88,8 +115,18 @@ const checkCode =
     const factors = [...turn.state.factors, outcome.factor];
     // After a recovery code, one more page says how many are left before the user goes on.
     if (outcome.remainingRecoveryCodes !== undefined) return advance(turn, { ...turn.state, factors, remainingRecoveryCodes: outcome.remainingRecoveryCodes });
-    return finish(turn, { ...turn.state, factors });
+    // A code may not be all this sign-in needs (phr asks for a passkey next): the next step decides.
+    return advance(turn, { ...turn.state, factors });
   };
+
+const checkPasskey: Handler = async (turn) => {
+  const { deps } = turn;
+  const { flowId, response } = postedAssertion(turn);
+  const outcome = await deps.webauthn.verifySecondFactor(ownerOf(accountOf(turn)), ceremonyBinding(turn), flowId, response, turn.request);
+  if (!outcome.ok) return showForm(turn, 'otp', refuseAssertion(turn, outcome));
+  deps.onSignIn?.('passkey_verified');
+  return finish(turn, { ...turn.state, factors: [...turn.state.factors, outcome.factor] });
+};
 
 const lost: Handler = (turn) => render(turn, 'interactions/mfa-lost', { title: 'Lost your device?', resetLinkMinutes: turn.deps.mfaResetLinkMinutes });
 
@@ -112,10 +149,17 @@ const resetLink: Handler = async (turn) => {
 export const verifyPage = {
   step: 'verify',
   async show(turn) {
-    if (await remembered(turn)) return finish(turn, { ...turn.state, factors: [...turn.state.factors, 'remembered'] });
+    // a remembered browser stands for an earlier code, which never reaches phr: then the passkey is asked
+    if (!needsPasskey(turn) && (await remembered(turn))) return finish(turn, { ...turn.state, factors: [...turn.state.factors, 'remembered'] });
     return showForm(turn, 'otp');
   },
-  actions: { verify: checkCode('otp'), recovery: checkCode('recovery_code'), 'reset-link': resetLink },
+  actions: {
+    verify: checkCode('otp'),
+    recovery: checkCode('recovery_code'),
+    'reset-link': resetLink,
+    'webauthn-options': async (turn) => answerOptions(turn, await turn.deps.webauthn.startAuthentication(ownerOf(accountOf(turn)), ceremonyBinding(turn))),
+    webauthn: checkPasskey,
+  },
   views: { recovery: (turn) => showForm(turn, 'recovery_code'), lost },
 } satisfies Page;
 
@@ -129,6 +173,6 @@ const whileLocked: Handler = async (turn) => {
 export const lockedPage = {
   step: 'locked',
   show: (turn) => showLocked(turn, turn.facts?.lockedUntil ?? new Date()),
-  actions: { verify: whileLocked, recovery: whileLocked, 'reset-link': resetLink },
+  actions: { verify: whileLocked, recovery: whileLocked, 'reset-link': resetLink, 'webauthn-options': whileLocked, webauthn: whileLocked },
   views: { lost },
 } satisfies Page;

@@ -1,7 +1,7 @@
 // Confirmed second factors, several per account (DESIGN.md §4). TOTP secrets arrive sealed by the
 // SecretBox; this repository never sees a plaintext secret. One-time things are consumed by a single
 // conditional UPDATE … RETURNING (DESIGN.md §12.3): no row back means refused.
-import { and, asc, count, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../db.ts';
 import { accounts, authenticators, mfaRecoveryCodes } from '../schema.ts';
 import { isUuid } from './pg-errors.ts';
@@ -15,6 +15,20 @@ export interface NewTotpAuthenticator {
   /** the step of the code that confirmed it: that step is already spent. */
   lastUsedStep: number;
   source: 'enrolled' | 'imported';
+}
+
+export interface NewWebauthnAuthenticator {
+  accountId: string;
+  label: string;
+  /** base64url, as the browser reports it. */
+  credentialId: string;
+  /** base64url of the COSE public key, as @simplewebauthn/server returns it. */
+  publicKey: string;
+  signCount: number;
+  transports: string[];
+  aaguid: string;
+  userVerified: boolean;
+  backedUp: boolean;
 }
 
 export interface AuthenticatorRepo {
@@ -32,6 +46,15 @@ export interface AuthenticatorRepo {
    * and invalidates its recovery codes (they belonged to the replaced set), in one atomic step.
    */
   replaceTotpWithImported(input: Omit<NewTotpAuthenticator, 'source' | 'lastUsedStep'>): Promise<Authenticator>;
+  /** Adds a passkey or security key; `onlyIfNone` as for `addTotp`. Undefined also when the credential is already registered. */
+  addWebauthn(input: NewWebauthnAuthenticator, options: { onlyIfNone: boolean }): Promise<Authenticator | undefined>;
+  /** The WebAuthn authenticator with this credential id, whichever account it belongs to. */
+  findByCredentialId(credentialId: string): Promise<Authenticator | undefined>;
+  /**
+   * Records a verified assertion: stores its signature counter only when it advanced (or both are 0, an
+   * authenticator that does not count), atomically, so two assertions with one counter value cannot both pass.
+   */
+  recordWebauthnUse(id: string, use: { signCount: number; backedUp: boolean }, now: Date): Promise<boolean>;
   /** The replay guard: true only for the first use of a step newer than every step this authenticator accepted. */
   consumeTotpStep(id: string, step: number, now: Date): Promise<boolean>;
   rename(accountId: string, id: string, label: string): Promise<boolean>;
@@ -103,6 +126,55 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
         const [row] = await tx.insert(authenticators).values(totpValues(input)).returning();
         return row;
       });
+    },
+
+    async addWebauthn(input, { onlyIfNone }) {
+      // JSON in, array out: one parameter shape that PostgreSQL and PGlite read alike.
+      const transports = sql`array(select jsonb_array_elements_text(${JSON.stringify(input.transports)}::jsonb))`;
+      const values = sql`${input.accountId}::uuid, 'webauthn', ${input.label}, 'enrolled', ${input.credentialId}, ${input.publicKey}, ${input.signCount}::bigint,
+          ${transports}, ${input.aaguid}, ${input.userVerified}, ${input.backedUp}`;
+      const columns = sql.raw('account_id, kind, label, source, credential_id, public_key, sign_count, transports, aaguid, user_verified, backed_up');
+      // A credential id registered before (this account or another) adds nothing: the unique index decides.
+      const insert = (guard: SQL) => sql`
+          insert into ${authenticators} (${columns})
+          select ${values} ${guard}
+          on conflict (credential_id) do nothing
+          returning id`;
+      const none = sql`where not exists (select 1 from ${authenticators} where ${authenticators.accountId} = ${input.accountId}::uuid)`;
+      if (!onlyIfNone) return insertedRow(insert(sql``));
+      if (!options.transactional) return insertedRow(insert(none));
+      // As in addTotp: the account row's lock makes a concurrent first setup wait and then see this one.
+      return db.transaction(async (tx) => {
+        await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, input.accountId)).for('update');
+        const [inserted] = await queryRows<{ id: string }>(tx, insert(none));
+        if (!inserted) return undefined;
+        const [row] = await tx.select().from(authenticators).where(eq(authenticators.id, inserted.id));
+        return row;
+      });
+    },
+
+    async findByCredentialId(credentialId) {
+      const [row] = await db
+        .select()
+        .from(authenticators)
+        .where(and(eq(authenticators.credentialId, credentialId), eq(authenticators.kind, 'webauthn')));
+      return row;
+    },
+
+    async recordWebauthnUse(id, use, now) {
+      if (!isUuid(id)) return false;
+      const rows = await db
+        .update(authenticators)
+        .set({ signCount: use.signCount, backedUp: use.backedUp, lastUsedAt: now })
+        .where(
+          and(
+            eq(authenticators.id, id),
+            eq(authenticators.kind, 'webauthn'),
+            or(lt(authenticators.signCount, use.signCount), and(eq(authenticators.signCount, 0), sql`${use.signCount}::bigint = 0`)),
+          ),
+        )
+        .returning({ id: authenticators.id });
+      return rows.length > 0;
     },
 
     async replaceTotpWithImported(input) {

@@ -3,6 +3,8 @@ import { GatehouseError } from '../../../src/domain/errors.ts';
 import {
   ACR_1FA,
   ACR_MFA,
+  ACR_PHR,
+  ACR_VALUES_SUPPORTED,
   FACTOR_AMR,
   PAPE_MFA,
   acrFromAmr,
@@ -20,6 +22,10 @@ describe('the amr/acr contract (DESIGN.md §6)', () => {
     ['upstream IdP', ['fed'], ['fed'], ACR_1FA],
     ['upstream IdP + Gatehouse TOTP', ['fed', 'otp'], ['fed', 'otp', 'mfa'], ACR_MFA],
     ['upstream IdP that did MFA, trusted for it', ['fed', 'fed_mfa'], ['fed', 'mfa'], ACR_MFA],
+    ['password + passkey / security key', ['pwd', 'hwk'], ['pwd', 'hwk', 'mfa'], ACR_PHR],
+    ['password + synced passkey (software key)', ['pwd', 'swk'], ['pwd', 'swk', 'mfa'], ACR_PHR],
+    ['passkey alone, with user verification', ['passkey_hwk'], ['hwk', 'user', 'mfa'], ACR_PHR],
+    ['synced passkey alone, with user verification', ['passkey_swk'], ['swk', 'user', 'mfa'], ACR_PHR],
     ['password on a remembered browser (no code typed now)', ['pwd', 'remembered'], ['pwd', 'mfa'], ACR_MFA],
   ])('%s → amr %j, acr %s', (_how, factors, amr, acr) => {
     expect(amrFor(factors)).toEqual(amr);
@@ -36,12 +42,32 @@ describe('amr collection', () => {
     ['two first factors are not MFA', ['pwd', 'fed'], ['pwd', 'fed']],
     ['a trusted upstream MFA plus Gatehouse TOTP', ['fed', 'fed_mfa', 'otp'], ['fed', 'otp', 'mfa']],
     ['nothing proved', [], []],
+    ['a security key alone (without user verification) is not MFA', ['hwk'], ['hwk']],
+    ['upstream IdP + passkey', ['fed', 'hwk'], ['fed', 'hwk', 'mfa']],
+    ['password + TOTP + a passkey added in the same sign-in', ['pwd', 'otp', 'hwk'], ['pwd', 'hwk', 'otp', 'mfa']],
+    ['password, then a passwordless passkey in a step-up', ['pwd', 'passkey_hwk'], ['pwd', 'hwk', 'user', 'mfa']],
+    ['password + recovery code + passkey', ['pwd', 'recovery_code', 'swk'], ['pwd', 'swk', 'otp', 'mfa']],
   ])('%s', (_rule, factors, amr) => {
     expect(amrFor(factors)).toEqual(amr);
   });
 
   it('every factor reports what it proves (RFC 8176 values plus fed)', () => {
-    expect(FACTOR_AMR).toEqual({ pwd: ['pwd'], otp: ['otp'], recovery_code: ['otp'], fed: ['fed'], fed_mfa: ['mfa'], remembered: ['mfa'] });
+    expect(FACTOR_AMR).toEqual({
+      pwd: ['pwd'],
+      otp: ['otp'],
+      recovery_code: ['otp'],
+      fed: ['fed'],
+      fed_mfa: ['mfa'],
+      remembered: ['mfa'],
+      hwk: ['hwk'],
+      swk: ['swk'],
+      passkey_hwk: ['hwk', 'user', 'mfa'],
+      passkey_swk: ['swk', 'user', 'mfa'],
+    });
+  });
+
+  it('advertises the phishing-resistant level with the others', () => {
+    expect(ACR_VALUES_SUPPORTED).toEqual(['urn:gatehouse:acr:1fa', 'urn:gatehouse:acr:mfa', 'urn:gatehouse:acr:phr']);
   });
 });
 
@@ -51,6 +77,11 @@ describe('acr from amr', () => {
     [['otp'], ACR_1FA],
     [['pwd', 'otp', 'mfa'], ACR_MFA],
     [['fed', 'mfa'], ACR_MFA],
+    [['pwd', 'hwk', 'mfa'], ACR_PHR],
+    [['pwd', 'swk', 'mfa'], ACR_PHR],
+    [['hwk', 'user', 'mfa'], ACR_PHR],
+    [['hwk'], ACR_1FA],
+    [['pwd', 'hwk'], ACR_1FA],
     [[], ACR_1FA],
   ])('amr %j → %s', (amr, acr) => {
     expect(acrFromAmr(amr)).toBe(acr);
@@ -60,7 +91,11 @@ describe('acr from amr', () => {
 describe('the acr an authorization request asks for', () => {
   const essential = (extra: object) => ({ id_token: { acr: { essential: true, ...extra } } });
 
-  it.each<[string, { acr_values?: string; claims?: string | object }, 'mfa' | '1fa' | undefined]>([
+  it.each<[string, { acr_values?: string; claims?: string | object }, 'phr' | 'mfa' | '1fa' | undefined]>([
+    ['acr_values = phr URN', { acr_values: ACR_PHR }, 'phr'],
+    ['acr_values listing mfa then phr: phr wins', { acr_values: `${ACR_MFA} ${ACR_PHR}` }, 'phr'],
+    ['acr_values listing phr then 1fa: phr, never a downgrade', { acr_values: `${ACR_PHR} ${ACR_1FA}` }, 'phr'],
+    ['essential acr claim with value phr', { claims: essential({ value: ACR_PHR }) }, 'phr'],
     ['nothing asked', {}, undefined],
     ['acr_values = mfa URN', { acr_values: ACR_MFA }, 'mfa'],
     ['acr_values = 1fa URN', { acr_values: ACR_1FA }, '1fa'],
@@ -91,7 +126,18 @@ describe('the acr an authorization request asks for', () => {
 });
 
 describe('whether a session meets the requested acr', () => {
-  it.each<[string, 'mfa' | '1fa' | undefined, string[], boolean]>([
+  it.each<[string, 'phr' | 'mfa' | '1fa' | undefined, string[], boolean]>([
+    ['mfa requested, password + passkey session (phr satisfies mfa)', 'mfa', ['pwd', 'hwk', 'mfa'], true],
+    ['mfa requested, passwordless passkey session', 'mfa', ['hwk', 'user', 'mfa'], true],
+    ['phr requested, password + TOTP session → step-up (TOTP is not phishing resistant)', 'phr', ['pwd', 'otp', 'mfa'], false],
+    ['phr requested, trusted upstream MFA → step-up', 'phr', ['fed', 'mfa'], false],
+    ['phr requested, a remembered browser (pwd, mfa) → step-up', 'phr', ['pwd', 'mfa'], false],
+    ['phr requested, password session → step-up', 'phr', ['pwd'], false],
+    ['phr requested, password + passkey', 'phr', ['pwd', 'hwk', 'mfa'], true],
+    ['phr requested, password + synced passkey', 'phr', ['pwd', 'swk', 'mfa'], true],
+    ['phr requested, passwordless passkey', 'phr', ['hwk', 'user', 'mfa'], true],
+    ['phr requested, a key without MFA (hwk alone) → step-up', 'phr', ['hwk'], false],
+    ['1fa requested, passkey session', '1fa', ['hwk', 'user', 'mfa'], true],
     ['nothing requested, password session', undefined, ['pwd'], true],
     ['1fa requested, password session', '1fa', ['pwd'], true],
     ['1fa requested, MFA session', '1fa', ['pwd', 'otp', 'mfa'], true],
@@ -104,3 +150,4 @@ describe('whether a session meets the requested acr', () => {
     expect(satisfiesAcr(requested, amr)).toBe(expected);
   });
 });
+

@@ -82,6 +82,25 @@ describe('production refuses settings that would be unsafe there', () => {
   });
 });
 
+describe('passkeys: relying-party ID (WebAuthn §5.1.3)', () => {
+  it("defaults to the issuer's host, with the issuer's origin", () => {
+    expect(loadConfig({ ISSUER: 'https://login.example.net:8443/' }).webauthn).toEqual({ rpId: 'login.example.net', origin: 'https://login.example.net:8443' });
+  });
+
+  it("accepts a parent domain of the issuer's host", () => {
+    expect(loadConfig({ ISSUER: 'https://login.example.net', WEBAUTHN_RP_ID: 'example.net' }).webauthn.rpId).toBe('example.net');
+  });
+
+  it.each([
+    [{ ISSUER: 'https://login.example.net', WEBAUTHN_RP_ID: 'other.net' }, /WEBAUTHN_RP_ID other.net must be the issuer's host \(login.example.net\) or a parent domain of it/],
+    [{ ISSUER: 'https://login.example.net', WEBAUTHN_RP_ID: 'ample.net' }, /WEBAUTHN_RP_ID ample.net must be/],
+    [{ WEBAUTHN_RP_ID: 'https://example.net' }, /WEBAUTHN_RP_ID must be a lower-case host name/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
 describe('proxy, limits and metrics settings', () => {
   it('reads the proxy hop count and the login limits', () => {
     const c = loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2', LOGIN_MAX_PER_ACCOUNT_IP: '3', LOGIN_MAX_PER_ACCOUNT: '30' });

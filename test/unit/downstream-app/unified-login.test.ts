@@ -72,6 +72,23 @@ describe('unified login — the local-2FA decision', () => {
     expect(created?.passwordHash).toBeNull();
   });
 
+  it.each([
+    ['password + passkey', ['pwd', 'hwk', 'mfa']],
+    ['passkey alone (passwordless)', ['hwk', 'user', 'mfa']],
+  ])('a %s sign-in at Gatehouse, local 2FA on and a local TOTP enrolled: bypassed, no local code asked', async (_how, amr) => {
+    const local = await addUser(app.store, 'dana@acme.test');
+    await app.store.linkGatehouseSub(local.id, 'acct_dana');
+    await enrolTotp(app.store, local);
+    await app.store.updateSettings({ requireTwoFactor: true });
+    const browser = app.browser();
+    gatehouse.login = { ...gatehouse.login, amr, acr: 'urn:gatehouse:acr:phr' };
+    const dashboard = await signInWithGatehouse(browser);
+    expect(dashboard.url.pathname).toBe('/');
+    expect(decodeEntities(field(dashboard.html, 'amr') ?? '')).toBe(JSON.stringify(amr));
+    expect(field(dashboard.html, 'acr')).toBe('urn:gatehouse:acr:phr');
+    expect(field(dashboard.html, 'reason')).toBe('unified_mfa_satisfied');
+  });
+
   it('amr without mfa, local 2FA off: no second factor', async () => {
     const dashboard = await signInWithGatehouse(app.browser());
     expect(field(dashboard.html, 'reason')).toBe('local_disabled');

@@ -6,6 +6,7 @@ import type { MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 const now = new Date('2026-03-01T12:00:00Z');
 const facts = (over: Partial<MfaFacts> = {}): MfaFacts => ({
   hasAuthenticator: false,
+  hasWebauthn: false,
   policyRequiresMfa: false,
   clientRequiresMfa: false,
   requestedAcr: undefined,
@@ -33,6 +34,11 @@ describe('next page of the sign-in interaction', () => {
     ['policy with grace, no deferral chosen → forced setup (offering the skip)', chosen, facts({ policyRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'enrol'],
     ['deferral chosen but the deadline passed → forced setup', { ...chosen, setupDeferred: true }, facts({ policyRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() - 1) }), 'enrol'],
     ['deferral chosen, but the client also requires MFA → forced setup (a client has no grace period)', { ...chosen, setupDeferred: true }, facts({ policyRequiresMfa: true, clientRequiresMfa: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'enrol'],
+    ['second factor a passkey → finish', { accountId: 'a1', factors: ['pwd', 'hwk'] }, facts({ hasAuthenticator: true, hasWebauthn: true }), 'finish'],
+    ['passwordless passkey → finish', { accountId: 'a1', factors: ['passkey_hwk'] }, facts({ hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true }), 'finish'],
+    ['request asks for phr, TOTP proved, a passkey → verify', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }), 'verify'],
+    ['request asks for phr, TOTP proved, no passkey → enrol one', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true, requestedAcr: 'phr' }), 'enrol'],
+    ['just enrolled a passkey → recovery codes before finishing', { accountId: 'a1', factors: ['pwd', 'hwk'], recoveryCodesSealed: 'v1.x' }, facts(), 'recovery_codes'],
     ['an enrolment in progress does not count as a second factor', { accountId: 'a1', factors: ['pwd'], enrolmentFlowId: 'f' }, facts({ clientRequiresMfa: true }), 'enrol'],
   ])('%s', (_rule, state, mfa, expected) => {
     expect(nextStep('login', state, mfa)).toBe(expected);

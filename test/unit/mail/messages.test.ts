@@ -25,6 +25,7 @@ const who = { name: 'Ada', email: 'ada@example.com', tenantName: 'Northwind Trad
 
 const notices: [string, MailContent][] = [
   ['MFA enabled', mfaEnabledMessage(who)],
+  ['MFA enabled with a passkey', mfaEnabledMessage({ ...who, passkey: true })],
   ['recovery code used', recoveryCodeUsedMessage({ ...who, remaining: 7 })],
   ['recovery codes regenerated', recoveryCodesRegeneratedMessage(who)],
   ['MFA disabled', mfaDisabledMessage(who)],
@@ -33,6 +34,7 @@ const notices: [string, MailContent][] = [
   ['new device', newDeviceMessage(who)],
   ['MFA locked', mfaLockedMessage({ ...who, lockedUntil: new Date('2025-03-03T14:20:00Z') })],
   ['authenticator added', authenticatorAddedMessage({ ...who, label: 'Pixel 9' })],
+  ['passkey added', authenticatorAddedMessage({ ...who, label: 'Desk key', passkey: true })],
   ['authenticator removed', authenticatorRemovedMessage({ ...who, label: 'Old iPhone', remaining: 1 })],
   ['password changed', passwordChangedMessage({ ...who, via: 'reset_link' })],
   ['new sign-in from a new browser', newSignInMessage({ ...who, browser: 'Firefox on Linux', ip: '192.0.2.7', clientName: 'Acme MDR' })],
@@ -52,6 +54,13 @@ describe('security notice emails', () => {
     }
     expect(m.html).toMatch(/^<!doctype html>/);
     expect(m.html).not.toMatch(/<script|style=/);
+  });
+
+  it('a passkey turning MFA on, or added, is named as a passkey, not an authenticator app or its codes', () => {
+    expect(mfaEnabledMessage({ ...who, passkey: true }).text).toContain('A passkey or security key was added');
+    expect(mfaEnabledMessage({ ...who, passkey: true }).text).not.toContain('An authenticator app was added');
+    expect(authenticatorAddedMessage({ ...who, label: 'Desk key', passkey: true }).text).toContain('with or without your password');
+    expect(authenticatorAddedMessage({ ...who, label: 'Desk key', passkey: true }).text).not.toContain('one-time codes');
   });
 
   it('recovery code used: says how many codes are left, and urges new ones when none are', () => {

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { maySkipSetup, mfaRequiredBy, mfaRequirement, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
+import { maySkipSetup, mfaRequiredBy, mfaRequirement, requiredAcr, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
+import type { Factor } from '../../../src/domain/amr.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
 const later = new Date('2025-06-01T12:15:00Z');
@@ -7,6 +8,7 @@ const earlier = new Date('2025-06-01T11:45:00Z');
 
 const base: MfaFacts = {
   hasAuthenticator: false,
+  hasWebauthn: false,
   policyRequiresMfa: false,
   clientRequiresMfa: false,
   requestedAcr: undefined,
@@ -29,8 +31,45 @@ describe('which MFA step a sign-in gets (DESIGN.md §5 step 2)', () => {
     ['an authenticator, lock ends now → verify', { hasAuthenticator: true, lockedUntil: now }, 'verify'],
     ['no authenticator, locked, policy requires MFA → enrol (no code is asked, so the lock does not apply)', { policyRequiresMfa: true, lockedUntil: later }, 'enrol'],
     ['no authenticator, locked, nobody requires MFA → none', { lockedUntil: later }, 'none'],
+    ['a passkey → verify', { hasAuthenticator: true, hasWebauthn: true }, 'verify'],
+    ['request asks for phr, a passkey → verify (with the passkey)', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }, 'verify'],
+    ['request asks for phr, no authenticator → enrol (a passkey)', { requestedAcr: 'phr' }, 'enrol'],
+    [
+      'request asks for phr, only an authenticator app → verify it first, so a password alone never adds a passkey',
+      { hasAuthenticator: true, requestedAcr: 'phr' },
+      'verify',
+    ],
+    ['request asks for phr, a passkey, locked → locked', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr', lockedUntil: later }, 'locked'],
   ])('%s', (_rule, input, expected) => {
     expect(mfaRequirement({ ...base, ...input })).toBe(expected);
+  });
+});
+
+describe('what is still missing once factors are proved', () => {
+  it.each<[string, Partial<MfaFacts>, Factor[], ReturnType<typeof mfaRequirement>]>([
+    ['TOTP proved, MFA asked → none', { hasAuthenticator: true }, ['pwd', 'otp'], 'none'],
+    ['passkey proved, MFA asked → none (phr satisfies mfa)', { hasAuthenticator: true, hasWebauthn: true }, ['pwd', 'hwk'], 'none'],
+    ['TOTP proved, phr asked, a passkey → verify with the passkey', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }, ['pwd', 'otp'], 'verify'],
+    ['TOTP proved, phr asked, no passkey → enrol a passkey', { hasAuthenticator: true, requestedAcr: 'phr' }, ['pwd', 'otp'], 'enrol'],
+    ['passkey proved, phr asked → none', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }, ['pwd', 'hwk'], 'none'],
+    ['passwordless passkey, policy requires MFA → none', { hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true }, ['passkey_hwk'], 'none'],
+    ['password only, nothing asked, no authenticator → none', {}, ['pwd'], 'none'],
+  ])('%s', (_rule, input, proved, expected) => {
+    expect(mfaRequirement({ ...base, ...input }, proved)).toBe(expected);
+  });
+});
+
+describe('the level a sign-in must reach', () => {
+  it.each<[string, Partial<MfaFacts>, ReturnType<typeof requiredAcr>]>([
+    ['nothing asked, no authenticator', {}, undefined],
+    ['an authenticator', { hasAuthenticator: true }, 'mfa'],
+    ['tenant policy', { policyRequiresMfa: true }, 'mfa'],
+    ['client require_mfa', { clientRequiresMfa: true }, 'mfa'],
+    ['request asks for mfa', { requestedAcr: 'mfa' }, 'mfa'],
+    ['request asks for phr', { requestedAcr: 'phr' }, 'phr'],
+    ['request asks for phr, client asks for mfa → phr', { requestedAcr: 'phr', clientRequiresMfa: true }, 'phr'],
+  ])('%s → %s', (_rule, input, expected) => {
+    expect(requiredAcr({ ...base, ...input })).toBe(expected);
   });
 });
 
@@ -42,6 +81,7 @@ describe('who requires MFA (for the enrolment page)', () => {
     ['the client', { clientRequiresMfa: true }, ['client']],
     ['the request', { requestedAcr: 'mfa' }, ['request']],
     ['all three, in that order', { policyRequiresMfa: true, clientRequiresMfa: true, requestedAcr: 'mfa' }, ['policy', 'client', 'request']],
+    ['the request asking for phr', { requestedAcr: 'phr' }, ['request']],
   ])('%s', (_rule, input, expected) => {
     expect(mfaRequiredBy({ ...base, ...input })).toEqual(expected);
   });

@@ -11,6 +11,9 @@ import { CLIENT_ID, ISSUER, NONCE, NOW, NOW_SECONDS, createSigner, idTokenClaims
 const PWD = ['pwd'];
 const PWD_MFA = ['pwd', 'otp', 'mfa'];
 const FED_MFA = ['fed', 'mfa'];
+const PWD_PASSKEY = ['pwd', 'hwk', 'mfa'];
+const PASSWORDLESS = ['hwk', 'user', 'mfa'];
+const PWD_SYNCED_PASSKEY = ['pwd', 'swk', 'mfa'];
 const MAX_AGE = 600;
 const RECENT = NOW_SECONDS - 60;
 const STALE = NOW_SECONDS - 3600;
@@ -41,6 +44,10 @@ const rows: Row[] = [
   { rule: 'unified, no amr at all, local on → the RP\'s own TOTP', path: 'unified', local: 'on', token: { amr: undefined, acr: undefined }, requireLocalMfa: true, reason: 'unified_no_mfa_local_required' },
   { rule: 'unified, acr says mfa but amr does not, local on → amr decides: the RP\'s own TOTP', path: 'unified', local: 'on', token: { amr: PWD, acr: 'urn:gatehouse:acr:mfa' }, requireLocalMfa: true, reason: 'unified_no_mfa_local_required' },
   { rule: 'unified without claims, local on → fail closed: the RP\'s own TOTP', path: 'unified', local: 'on', token: 'none', requireLocalMfa: true, reason: 'unified_no_mfa_local_required' },
+  { rule: 'unified, password + passkey (hwk+mfa), local on → bypassed', path: 'unified', local: 'on', token: { amr: PWD_PASSKEY, acr: 'urn:gatehouse:acr:phr' }, requireLocalMfa: false, reason: 'unified_mfa_satisfied' },
+  { rule: 'unified, passwordless passkey (hwk+user+mfa), local on → bypassed', path: 'unified', local: 'on', token: { amr: PASSWORDLESS, acr: 'urn:gatehouse:acr:phr' }, requireLocalMfa: false, reason: 'unified_mfa_satisfied' },
+  { rule: 'unified, password + synced passkey (swk+mfa), local on → bypassed', path: 'unified', local: 'on', token: { amr: PWD_SYNCED_PASSKEY }, requireLocalMfa: false, reason: 'unified_mfa_satisfied' },
+  { rule: 'unified, a key without mfa (hwk alone), local on → the RP\'s own TOTP', path: 'unified', local: 'on', token: { amr: ['hwk'] }, requireLocalMfa: true, reason: 'unified_no_mfa_local_required' },
 ];
 
 let validate: (overrides: JWTPayload) => Promise<ValidatedIdTokenClaims>;
@@ -66,5 +73,28 @@ describe('decideLocalMfa — DESIGN.md §7 table', () => {
     const snapshot = JSON.stringify(input);
     expect(decideLocalMfa(input)).toEqual(decideLocalMfa(input));
     expect(JSON.stringify(input)).toBe(snapshot);
+  });
+});
+
+describe('decideLocalMfa with requirePhishingResistant (an RP that demands a passkey or security key)', () => {
+  const STEP_UP = { requireLocalMfa: true, reason: 'unified_not_phishing_resistant', stepUpAcr: 'urn:gatehouse:acr:phr' };
+  it.each<[string, 'unified' | 'direct', string[] | undefined, number | undefined, object]>([
+    ['password + passkey → bypassed', 'unified', PWD_PASSKEY, undefined, { requireLocalMfa: false, reason: 'unified_mfa_satisfied' }],
+    ['passwordless passkey → bypassed', 'unified', PASSWORDLESS, undefined, { requireLocalMfa: false, reason: 'unified_mfa_satisfied' }],
+    ['synced passkey → bypassed', 'unified', PWD_SYNCED_PASSKEY, undefined, { requireLocalMfa: false, reason: 'unified_mfa_satisfied' }],
+    ['password + TOTP → step up to phr (local TOTP is no more phishing resistant)', 'unified', PWD_MFA, undefined, STEP_UP],
+    ['trusted upstream MFA → step up to phr', 'unified', FED_MFA, undefined, STEP_UP],
+    ['password only → step up to phr', 'unified', PWD, undefined, STEP_UP],
+    ['passkey older than the RP max age → step up to phr', 'unified', PWD_PASSKEY, MAX_AGE, STEP_UP],
+    ['direct sign-in is the RP\'s own business: its local 2FA setting decides', 'direct', undefined, undefined, { requireLocalMfa: true, reason: 'direct_local_required' }],
+  ])('%s', async (_rule, path, amr, maxAge, expected) => {
+    const input: DecideLocalMfaInput = { path, localMfaEnabled: true, now: NOW, requirePhishingResistant: true };
+    if (amr) input.claims = await validate({ amr, auth_time: STALE });
+    if (maxAge !== undefined) input.maxAuthAgeSeconds = maxAge;
+    expect(decideLocalMfa(input)).toEqual(expected);
+  });
+
+  it('without claims on the unified path fails closed', () => {
+    expect(decideLocalMfa({ path: 'unified', localMfaEnabled: false, requirePhishingResistant: true })).toEqual(STEP_UP);
   });
 });

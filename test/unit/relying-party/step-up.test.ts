@@ -13,6 +13,10 @@ describe('step-up', () => {
     expect(stepUpAuthorizationParams()).toEqual({ acr_values: ACR_MFA });
   });
 
+  it('asks for acr_values=urn:gatehouse:acr:phr (a passkey or security key) when phishing resistance is demanded', () => {
+    expect(stepUpAuthorizationParams({ phishingResistant: true })).toEqual({ acr_values: 'urn:gatehouse:acr:phr' });
+  });
+
   it('adds prompt=login and max_age when asked', () => {
     expect(stepUpAuthorizationParams({ promptLogin: true, maxAgeSeconds: 0 })).toEqual({ acr_values: ACR_MFA, prompt: 'login', max_age: '0' });
   });
