@@ -73,7 +73,9 @@ async function migratedImage(): Promise<Blob> {
     fs.writeFileSync(partial, Buffer.from(await image.arrayBuffer()));
     fs.renameSync(partial, imageFile);
   }
-  return fs.openAsBlob(imageFile);
+  // read now, not through a file-backed blob: a file that finished its own copy at the same moment may
+  // rename over this one, and a file-backed blob refuses to read a file changed after it was opened
+  return new Blob([fs.readFileSync(imageFile)]);
 }
 
 /** A migrated database of its own for one test file: on `databaseUrl` (default: the run's), else in-memory PGlite. */
