@@ -77,9 +77,13 @@ describe('password limits behind a trusted proxy', () => {
     const name = 'login:ip:192.0.2.77';
     const plain = createHash('sha256').update(name).digest('hex');
     const keyed = createHmac('sha256', gh.runtime.box.deriveKey('rate-limit')).update(name).digest('hex');
-    const stored = gh.runtime.redis
-      ? await gh.runtime.redis.keys(`${gh.runtime.redisPrefix}*`)
-      : (await queryRows<{ key: string }>(gh.runtime.database.db, sql`select key from counters`)).map((r) => r.key);
+    // the counters live in Redis, or in LMDB on the embedded default (SQL tables only for PostgreSQL without Redis)
+    const { redis, lmdb } = gh.runtime;
+    const stored = redis
+      ? await redis.keys(`${gh.runtime.redisPrefix}*`)
+      : lmdb
+        ? [...lmdb.kv.getKeys({})].map((k) => k.join('/'))
+        : (await queryRows<{ key: string }>(gh.runtime.database.db, sql`select key from counters`)).map((r) => r.key);
     expect(stored.some((k) => k.includes(keyed))).toBe(true);
     expect(stored.some((k) => k.includes(plain))).toBe(false);
     expect(stored.join('\n')).not.toContain('192.0.2.77');
