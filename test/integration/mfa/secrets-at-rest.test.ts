@@ -65,6 +65,15 @@ describe(`TOTP secrets at rest (${backendName()}${process.env.REDIS_URL ? ' + Re
         }
       }
     }
+    // the embedded default keeps oidc-provider's artifacts and the key-value entries in LMDB
+    const lmdb = gh.runtime.lmdb;
+    if (lmdb) {
+      for (const [name, db] of [['oidc', lmdb.oidc], ['kv', lmdb.kv]] as const) {
+        for (const { key, value } of db.getRange({})) {
+          if (`${key.join('/')}\n${JSON.stringify(value)}`.toLowerCase().includes(needle.toLowerCase())) hits.push(`lmdb ${name} ${key.join('/')}`);
+        }
+      }
+    }
     return hits;
   }
 
@@ -101,7 +110,7 @@ describe(`TOTP secrets at rest (${backendName()}${process.env.REDIS_URL ? ' + Re
     const setup = await agent.submit(login, '/login', { email: account.email, password: PASSWORD }, REDIRECT_URI);
     expect(isEnrolPage(setup)).toBe(true);
     const secret = setupKeyOf(setup);
-    // the search reaches where this interaction is kept (Redis when configured, else SQL)
+    // the search reaches where this interaction is kept (Redis when configured, LMDB on the embedded default, else SQL)
     const uid = /\/interaction\/([^/"]+)\/enrol/.exec(setup.html)?.[1] ?? '';
     expect((await whereStored(uid)).some((hit) => hit.startsWith('redis ') === Boolean(gh.runtime.redis))).toBe(true);
 
