@@ -238,6 +238,17 @@ describe(`changing the email address, through a real SMTP server and a standard 
     expect(await actionsFor(account.id)).not.toContain('email.changed');
   });
 
+  it('links mailed to the old address before the change no longer act on the account (password reset, MFA reset)', async () => {
+    const account = await seedAccount(gh.runtime, tenant.id);
+    const passwordReset = await gh.runtime.links.issue('password_reset', { email: account.email, accountIds: [account.id] });
+    const mfaReset = await gh.runtime.links.issue('mfa_reset', { accountId: account.id, email: account.email });
+    expect((await new UserAgent().get(passwordReset.url)).status).toBe(200);
+    const { link } = await requestChange(account, newAddress());
+    expect((await confirm(link)).status).toBe(200);
+    expect((await new UserAgent().get(passwordReset.url)).status).toBe(410);
+    expect((await new UserAgent().get(mfaReset.url)).status).toBe(410);
+  });
+
   it('a password change after the request cancels the pending change ("this wasn\'t me")', async () => {
     const account = await seedAccount(gh.runtime, tenant.id);
     const { agent, link } = await requestChange(account, newAddress());
