@@ -39,12 +39,16 @@ export function decideEmailChange(input: { accountId: string; current: string; r
   return { ok: true, email: input.requested };
 }
 
-const refusal = (reason: EmailChangeRefusal, email: string, tenantName: string): GatehouseError =>
-  ({
-    invalid_email: badRequest('Enter the new email address, for example name@example.com.', 'invalid_email'),
-    unchanged: badRequest('That is already the email address of your account. Enter a different one.', 'email_unchanged'),
-    taken: conflict(`Another account of ${tenantName} already uses ${email}. Each address can belong to one account per organization.`, 'email_taken'),
-  })[reason];
+function refusal(reason: EmailChangeRefusal, email: string, tenantName: string): GatehouseError {
+  switch (reason) {
+    case 'invalid_email':
+      return badRequest('Enter the new email address, for example name@example.com.', 'invalid_email');
+    case 'unchanged':
+      return badRequest('That is already the email address of your account. Enter a different one.', 'email_unchanged');
+    case 'taken':
+      return conflict(`Another account of ${tenantName} already uses ${email}. Each address can belong to one account per organization.`, 'email_taken');
+  }
+}
 
 const parseOrNull = (input: string): string | null => {
   try {

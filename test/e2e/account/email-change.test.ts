@@ -30,10 +30,11 @@ describe(`changing the email address, through a real SMTP server and a standard 
   let gh: TestGatehouse;
   let config: oidc.Configuration;
   let tenant: Awaited<ReturnType<typeof seedTenant>>;
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     smtp = await startTestSmtp();
-    gh = await startTestGatehouse({ captureMail: false, env: { SMTP_URL: smtp.url }, linkRequestLimits: { perEmail: 5, perIp: 1000, windowSeconds: 900 } });
+    gh = await startTestGatehouse({ captureMail: false, now: () => new Date(Date.now() + clockOffsetMs), env: { SMTP_URL: smtp.url }, linkRequestLimits: { perEmail: 5, perIp: 1000, windowSeconds: 900 } });
     tenant = await seedTenant(gh.runtime, 'organization', 'Fabrikam');
     config = await rpConfig(gh.issuer, await seedClient(gh.runtime));
   });
@@ -157,6 +158,22 @@ describe(`changing the email address, through a real SMTP server and a standard 
     const forged = await postWithoutCsrf(agent, page, '/profile/email', { email: newAddress(), password: PASSWORD });
     expect(forged.status).toBe(403);
     expect(await changeLinks(account.id)).toHaveLength(0);
+  });
+
+  it('refuses the change without a recent sign-in (401, "confirm it\'s you") and mails nothing', async () => {
+    const account = await seedAccount(gh.runtime, tenant.id);
+    const { agent, page } = await signInToAccount(gh, account.email, undefined, '/account/profile');
+    const before = smtp.received.length;
+    clockOffsetMs = 6 * 60 * 1000; // the sign-in is now more than five minutes old
+    try {
+      const stale = await agent.submit(page, '/profile/email', { email: newAddress(), password: PASSWORD });
+      expect(stale.status).toBe(401);
+      expect(stale.html).toContain(`/account/confirm?return_to=${encodeURIComponent('/account/profile')}`);
+    } finally {
+      clockOffsetMs = 0;
+    }
+    expect(await changeLinks(account.id)).toHaveLength(0);
+    expect(smtp.received.slice(before).filter((m) => m.to.includes(account.email))).toEqual([]);
   });
 
   it('counts wrong passwords with the password page: after ten, both refuse even the right password', async () => {
