@@ -127,9 +127,15 @@ describe(`changing the email address, through a real SMTP server and a standard 
     expect(tokens.claims()).toMatchObject({ sub: account.id, email: to, email_verified: true });
 
     // single use
-    const replay = await new UserAgent().get(link);
-    expect(replay.status).toBe(410);
-    expect(textOf(replay.html)).toContain("This link can't be used");
+    for (const target of [link, `${gh.issuer}${LINK_PATH}garbage`, `${gh.issuer}${LINK_PATH}${'Z'.repeat(43)}`]) {
+      const refused = await new UserAgent().get(target);
+      expect(refused.status).toBe(410);
+      expect(textOf(refused.html)).toContain("This link can't be used");
+      expect(refused.html).toContain('href="/account/profile"');
+    }
+    // a replayed POST (the button of a page opened before the link was used) is refused too
+    expect((await browser.submit(opened, LINK_PATH, {})).status).toBe(410);
+    expect(await stored(account.id)).toEqual({ email: to, verified: true });
   });
 
   it('refuses an invalid address, the current one, or one another account of the tenant has, with a clear 4xx and no link', async () => {
