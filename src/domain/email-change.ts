@@ -107,7 +107,7 @@ export function createEmailChange(deps: {
      * "Change email": the password first (counted), then the address rules, then the link limits for
      * the new address; the link goes to the new address and a notice to the current one.
      */
-    async request(account: AccountWithTenant, input: { email: string; password: string }, request: RequestInfo): Promise<LinkRequestOutcome & { email?: string; expiresAt?: Date }> {
+    async request(account: AccountWithTenant, input: { email: string; password: string }, request: RequestInfo): Promise<{ ok: true; email: string; expiresAt: Date } | Exclude<LinkRequestOutcome, { ok: true }>> {
       await checkCurrentPassword(deps, account, input.password);
       const requested = parseOrNull(input.email);
       const holder = requested ? await deps.accounts.findInTenant(account.tenant.id, requested) : undefined;
