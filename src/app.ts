@@ -169,7 +169,13 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     linkHours: Math.round(runtime.links.ttlSeconds('invitation') / 3600),
     middleware: selfServicePage('invitation'),
   });
-  const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
+  const emailRouter = createEmailRouter({
+    verification: runtime.emailVerification,
+    change: runtime.emailChange,
+    changeLinkMinutes: Math.round(runtime.links.ttlSeconds('email_change') / 60),
+    render,
+    middleware: selfServicePage('email'),
+  });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });

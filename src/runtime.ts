@@ -23,6 +23,7 @@ import { createMailNotifier } from './mail/notifier.ts';
 import { createMailQueue } from './mail/queue.ts';
 import { createMailSender, type MailSenderOptions } from './mail/sender.ts';
 import { createPostbox } from './mail/postbox.ts';
+import { createEmailChange } from './domain/email-change.ts';
 import { createOneTimeLinks, type LinkPurpose } from './domain/one-time-links.ts';
 import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
@@ -107,6 +108,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     defer: deferred.defer,
     limits: linkRequestLimits,
   });
+  const emailChange = createEmailChange({ accounts: repos.accounts, accountEmail: repos.accountEmail, hasher, limit, limits: linkRequestLimits, links, postbox, events });
   const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
   const flows = createFlows({ kv, box });
 
@@ -178,6 +180,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     links,
     linkRequestLimits,
     emailVerification,
+    emailChange,
     deferred,
     ...services,
     async close() {

@@ -104,6 +104,8 @@ export function createAccountSurfaces(options: AccountSurfacesOptions): AccountS
   const pages = createAccountPages({
     sessions,
     passwordChange,
+    emailChange: runtime.emailChange,
+    emailChangeLinkMinutes: Math.round(runtime.links.ttlSeconds('email_change') / 60),
     minPasswordLength: MIN_PASSWORD_LENGTH,
     webauthn: runtime.webauthn,
     console: accountConsole,

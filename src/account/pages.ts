@@ -15,6 +15,7 @@ import type { RequestInfo } from '../domain/events.ts';
 import type { MfaSelfService } from '../domain/mfa/self-service.ts';
 import type { AccountSessions } from '../domain/account-sessions.ts';
 import type { PasswordChange } from '../domain/password-change.ts';
+import type { EmailChange } from '../domain/email-change.ts';
 import type { TenantKind } from '../domain/kinds.ts';
 import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
 import { parseRegistrationResponse, type Webauthn } from '../domain/mfa/webauthn.ts';
@@ -47,6 +48,9 @@ export interface AccountPagesOptions {
   resetLinkMinutes: number;
   sessions: AccountSessions;
   passwordChange: PasswordChange;
+  emailChange: EmailChange;
+  /** minutes an email-change link lasts (said on the pages). */
+  emailChangeLinkMinutes: number;
   /** minimum length of a new password (said on the form). */
   minPasswordLength: number;
   /** passkeys and security keys: registration from Security Settings. */
@@ -184,9 +188,37 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
     ctx.redirect(backTo(ctx.query.return_to));
   });
 
+  // ---- Profile, and changing the email address ----
+  const profilePage = (ctx: Context, locals: Record<string, unknown> = {}) => {
+    const a = account(ctx);
+    return render(ctx, 'account/profile', 'profile', {
+      title: 'Profile',
+      profile: { name: a.name, email: a.email, emailVerified: a.emailVerified, tenantName: a.tenant.name, role: a.role },
+      linkMinutes: options.emailChangeLinkMinutes,
+      newEmail: '',
+      ...locals,
+    });
+  };
   router.get('/profile', async (ctx) => {
-    const a = account(ctx as unknown as Context);
-    await render(ctx as unknown as Context, 'account/profile', 'profile', { title: 'Profile', profile: { name: a.name, email: a.email, tenantName: a.tenant.name, role: a.role } });
+    await profilePage(ctx as unknown as Context);
+  });
+  // The password and a recent sign-in; then a link to the new address confirms it (src/domain/email-change.ts).
+  router.post('/profile/email', fresh, async (ctx) => {
+    const c = ctx as unknown as Context;
+    const fields = bodyFields(c);
+    const newEmail = text(fields, 'email').trim().slice(0, 320);
+    try {
+      const outcome = await options.emailChange.request(account(c), { email: newEmail, password: text(fields, 'password') }, request(c));
+      if (!outcome.ok) {
+        ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        throw new GatehouseError('too_many_requests', 429, `Too many requests for a confirmation link. Try again in ${Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60))} minutes.`);
+      }
+      await render(c, 'account/email-sent', 'profile', { title: 'Check your email', newEmail: outcome.email, currentEmail: account(c).email, linkMinutes: options.emailChangeLinkMinutes });
+    } catch (e) {
+      if (!isGatehouseError(e) || e.status >= 500 || e.code === 'console_signed_out') throw e;
+      ctx.status = e.status;
+      await profilePage(c, { error: e.message, newEmail });
+    }
   });
 
   // ---- Security Settings ----

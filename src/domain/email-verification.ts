@@ -1,5 +1,5 @@
-// Email verification: a single-use link sent when an account is created (and, later, when its address
-// changes). Opening it marks the address verified — only if the account still has that address — and
+// Email verification: a single-use link sent when an account is created (a changed address is verified
+// by the link of the change itself, src/domain/email-change.ts). Opening it marks the address verified — only if the account still has that address — and
 // the `email_verified` claim of ID tokens and userinfo follows (src/oidc/accounts.ts).
 import type { Repos } from '../store/repos.ts';
 import type { Limit } from './authentication.ts';

@@ -12,6 +12,8 @@ export const NOTIFYING_EVENTS = [
   'mfa.authenticator.added',
   'mfa.authenticator.removed',
   'password.changed',
+  'email.change_requested',
+  'email.changed',
 ] as const;
 
 export const SILENT_EVENTS = [
@@ -42,6 +44,7 @@ export const SILENT_EVENTS = [
   'email.verification_sent',
   'email.verified',
   'email.verification_link.refused',
+  'email.change_link.refused',
   'authz.denied',
   'mfa.policy.updated',
   'account.role.changed',

@@ -16,6 +16,8 @@ export interface NoticeData {
   /** forgotten password; one link for every account of the address, listed by organization. */
   'password.reset_link': LinkNotice & { tenantNames: string[] };
   'email.verification_link': LinkNotice & { tenantName?: string | undefined };
+  /** to the NEW address of an email change: the link confirms it (`from`: the account's current address). */
+  'email.change_link': LinkNotice & { tenantName: string; from: string };
   /** an administrator invited a new account: the link sets its password. */
   'account.invitation': LinkNotice & { tenantName: string; inviterName?: string | undefined };
   /** self reset of MFA: the link confirms it. */

@@ -7,29 +7,34 @@ import { randomBytes } from 'node:crypto';
 import type { Repos } from '../store/repos.ts';
 import { sha256Hex } from './digest.ts';
 
-export const LINK_PURPOSES = ['password_reset', 'email_verification', 'invitation', 'mfa_reset'] as const;
+export const LINK_PURPOSES = ['password_reset', 'email_verification', 'invitation', 'mfa_reset', 'email_change'] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];
 
 /**
  * Lifetimes. A link that lets someone into an account (new password, MFA reset) lasts 30 minutes;
  * confirming an address grants nothing and an invitation waits for a person to notice it, so those last longer.
+ * A new address becomes the account's way back in (password reset), so confirming one is kept short,
+ * with room for a slow mailbox.
  */
 export const DEFAULT_LINK_TTL_SECONDS = {
   password_reset: 30 * 60,
   mfa_reset: 30 * 60,
+  email_change: 60 * 60,
   email_verification: 24 * 3600,
   invitation: 72 * 3600,
 } satisfies Record<LinkPurpose, number>;
 
 /**
- * Where each link lands: src/self-service/ serves password reset, email verification and the
- * invitation page (set a first password); src/account/ the MFA-reset confirmation.
+ * Where each link lands: src/self-service/ serves password reset, email verification, the new address
+ * of an email change and the invitation page (set a first password); src/account/ the MFA-reset
+ * confirmation.
  */
 export const LINK_PATHS = {
   password_reset: '/password/reset/',
   invitation: '/password/set/',
   email_verification: '/email/verify/',
   mfa_reset: '/account/mfa/reset/',
+  email_change: '/email/change/',
 } satisfies Record<LinkPurpose, string>;
 
 /**
@@ -108,6 +113,11 @@ export function createOneTimeLinks(deps: {
       if (!isWellFormedToken(token)) return null;
       const row = await deps.emailTokens.findUsable(sha256Hex(token), purpose, now());
       return row ? grantOf(row) : null;
+    },
+
+    /** Spends every unused link of `purpose` for the account (links mailed to an address it no longer has). */
+    async revoke(purpose: LinkPurpose, owner: { accountId: string }): Promise<number> {
+      return deps.emailTokens.spendUnused(purpose, owner);
     },
 
     /** Spends the link: exactly one caller gets its grant; null when unknown, expired, used or replaced. */

@@ -8,6 +8,7 @@ import type { Limit } from './authentication.ts';
 import { badRequest, GatehouseError } from './errors.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
 import { validateNewPassword, type PasswordHasher } from './passwords.ts';
+import { checkCurrentPassword } from './current-password.ts';
 import type { RememberedBrowsers } from './mfa/remembered-browsers.ts';
 
 export function createPasswordChange(deps: {
@@ -21,9 +22,7 @@ export function createPasswordChange(deps: {
 }) {
   return {
     async change(account: AccountWithTenant, input: { current: string; password: string; confirm: string }, keepUid: string, request: RequestInfo): Promise<{ sessionsEnded: number }> {
-      const allowed = await deps.limit(`self-password:${account.id}`, 10, 900);
-      if (!allowed.allowed) throw new GatehouseError('too_many_requests', 429, 'Too many attempts. Wait a few minutes and try again.');
-      if (!(await deps.hasher.verify(account.passwordHash, input.current)).ok) throw new GatehouseError('wrong_password', 401, 'Your current password is not correct.');
+      await checkCurrentPassword(deps, account, input.current);
       validateNewPassword(input.password);
       if (input.password !== input.confirm) throw badRequest('The two new passwords do not match.', 'password_mismatch');
       if (input.password === input.current) throw badRequest('Choose a password different from your current one.', 'password_unchanged');

@@ -72,10 +72,11 @@ export function createPasswordReset(deps: {
   }
 
   /** The accounts a usable link may reset (several when the address has accounts in several tenants). */
-  async function choicesOf(accountIds: string[]): Promise<ResetChoice[]> {
+  /** The listed accounts that are active and still have the address the link was sent to (not one changed since). */
+  async function choicesOf(accountIds: string[], email: string | null): Promise<ResetChoice[]> {
     const rows = await Promise.all(accountIds.map((id) => accounts.findById(id)));
     return rows
-      .filter((a): a is NonNullable<typeof a> => Boolean(a && a.status === 'active'))
+      .filter((a): a is NonNullable<typeof a> => Boolean(a && a.status === 'active' && email !== null && a.email.toLowerCase() === email.toLowerCase()))
       .map((a) => ({ id: a.id, tenantName: a.tenant.name }))
       .sort((a, b) => a.tenantName.localeCompare(b.tenantName));
   }
@@ -83,7 +84,7 @@ export function createPasswordReset(deps: {
   /** What the page of a reset link shows; throws `link_invalid` (410) when the link cannot be used. */
   async function open(token: string): Promise<{ choices: ResetChoice[]; returnUid: string | undefined }> {
     const grant = await links.peek('password_reset', token);
-    const choices = grant ? await choicesOf(grant.accountIds) : [];
+    const choices = grant ? await choicesOf(grant.accountIds, grant.email) : [];
     if (!grant || choices.length === 0) throw linkInvalid();
     return { choices, returnUid: isReturnUid(grant.detail.returnUid) ? grant.detail.returnUid : undefined };
   }
@@ -121,7 +122,7 @@ export function createPasswordReset(deps: {
       const grant = await links.consume('password_reset', token);
       if (!grant || !grant.accountIds.includes(chosen.id)) throw linkInvalid();
       const account = await accounts.findById(chosen.id);
-      if (!account || account.status !== 'active' || !(await accounts.updatePasswordHash(account.id, hash))) throw linkInvalid();
+      if (!account || account.status !== 'active' || account.email.toLowerCase() !== grant.email?.toLowerCase() || !(await accounts.updatePasswordHash(account.id, hash))) throw linkInvalid();
       // The link reached this mailbox: the address is proven as much as by a verification link.
       if (grant.email) await deps.accountEmail.markVerified(account.id, grant.email);
 

@@ -292,6 +292,39 @@ export function emailVerificationMessage(c: LinkMessageContext & { tenantName?: 
   ]);
 }
 
+const CHANGE_PASSWORD_TO_STOP =
+  "If this wasn't you, someone may know your password: change it right away (Forgot password? on the sign-in page works too), which cancels a change not confirmed yet, and contact your administrator.";
+
+/** Email change: the link, mailed to the NEW address, that confirms it. */
+export function emailChangeLinkMessage(c: LinkMessageContext & { tenantName: string; from: string }): MailContent {
+  return build(`Verify your new email address for ${PRODUCT}`, c.name, [
+    { kind: 'p', text: `We received a request to change the email address of your ${PRODUCT} account to this address. To confirm, open the link below and confirm the change. It works once and expires at ${formatTime(c.expiresAt, c.timeZone)}.` },
+    { kind: 'link', label: 'Verify my new email address', url: c.link },
+    { kind: 'facts', rows: [['Current address', c.from], ['New address', c.email], ['Organization', c.tenantName], ['Requested', formatTime(c.at, c.timeZone)]] },
+    { kind: 'p', text: 'Until you confirm, your account keeps its current address.' },
+    { kind: 'warning', text: "If you didn't ask for this, ignore this email: nothing changes unless the link is opened and confirmed." },
+  ]);
+}
+
+/** Email change requested: the notice to the CURRENT address (no link; nothing changes yet). */
+export function emailChangeRequestedMessage(c: NoticeContext & { to: string }): MailContent {
+  return build(`A change of your ${PRODUCT} email address was requested`, c.name, [
+    { kind: 'p', text: `Someone signed in to your ${PRODUCT} account asked to change its email address to ${c.to}. We sent a confirmation link to that address; the change happens only when it is opened.` },
+    accountFacts(c),
+    ...settingsLink(c),
+    { kind: 'warning', text: CHANGE_PASSWORD_TO_STOP },
+  ]);
+}
+
+/** Email changed: the notice to the OLD address once the new one was confirmed. */
+export function emailChangedMessage(c: NoticeContext & { to: string }): MailContent {
+  return build(`The email address of your ${PRODUCT} account was changed`, c.name, [
+    { kind: 'p', text: `The email address of your ${PRODUCT} account was changed to ${c.to}, confirmed with the link sent to that address. This address no longer receives messages about the account, and links sent to it before no longer work.` },
+    accountFacts(c),
+    { kind: 'warning', text: "If this wasn't you, contact your administrator right away." },
+  ]);
+}
+
 /** An administrator invited someone: the link sets the password of the new account. */
 export function invitationMessage(c: LinkMessageContext & { tenantName: string; inviterName?: string }): MailContent {
   const who = c.inviterName ? `${c.inviterName} invited you` : 'You were invited';

@@ -7,6 +7,8 @@ import type { MailQueue } from './queue.ts';
 import {
   authenticatorAddedMessage,
   authenticatorRemovedMessage,
+  emailChangedMessage,
+  emailChangeRequestedMessage,
   mfaDisabledMessage,
   mfaEnabledMessage,
   mfaLockedMessage,
@@ -32,8 +34,11 @@ const builders = {
   'mfa.authenticator.added': (c, d) => authenticatorAddedMessage({ ...c, label: labelOf(d), passkey: d.kind === 'webauthn' }),
   'mfa.authenticator.removed': (c, d) => authenticatorRemovedMessage({ ...c, label: labelOf(d), remaining: typeof d.remaining === 'number' ? d.remaining : 0 }),
   'password.changed': (c, d) => passwordChangedMessage({ ...c, ...(d.via === 'reset_link' || d.via === 'settings' ? { via: d.via } : {}) }),
+  'email.change_requested': (c, d) => emailChangeRequestedMessage({ ...c, to: addressOf(d.to) }),
+  'email.changed': (c, d) => emailChangedMessage({ ...c, to: addressOf(d.to) }),
 } satisfies Record<NotifyingEvent, (c: NoticeContext, detail: Record<string, unknown>) => MailContent>;
 
+const addressOf = (v: unknown) => (typeof v === 'string' ? v : 'a new address');
 const labelOf = (d: Record<string, unknown>) => (typeof d.label === 'string' && d.label ? d.label : 'Authenticator app');
 
 function requiresSetup(c: NoticeContext & { setupRequired?: boolean }): boolean {

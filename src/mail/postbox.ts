@@ -2,6 +2,7 @@
 // table the compiler checks against the kinds.
 import type { NoticeData, NoticeKind, Postbox, Recipient } from '../domain/notices.ts';
 import {
+  emailChangeLinkMessage,
   emailVerificationMessage,
   importSummaryMessage,
   invitationMessage,
@@ -20,6 +21,7 @@ const optional = <T>(key: string, value: T | undefined) => (value === undefined 
 const builders = {
   'password.reset_link': (to, d, at) => passwordResetLinkMessage({ ...who(to), link: d.link, expiresAt: d.expiresAt, at, tenantNames: d.tenantNames }),
   'email.verification_link': (to, d, at) => emailVerificationMessage({ ...who(to), link: d.link, expiresAt: d.expiresAt, at, ...optional('tenantName', d.tenantName) }),
+  'email.change_link': (to, d, at) => emailChangeLinkMessage({ ...who(to), link: d.link, expiresAt: d.expiresAt, at, tenantName: d.tenantName, from: d.from }),
   'account.invitation': (to, d, at) =>
     invitationMessage({ ...who(to), link: d.link, expiresAt: d.expiresAt, at, tenantName: d.tenantName, ...optional('inviterName', d.inviterName) }),
   'mfa.reset_link': (to, d, at) => mfaResetLinkMessage({ ...who(to), link: d.link, expiresAt: d.expiresAt, at, ...optional('tenantName', d.tenantName) }),

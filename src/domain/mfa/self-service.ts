@@ -12,6 +12,7 @@ import { admitLinkRequest, linkInvalid, type LinkRequestLimits, type LinkRequest
 import type { Postbox } from '../notices.ts';
 import type { OneTimeLinks } from '../one-time-links.ts';
 import type { PasswordHasher } from '../passwords.ts';
+import { checkCurrentPassword } from '../current-password.ts';
 import type { EnrolmentMode, TotpEnrolment } from './enrolment.ts';
 import type { MfaPolicySource } from './policy-source.ts';
 import { generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
@@ -70,13 +71,8 @@ export function createMfaSelfService(deps: {
 
   const enforced = async (account: AccountWithTenant) => !(await deps.removal.mayDisable(account));
 
-  /** The password, counted against a per-account limit so these forms are no password oracle. */
-  async function checkPassword(account: AccountWithTenant, password: string): Promise<void> {
-    const allowed = await deps.limit(`self-password:${account.id}`, 10, 900);
-    if (!allowed.allowed) throw new GatehouseError('too_many_requests', 429, 'Too many attempts. Wait a few minutes and try again.');
-    const check = await hasher.verify(account.passwordHash, password);
-    if (!check.ok) throw new GatehouseError('wrong_password', 401, 'That password is not correct.');
-  }
+  /** The password, counted against the console's per-account limit (src/domain/current-password.ts). */
+  const checkPassword = (account: AccountWithTenant, password: string) => checkCurrentPassword(deps, account, password);
 
   /** A current code from one of the account's authenticators (replay and lockout rules of sign-in apply). */
   async function checkCode(account: AccountWithTenant, code: string, request: RequestInfo): Promise<void> {

@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import {
   authenticatorAddedMessage,
   authenticatorRemovedMessage,
+  emailChangedMessage,
+  emailChangeLinkMessage,
+  emailChangeRequestedMessage,
   emailVerificationMessage,
   formatTime,
   invitationMessage,
@@ -37,6 +40,8 @@ const notices: [string, MailContent][] = [
   ['passkey added', authenticatorAddedMessage({ ...who, label: 'Desk key', passkey: true })],
   ['authenticator removed', authenticatorRemovedMessage({ ...who, label: 'Old iPhone', remaining: 1 })],
   ['password changed', passwordChangedMessage({ ...who, via: 'reset_link' })],
+  ['email change requested (to the current address)', emailChangeRequestedMessage({ ...who, to: 'ada@new.example' })],
+  ['email changed (to the previous address)', emailChangedMessage({ ...who, to: 'ada@new.example' })],
   ['new sign-in from a new browser', newSignInMessage({ ...who, browser: 'Firefox on Linux', ip: '192.0.2.7', clientName: 'Acme MDR' })],
 ];
 
@@ -150,6 +155,27 @@ describe('self-service mails', () => {
     expect(m.text).toContain(link);
     expect(m.html).toContain(`<a href="${link}">Confirm my email address</a>`);
     expect(m.text).toContain('Organization: Fabrikam');
+  });
+
+  it('email change: the link goes to the new address, names both addresses, and nothing changes unless it is confirmed', () => {
+    const m = emailChangeLinkMessage({ email: 'ada@new.example', name: 'Ada', link, at, expiresAt, tenantName: 'Fabrikam', from: 'ada@example.com' });
+    expect(m.subject).toBe('Verify your new email address for Gatehouse');
+    for (const part of [m.text, m.html]) {
+      expect(part).toContain(link);
+      expect(part).toContain('ada@example.com');
+      expect(part).toContain('ada@new.example');
+      expect(part).toContain('expires at 3 March 2025 at 14:35 (UTC)');
+      expect(part).toMatch(/nothing changes unless the link is opened and confirmed/);
+    }
+  });
+
+  it('email change notices to the current address: carry no link, name the new address, and point to changing the password', () => {
+    const { settingsUrl: _settings, ...withoutSettings } = who;
+    const requested = emailChangeRequestedMessage({ ...withoutSettings, to: 'ada@new.example' });
+    expect(requested.text).toContain('asked to change its email address to ada@new.example');
+    expect(requested.text).toContain('change it right away');
+    expect(requested.text).not.toMatch(/https?:\/\//);
+    expect(emailChangedMessage({ ...who, to: 'ada@new.example' }).text).toContain('was changed to ada@new.example');
   });
 
   it('invitation: who invited, to which organization, and the link to choose a password', () => {
