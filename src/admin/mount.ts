@@ -79,7 +79,7 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
   );
   const apiAuth = createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos });
   const api = createApiRouter({ admin, auth: apiAuth, issuer: config.issuer, logger: runtime.logger, views: options.views, extras: { userImport: runtime.userImport, idps: runtime.idps } });
-  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin'), idps: runtime.idps });
+  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin'), idps: runtime.idps, userImport: runtime.userImport });
   const scim = createScimRouter({
     scim: createScim({ repos, events: runtime.events, users: admin.users, endSessions: runtime.sessions.end, baseUrl: `${config.issuer}${SCIM_PREFIX}` }),
     auth: apiAuth,
