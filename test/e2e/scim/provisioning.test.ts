@@ -16,6 +16,7 @@ import { backendName } from '../../helpers/db.ts';
 import { REDIRECT_URI, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization, uniq } from '../../helpers/seed.ts';
 import { isPasswordPage } from '../../helpers/mfa.ts';
 import { accounts, mailQueue } from '../../../src/store/schema.ts';
+import { commands } from '../../../src/cli/commands.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -48,8 +49,9 @@ describe(`SCIM 2.0 provisioning (${backendName()})`, () => {
   let rp: oidc.Configuration;
   const tokens: Record<'a' | 'b' | 'aNoScim', string> = { a: '', b: '', aNoScim: '' };
 
+  /** A service client bound to the tenant, registered as `gatehouse client create … --scope S` does, and its token. */
   async function serviceToken(tenantId: string, scope: string) {
-    const registered = await gh.runtime.clients.register({ name: `SCIM ${uniq()}`, grants: ['client_credentials'], tenantId, scope });
+    const registered = (await commands['client create']!.run(gh.runtime, { name: `SCIM ${uniq()}`, grant: ['client_credentials'], tenant: tenantId, scope })) as { client_id: string; client_secret?: string };
     const basic = Buffer.from(`${registered.client_id}:${registered.client_secret ?? ''}`).toString('base64');
     const res = await fetch(`${gh.issuer}/token`, {
       method: 'POST',
