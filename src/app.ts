@@ -217,6 +217,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     under('/password/set/', invitationRouter.routes() as unknown as Middleware),
     under('/email/', emailRouter.routes() as unknown as Middleware),
     under('/api/', admin.api),
+    under('/scim/', admin.scim),
     under('/admin', admin.pages),
     under('/account', account.pages),
     under('/federation/', federationRouter.routes() as unknown as Middleware),

@@ -15,6 +15,8 @@ import { createApiAuth } from '../api/auth.ts';
 import { createApiRouter } from '../api/routes.ts';
 import type { MfaPolicySource } from '../domain/mfa/policy-source.ts';
 import { ADMIN_BASE, createAdminPages } from './pages.ts';
+import { createScim } from '../domain/scim/service.ts';
+import { createScimRouter, SCIM_PREFIX } from '../scim/routes.ts';
 
 export interface AdminSurfacesOptions {
   runtime: Runtime;
@@ -31,6 +33,8 @@ export interface AdminSurfaces {
   admin: Admin;
   console: Console;
   api: Middleware;
+  /** SCIM 2.0 provisioning at /scim/v2, authorized like the API. */
+  scim: Middleware;
   pages: Middleware;
   /** registers the console's client; run once at start. */
   start(): Promise<void>;
@@ -73,7 +77,14 @@ export function createAdminSurfaces(options: AdminSurfacesOptions): AdminSurface
       tokenEndpoint: createTokenEndpoint({ issuer: config.issuer }),
     },
   );
-  const api = createApiRouter({ admin, auth: createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos }), issuer: config.issuer, logger: runtime.logger, views: options.views, extras: { userImport: runtime.userImport, idps: runtime.idps } });
-  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin'), idps: runtime.idps });
-  return { admin, console: adminConsole, api, pages, start: () => adminConsole.ensureClient() };
+  const apiAuth = createApiAuth({ issuer: config.issuer, getKey: keys.getKey, repos });
+  const api = createApiRouter({ admin, auth: apiAuth, issuer: config.issuer, logger: runtime.logger, views: options.views, extras: { userImport: runtime.userImport, idps: runtime.idps } });
+  const pages = createAdminPages({ admin, console: adminConsole, views: options.views, pageMiddleware: options.pageMiddleware('admin'), idps: runtime.idps, userImport: runtime.userImport });
+  const scim = createScimRouter({
+    scim: createScim({ repos, events: runtime.events, users: admin.users, endSessions: runtime.sessions.end, baseUrl: `${config.issuer}${SCIM_PREFIX}` }),
+    auth: apiAuth,
+    issuer: config.issuer,
+    logger: runtime.logger,
+  });
+  return { admin, console: adminConsole, api, scim, pages, start: () => adminConsole.ensureClient() };
 }

@@ -19,6 +19,8 @@ import { restrictFormAction } from '../http/security-headers.ts';
 import { MAX_EXPORT_ROWS } from '../domain/admin/audit.ts';
 import { ACCOUNT_MATCHING } from '../domain/kinds.ts';
 import type { IdpAdmin, IdpPatch } from '../domain/federation/idps.ts';
+import { IMPORT_COLUMNS, rowsFromFile, type UserImport } from '../domain/import/users.ts';
+import { FORM_LIMIT_BYTES } from '../http/body.ts';
 
 export const ADMIN_BASE = '/admin';
 
@@ -27,16 +29,19 @@ const KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_resel
 const SWITCH_LABEL = { partner_users: 'Enforce MFA for all partner users', organizations: 'Enforce MFA for all organizations' } as const;
 
 interface Section {
-  key: 'users' | 'security' | 'clients' | 'tenants' | 'audit' | 'idps';
+  key: 'users' | 'imports' | 'security' | 'clients' | 'tenants' | 'audit' | 'idps';
   label: string;
   href: string;
   action: Action;
   /** shown as well to whoever may do this action. */
   orAction?: Action;
+  /** the role the action would give (inviting or importing users). */
+  grantRole?: Role;
 }
 
 const SECTIONS: Section[] = [
   { key: 'users', label: 'User Management', href: `${ADMIN_BASE}/users`, action: 'view_users' },
+  { key: 'imports', label: 'Import users', href: `${ADMIN_BASE}/imports`, action: 'invite_user', grantRole: 'user' },
   { key: 'security', label: 'Security Settings', href: `${ADMIN_BASE}/security`, action: 'view_policy' },
   { key: 'clients', label: 'Clients', href: `${ADMIN_BASE}/clients`, action: 'view_clients' },
   { key: 'tenants', label: 'Tenants', href: `${ADMIN_BASE}/tenants`, action: 'view_tenants' },
@@ -53,6 +58,8 @@ export interface AdminPagesOptions {
   pageMiddleware: Middleware[];
   /** upstream identity providers (src/domain/federation/idps.ts). */
   idps: IdpAdmin;
+  /** bulk import (src/domain/import/users.ts), the use case of the CLI's `user import` and the API's imports. */
+  userImport: UserImport;
 }
 
 const text = (fields: Record<string, unknown>, name: string): string => {
@@ -107,7 +114,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
 
   const sectionsFor = (ctx: Context) => {
     const { actor } = adminContext(ctx);
-    return SECTIONS.filter((s) => can(actor, s.action, homeTarget(ctx)).allowed || (s.orAction !== undefined && can(actor, s.orAction, homeTarget(ctx)).allowed));
+    return SECTIONS.filter((s) => can(actor, s.action, { ...homeTarget(ctx), grantRole: s.grantRole }).allowed || (s.orAction !== undefined && can(actor, s.orAction, homeTarget(ctx)).allowed));
   };
 
   async function render(ctx: Context, template: string, current: Section['key'] | undefined, locals: Record<string, unknown>) {
@@ -418,6 +425,28 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const idp = await options.idps.get(c, ctx.params.id ?? '');
     await options.idps.remove(c, idp.id);
     await done(ctx, `${ADMIN_BASE}/idps`, 'success', `${idp.displayName} was removed.`);
+  });
+
+  // ---- Import users (the bulk import of `gatehouse user import` and POST /api/v1/tenants/{t}/imports) ----
+  const importPage = async (ctx: Context, locals: Record<string, unknown>) => {
+    const tenants = await admin.users.scopeTenants(adminContext(ctx));
+    await render(ctx, 'admin/imports', 'imports', { title: 'Import users', tenants, columns: IMPORT_COLUMNS, limitKb: Math.floor(FORM_LIMIT_BYTES / 1024), report: undefined, form: {}, ...locals });
+  };
+
+  router.get('/imports', async (ctx) => importPage(ctx, {}));
+
+  // the report is the answer: one row per user is too much for a banner, so this POST renders it
+  router.post('/imports', recent, async (ctx) => {
+    const fields = bodyFields(ctx);
+    const format = oneOf(['csv', 'json'] as const, text(fields, 'format'));
+    if (!format) throw badRequest('Choose CSV or JSON.', 'invalid_import');
+    const content = text(fields, 'content');
+    if (content.trim() === '') throw badRequest('Paste the users to import.', 'invalid_import');
+    const tenant = text(fields, 'tenant');
+    if (!tenant) throw badRequest('Choose the tenant to import into.', 'invalid_import');
+    const dryRun = text(fields, 'dry_run') === 'on';
+    const report = await options.userImport.run(adminContext(ctx), { tenant, rows: rowsFromFile(`pasted.${format}`, content), dryRun });
+    await importPage(ctx, { report, form: { tenant, format, content, dryRun } });
   });
 
   // ---- Audit log ----

@@ -117,6 +117,7 @@ const SCOPE_DESCRIPTIONS = {
   'audit:read': 'Read and export the audit log',
   'tenants:write': 'Create organizations and sub-resellers',
   'idps:write': 'Connect upstream identity providers (platform: global; partner admins: their tenant)',
+  scim: 'Provision the tenant’s users and roles over SCIM 2.0 at /scim/v2 (service clients bound to a tenant)',
 } as const satisfies Record<(typeof API_SCOPES)[number], string>;
 
 const TAG_DESCRIPTIONS: Record<string, string> = {

@@ -73,6 +73,9 @@ export const SILENT_EVENTS = [
   'auth.upstream.succeeded',
   'auth.upstream.failed',
   'account.linked',
+  'account.provisioned',
+  'account.updated',
+  'account.deleted',
 ] as const;
 
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];

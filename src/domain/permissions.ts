@@ -19,6 +19,8 @@ export const ACTIONS = [
   'change_role',
   'deactivate_user',
   'reactivate_user',
+  'update_user',
+  'delete_user',
   'end_sessions',
   'reset_mfa',
   'view_policy',
@@ -131,6 +133,14 @@ export function can(actor: Actor, action: Action, target: Target): Decision {
     case 'reactivate_user':
       if (isSelf(actor, target)) return deny('nobody reactivates their own account');
       return manageAccount(actor, target, 'reactivate the account');
+
+    case 'update_user':
+      if (isSelf(actor, target)) return deny('a profile is changed by provisioning or an administrator, not through this action');
+      return manageAccount(actor, target, 'change the profile');
+
+    case 'delete_user':
+      if (isSelf(actor, target)) return deny('nobody deletes their own account');
+      return manageAccount(actor, target, 'delete the account');
 
     case 'end_sessions':
       if (isSelf(actor, target)) return allow('everyone may sign themselves out everywhere');

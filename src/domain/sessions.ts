@@ -21,7 +21,7 @@ export interface SessionStore {
   endAll(accountId: string): Promise<EndedSessions>;
 }
 
-export type SessionEndReason = 'administrator' | 'deactivated' | 'password_reset' | 'mfa_reset';
+export type SessionEndReason = 'administrator' | 'deactivated' | 'deleted' | 'password_reset' | 'mfa_reset';
 
 export interface SessionEndCause extends RequestInfo, Pick<SecurityEvent, 'actorAccountId' | 'actor' | 'tenantId'> {
   reason: SessionEndReason;

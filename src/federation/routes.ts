@@ -15,7 +15,8 @@ export function createFederationRouter(deps: { federation: FederatedSignIn; stat
     // the callback URL as the upstream built it: the issuer's origin with this request's query
     const url = new URL(`${deps.issuer}${FEDERATION_CALLBACK_PATH}${ctx.querystring ? `?${ctx.querystring}` : ''}`);
     const result = await deps.federation.complete(url, requestInfo(ctx));
-    await deps.states.save(result.uid, { accountId: result.accountId, factors: result.factors });
+    // several accounts: the interaction's account-choice step lists them
+    await deps.states.save(result.uid, 'candidates' in result ? { candidates: result.candidates, factors: result.factors } : { accountId: result.accountId, factors: result.factors });
     ctx.status = 303;
     ctx.redirect(`/interaction/${result.uid}`);
   });

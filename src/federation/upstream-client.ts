@@ -1,7 +1,15 @@
 // Talking to an upstream OpenID Provider with openid-client: discovery from the issuer, the
 // authorization URL (code + PKCE S256 + nonce + state), and the code exchange with full ID-token
-// validation (signature against the upstream's JWKS, iss, aud, azp, exp, iat, nonce). Every failure
-// becomes an UpstreamError the callback page can explain; nothing here throws a bare error.
+// validation (iss, aud, azp, exp, iat, nonce by openid-client; the signature against the upstream's
+// JWKS by jose). Every failure becomes an UpstreamError the callback page can explain; nothing here
+// throws a bare error.
+//
+// The discovery document is fetched once and kept for as long as its Cache-Control max-age says,
+// bounded to [1 min, 24 h] (1 h when it says nothing); a failed exchange at an endpoint it named
+// (unreachable, refused) drops it, so the next sign-in reads it again. The JWKS stays cached with it;
+// an ID token signed with a key id the cached set lacks fetches the set again once (key rotation).
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import * as oidc from 'openid-client';
 
 export type UpstreamFailure = 'unreachable' | 'timeout' | 'denied' | 'bad_response' | 'bad_token';
@@ -41,6 +49,26 @@ export interface UpstreamOidc {
 export interface UpstreamOidcOptions {
   /** per request to the upstream (discovery, token, JWKS). */
   timeoutMs: number;
+  /** milliseconds since the epoch (tests move it to expire the discovery cache). */
+  now?: () => number;
+}
+
+export const DISCOVERY_TTL = { defaultSeconds: 3600, minSeconds: 60, maxSeconds: 86_400 } as const;
+
+/** How long a discovery document is kept: its max-age, bounded; no-store/no-cache keep it the minimum. */
+export function discoveryTtlSeconds(cacheControl: string | null): number {
+  if (!cacheControl) return DISCOVERY_TTL.defaultSeconds;
+  const directives = cacheControl.toLowerCase().split(',').map((d) => d.trim());
+  if (directives.some((d) => d === 'no-store' || d === 'no-cache')) return DISCOVERY_TTL.minSeconds;
+  const maxAge = directives.map((d) => /^max-age\s*=\s*"?(\d+)"?$/.exec(d)?.[1]).find((v) => v !== undefined);
+  if (maxAge === undefined) return DISCOVERY_TTL.defaultSeconds;
+  return Math.min(Math.max(Number(maxAge), DISCOVERY_TTL.minSeconds), DISCOVERY_TTL.maxSeconds);
+}
+
+interface Discovered {
+  configuration: oidc.Configuration;
+  keys: JWTVerifyGetKey;
+  expiresAt: number;
 }
 
 /** http is accepted only on this machine (tests and local development); anything else is https. */
@@ -79,32 +107,52 @@ function classify(e: unknown, during: string): UpstreamError {
 }
 
 export function createUpstreamOidc(options: UpstreamOidcOptions): UpstreamOidc {
-  async function configuration(config: UpstreamConfig): Promise<oidc.Configuration> {
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, Discovered>();
+  const cacheKey = (config: UpstreamConfig) => `${config.issuer}\n${config.clientId}\n${createHash('sha256').update(config.clientSecret ?? '').digest('base64url')}`;
+
+  async function discover(config: UpstreamConfig): Promise<Discovered> {
     const issuer = new URL(config.issuer);
+    let cacheControl: string | null = null;
+    const remember: oidc.CustomFetch = async (url, init) => {
+      const response = await fetch(url, init as RequestInit);
+      if (new URL(url).pathname.endsWith('/.well-known/openid-configuration')) cacheControl = response.headers.get('cache-control');
+      return response;
+    };
     try {
       const configuration = await oidc.discovery(
         issuer,
         config.clientId,
         { ...(config.clientSecret ? { client_secret: config.clientSecret } : {}) },
         config.clientSecret ? oidc.ClientSecretBasic(config.clientSecret) : oidc.None(),
-        { timeout: options.timeoutMs / 1000, ...(issuer.protocol === 'http:' && isLoopback(issuer) ? { execute: [oidc.allowInsecureRequests] } : {}) },
+        { timeout: options.timeoutMs / 1000, [oidc.customFetch]: remember, ...(issuer.protocol === 'http:' && isLoopback(issuer) ? { execute: [oidc.allowInsecureRequests] } : {}) },
       );
       configuration.timeout = options.timeoutMs / 1000;
-      // the ID token's signature is checked against the upstream's published keys too, not only its claims
-      oidc.enableNonRepudiationChecks(configuration);
-      return configuration;
+      const jwksUri = configuration.serverMetadata().jwks_uri;
+      if (!jwksUri) throw new UpstreamError('bad_response', 'The identity provider publishes no signing keys (jwks_uri).');
+      // no cooldown: a key id the cached set lacks reloads it at once (one fetch per ID token at most)
+      const keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: options.timeoutMs, cooldownDuration: 0 });
+      const discovered = { configuration, keys, expiresAt: now() + discoveryTtlSeconds(cacheControl) * 1000 };
+      cache.set(cacheKey(config), discovered);
+      return discovered;
     } catch (e) {
       throw classify(e, 'discovery');
     }
   }
 
+  async function discovered(config: UpstreamConfig): Promise<Discovered> {
+    const cached = cache.get(cacheKey(config));
+    if (cached && cached.expiresAt > now()) return cached;
+    return discover(config);
+  }
+
   return {
     async discover(config) {
-      await configuration(config);
+      await discover(config);
     },
 
     async authorizationUrl(config, params) {
-      const c = await configuration(config);
+      const c = (await discovered(config)).configuration;
       return oidc.buildAuthorizationUrl(c, {
         redirect_uri: params.redirectUri,
         scope: params.scope,
@@ -117,12 +165,17 @@ export function createUpstreamOidc(options: UpstreamOidcOptions): UpstreamOidc {
     },
 
     async exchange(config, callbackUrl, checks) {
-      const c = await configuration(config);
+      const { configuration: c, keys } = await discovered(config);
       let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
       try {
         tokens = await oidc.authorizationCodeGrant(c, callbackUrl, { pkceCodeVerifier: checks.codeVerifier, expectedNonce: checks.nonce, expectedState: checks.state, idTokenExpected: true });
+        // the ID token's signature is checked against the upstream's published keys too, not only its claims
+        await jwtVerify(tokens.id_token ?? '', keys, { issuer: c.serverMetadata().issuer, audience: config.clientId });
       } catch (e) {
-        throw classify(e, 'token');
+        const failure = classify(e, 'token');
+        // an endpoint that moved or went away: read the discovery document again next time
+        if (failure.failure === 'unreachable' || failure.failure === 'bad_response') cache.delete(cacheKey(config));
+        throw failure;
       }
       const claims = tokens.claims();
       if (!claims || typeof claims.sub !== 'string' || claims.sub === '') throw new UpstreamError('bad_token', 'The identity provider sent no ID token subject.');

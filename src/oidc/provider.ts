@@ -13,7 +13,9 @@ export const API_SCOPE = 'gatehouse:api';
  * The admin API's scopes (src/api). They are also listed in `scopes`, so a client's registered `scope`
  * restricts which of them it may ask for (oidc-provider checks client scopes against that list only).
  */
-export const API_SCOPES = ['users:read', 'users:write', 'mfa:reset', 'policy:write', 'clients:write', 'audit:read', 'tenants:write', 'idps:write'] as const;
+export const API_SCOPES = ['users:read', 'users:write', 'mfa:reset', 'policy:write', 'clients:write', 'audit:read', 'tenants:write', 'idps:write', 'scim'] as const;
+/** SCIM 2.0 provisioning at /scim/v2 (src/scim): a service client bound to a tenant, with this scope. */
+export const SCIM_SCOPE = 'scim' satisfies ApiScope;
 export type ApiScope = (typeof API_SCOPES)[number];
 export const apiResource = (issuer: string) => `${issuer}/api`;
 

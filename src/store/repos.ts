@@ -15,6 +15,7 @@ import { createTenantRepo, type TenantRepo } from './repositories/tenants.ts';
 import { createRememberedBrowserRepo, type RememberedBrowserRepo } from './repositories/remembered-browsers.ts';
 import { createImportRepo, type ImportRepo } from './repositories/imports.ts';
 import { createUpstreamIdpRepo, type UpstreamIdpRepo } from './repositories/upstream-idps.ts';
+import { createScimRepo, type ScimRepo } from './repositories/scim.ts';
 
 export interface Repos {
   tenants: TenantRepo;
@@ -32,6 +33,7 @@ export interface Repos {
   rememberedBrowsers: RememberedBrowserRepo;
   imports: ImportRepo;
   upstreamIdps: UpstreamIdpRepo;
+  scim: ScimRepo;
 }
 
 export interface ReposOptions {
@@ -60,5 +62,6 @@ export function createRepos(db: Db, options: ReposOptions = {}): Repos {
     rememberedBrowsers: createRememberedBrowserRepo(db),
     imports: createImportRepo(db),
     upstreamIdps: createUpstreamIdpRepo(db),
+    scim: createScimRepo(db),
   };
 }

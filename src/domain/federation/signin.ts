@@ -16,6 +16,7 @@ import type { SecretBox } from '../secrets.ts';
 import { emailAddress } from '../directory.ts';
 import { UpstreamError, type UpstreamClaims, type UpstreamOidc } from '../../federation/upstream-client.ts';
 import { idpSecretContext } from './idps.ts';
+import { clientMayReceive } from '../account-choice.ts';
 
 export const FEDERATION_CALLBACK_PATH = '/federation/callback';
 /** how long the browser may spend at the upstream before the callback is refused. */
@@ -32,11 +33,14 @@ interface PendingSignIn {
   clientTenantId: string | null;
 }
 
-export interface FederatedResult {
-  uid: string;
-  accountId: string;
-  factors: Factor[];
-}
+/**
+ * The account the upstream sign-in stands for, or — a global IdP, an application not bound to a
+ * tenant, and an email with accounts in several tenants — the accounts the user chooses among on the
+ * account-choice page (the same step as after a password that opens several).
+ */
+export type FederatedResult = { uid: string; factors: Factor[] } & ({ accountId: string } | { candidates: string[] });
+
+type Resolved = { accountId: string } | { candidates: string[] };
 
 export interface IdpButton {
   slug: string;
@@ -84,9 +88,9 @@ export function createFederatedSignIn(deps: {
   const offered = (idp: UpstreamIdp, clientTenantId: string | null) => idp.enabled && (idp.tenantId === null || idp.tenantId === clientTenantId);
 
   /** The account an upstream identity stands for, linking or creating it as the IdP says. */
-  async function resolveAccount(idp: UpstreamIdp, claims: UpstreamClaims, clientTenantId: string | null, request: RequestInfo): Promise<string> {
+  async function resolveAccount(idp: UpstreamIdp, claims: UpstreamClaims, clientTenantId: string | null, request: RequestInfo): Promise<Resolved> {
     const linked = await repos.upstreamIdps.findLink(idp.id, claims.sub);
-    if (linked) return linked.accountId;
+    if (linked) return { accountId: linked.accountId };
 
     const email = claims.email && claims.emailVerified ? emailAddress.safeParse(claims.email) : undefined;
     if (!email?.success) throw forbidden(`${idp.displayName} did not confirm a verified email address, so no account can be matched.`, 'upstream_email_unverified');
@@ -94,8 +98,16 @@ export function createFederatedSignIn(deps: {
     const matches = tenantId
       ? [await repos.accounts.findInTenant(tenantId, email.data)].filter((a) => a !== undefined)
       : await repos.accounts.findByEmail(email.data);
-    if (matches.length > 1) throw forbidden(`Your email address has accounts in several organizations; sign in with your password to choose one.`, 'upstream_ambiguous');
-    const [existing] = matches;
+    // several accounts (a global IdP for an application of any tenant): those this application may
+    // receive and this IdP may link, active ones; more than one → the user chooses, and none is linked,
+    // since a link would name one account for this upstream identity from then on
+    const eligible =
+      matches.length > 1
+        ? matches.filter((a) => a.status === 'active' && clientMayReceive(clientTenantId, a.tenantId) && (idp.accountMatching !== 'invite_only' || a.lastLoginAt === null))
+        : matches;
+    if (matches.length > 1 && eligible.length === 0) throw noAccount(idp);
+    if (eligible.length > 1) return { candidates: eligible.map((a) => a.id) };
+    const [existing] = eligible;
 
     let accountId: string;
     if (existing) {
@@ -121,10 +133,10 @@ export function createFederatedSignIn(deps: {
       // a parallel callback of the same upstream user linked it first
       const again = await repos.upstreamIdps.findLink(idp.id, claims.sub);
       if (!again) throw noAccount(idp);
-      return again.accountId;
+      return { accountId: again.accountId };
     }
     await events.emit({ action: 'account.linked', actorAccountId: accountId, target: accountId, ...request, detail: { idp: idp.slug, subject: claims.sub } });
-    return accountId;
+    return { accountId };
   }
 
   return {
@@ -179,23 +191,23 @@ export function createFederatedSignIn(deps: {
         await events.emit({ action: 'auth.upstream.failed', ...request, detail: { idp: idp.slug, reason: failure.code } });
         throw failure;
       }
-      const accountId = await resolveAccount(idp, claims, pending.clientTenantId, request);
+      const resolved = await resolveAccount(idp, claims, pending.clientTenantId, request);
+      const upstreamMfa = idp.trustUpstreamMfa && (claims.amr.includes('mfa') || (claims.acr !== undefined && idp.mfaAcrValues.includes(claims.acr)));
+      const factors: Factor[] = upstreamMfa ? ['fed', 'fed_mfa'] : ['fed'];
+      const upstreamDetail = { idp: idp.slug, upstream_amr: claims.amr, upstream_acr: claims.acr ?? null, trusted_mfa: upstreamMfa };
+      if ('candidates' in resolved) {
+        await events.emit({ action: 'auth.upstream.succeeded', ...request, detail: { ...upstreamDetail, accounts: resolved.candidates.length } });
+        return { uid: pending.uid, candidates: resolved.candidates, factors };
+      }
+      const { accountId } = resolved;
       const account = await repos.accounts.findById(accountId);
       if (!account || account.status !== 'active') {
         await events.emit({ action: 'auth.upstream.failed', actorAccountId: accountId, target: accountId, ...request, detail: { idp: idp.slug, reason: 'account_disabled' } });
         throw forbidden('This account is deactivated. Contact your administrator.', 'account_disabled');
       }
       if (pending.clientTenantId && account.tenant.id !== pending.clientTenantId) throw noAccount(idp);
-      const upstreamMfa = idp.trustUpstreamMfa && (claims.amr.includes('mfa') || (claims.acr !== undefined && idp.mfaAcrValues.includes(claims.acr)));
-      await events.emit({
-        action: 'auth.upstream.succeeded',
-        actorAccountId: accountId,
-        tenantId: account.tenant.id,
-        target: accountId,
-        ...request,
-        detail: { idp: idp.slug, upstream_amr: claims.amr, upstream_acr: claims.acr ?? null, trusted_mfa: upstreamMfa },
-      });
-      return { uid: pending.uid, accountId, factors: upstreamMfa ? ['fed', 'fed_mfa'] : ['fed'] };
+      await events.emit({ action: 'auth.upstream.succeeded', actorAccountId: accountId, tenantId: account.tenant.id, target: accountId, ...request, detail: upstreamDetail });
+      return { uid: pending.uid, accountId, factors };
     },
   };
 }

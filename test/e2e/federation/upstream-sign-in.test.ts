@@ -223,21 +223,28 @@ describe(`sign-in through an upstream identity provider (${backendName()})`, () 
       }
     });
 
-    it('an unreachable upstream and one that answers too slowly', async () => {
+    it('an unreachable upstream and one that answers too slowly (at the code exchange: the discovery document is cached)', async () => {
       const idp = await createIdp({});
-      up.mode = 'down';
+      /** the user signs in at the upstream, which then fails before Gatehouse exchanges the code. */
+      const failingExchange = async (mode: 'down' | 'slow') => {
+        const agent = new UserAgent();
+        const login = await agent.get((await startAuthorization(app)).url.href, REDIRECT_URI);
+        up.next = user(`x-${uniq()}@example.com`);
+        const callback = await agent.submit(login, '/federate', { idp: idp.slug }, `${gh.issuer}/federation/callback`);
+        up.mode = mode;
+        return agent.get(callback.url, REDIRECT_URI);
+      };
       try {
-        const { page } = await viaUpstream(idp, user(`x-${uniq()}@example.com`));
+        const page = await failingExchange('down');
         expect(page.status).toBe(502);
         expect(textOf(page.html)).toContain('cannot be reached right now');
         requestIdShown(page);
       } finally {
         up.mode = 'normal';
       }
-      up.mode = 'slow';
       up.slowMs = 2500;
       try {
-        const { page } = await viaUpstream(idp, user(`x-${uniq()}@example.com`));
+        const page = await failingExchange('slow');
         expect(page.status).toBe(504);
         expect(textOf(page.html)).toContain('did not answer in time');
         requestIdShown(page);

@@ -91,6 +91,9 @@ const RULES: Record<Action, (c: Cell) => boolean> = {
   change_role: (c) => !c.self && managesAccount(c) && grantsNoHigher(c),
   deactivate_user: (c) => !c.self && managesAccount(c),
   reactivate_user: (c) => !c.self && managesAccount(c),
+  // SCIM provisioning changes a profile or deletes an account of equal or lower rank in scope, never the actor's own
+  update_user: (c) => !c.self && managesAccount(c),
+  delete_user: (c) => !c.self && managesAccount(c),
   // everyone may sign themselves out; admins end the sessions of equal or lower rank in scope
   end_sessions: (c) => c.self || managesAccount(c),
   // support never resets; admins reset equal or lower rank in scope
