@@ -1,5 +1,6 @@
 // What SCIM provisioning reads and writes of accounts beyond the account repository: one page of a
-// tenant's accounts matching a filter (with the total), a profile update (email, name, externalId),
+// tenant's accounts matching a filter (with the total), a profile update (email, which then needs
+// verifying again, name, externalId),
 // the members of a role, and deletion. The filter arrives as a tree over account columns
 // (src/domain/scim/users.ts maps SCIM attribute names to them) and becomes parameterised SQL here.
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
@@ -142,7 +143,8 @@ export function createScimRepo(db: Db): ScimRepo {
         const [row] = await db
           .update(accounts)
           .set({
-            ...(changes.email !== undefined ? { email: changes.email } : {}),
+            // A new address is not verified: nobody has opened a link sent to it.
+            ...(changes.email !== undefined ? { email: changes.email, emailVerified: false } : {}),
             ...(changes.name !== undefined ? { name: changes.name } : {}),
             ...(changes.externalId !== undefined ? { externalId: changes.externalId } : {}),
             updatedAt: new Date(),

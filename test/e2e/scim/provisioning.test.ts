@@ -155,9 +155,12 @@ describe(`SCIM 2.0 provisioning (${backendName()})`, () => {
 
     // replace: a new email address; roles left out keeps the role
     const newEmail = `ann.lee-${uniq()}@example.com`;
+    await gh.runtime.database.db.update(accounts).set({ emailVerified: true }).where(eq(accounts.id, annId));
     const replaced = await scim(tokens.a, 'PUT', `/Users/${annId}`, { schemas: [USER], userName: newEmail, displayName: 'Ann Lee', externalId: 'okta-00u1' });
     expect(replaced.status).toBe(200);
     expect(valid('user', replaced.body)).toMatchObject({ userName: newEmail, displayName: 'Ann Lee', roles: [{ value: 'admin' }], active: true });
+    const [renamedRow] = await gh.runtime.database.db.select().from(accounts).where(eq(accounts.id, annId));
+    expect(renamedRow?.emailVerified).toBe(false); // email_verified in ID tokens stops vouching for an address nobody verified
 
     // deactivate a user with a live SSO session: the session ends
     const bob = await seedAccount(gh.runtime, tenantA.id);
