@@ -105,7 +105,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const factory = createProviderFactory(runtime, {
     views,
     policy,
-    clientCacheSeconds: options.clientCacheSeconds ?? 5,
+    clientCacheSeconds: options.clientCacheSeconds ?? 300,
     allowPrivateNetworks: config.fetchAllowPrivateNetworks,
   });
 
