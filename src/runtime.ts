@@ -83,15 +83,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   // The embedded default (no PostgreSQL, no Redis) keeps artifacts and counters in LMDB beside PGlite.
   const lmdb: LmdbStore | undefined = !config.databaseUrl && !redis ? openLmdbStore(config.dataDir) : undefined;
   // Servers keep clients and accounts in memory; every write to them announces itself to every instance.
-  let signals: ChangeSignals;
-  try {
-    signals = await openChangeSignals({ redis, lmdb, prefix: redisPrefix, listen: options.role === 'server' });
-  } catch (e) {
-    await redis?.quit().catch(() => undefined);
-    await lmdb?.close();
-    if (ownsDatabase) await database.close();
-    throw e;
-  }
+  const signals: ChangeSignals = openChangeSignals({ redis, lmdb, prefix: redisPrefix });
   const repos: Repos = announceChanges(createRepos(database.db, { transactional: database.transactional }), signals);
   const kv: Kv = createKv({ db: database.db, redis, lmdb, prefix: `${redisPrefix}kv:` });
   // Mail: every caller enqueues (mail_queue); the server's sender loop delivers through the transport.
@@ -197,7 +189,6 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       // work still running after its answer, then the delivery in progress, then the stores
       await deferred.settled();
       await mailSender.stop();
-      await signals.close();
       await redis?.quit().catch(() => undefined);
       await lmdb?.close();
       if (ownsDatabase) await database.close();

@@ -43,7 +43,7 @@ export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>,
   const cache = new Map<string, { at: number; generation: number; row: AccountRow }>();
 
   async function read(sub: string, forToken: boolean): Promise<AccountRow> {
-    const generation = forToken ? signals.generation('accounts') : undefined;
+    const generation = forToken ? await signals.generation('accounts') : undefined;
     if (generation === undefined) return accounts.findById(sub);
     const hit = cache.get(sub);
     if (hit && hit.generation === generation && Date.now() - hit.at < MAX_AGE_MS) return hit.row;

@@ -37,7 +37,7 @@ export function createClientAdapterClass(clients: Pick<Repos['clients'], 'find'>
       // PostgreSQL would refuse it in a query
       if (typeof id !== 'string' || id.includes('\u0000')) return undefined;
       // read before the row: a change committed while the row is read leaves the entry stale-marked
-      const generation = signals.generation('clients');
+      const generation = await signals.generation('clients');
       const hit = cache.get(id);
       if (hit && hit.generation === generation && Date.now() - hit.at < maxAgeSeconds * 1000) return hit.value;
       const value = providerMetadata(await clients.find(id));

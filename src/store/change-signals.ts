@@ -4,9 +4,10 @@
 // - Embedded default: a generation counter per topic in LMDB (multi-process safe). A reader sees the
 //   other process's committed write from its next event-loop turn on, and a read is a lookup in mapped
 //   memory, so it is read on every use: the CLI, as another process, changes what the server caches.
-// - Redis: a publish on one channel; each server keeps a local counter per topic, moved by every
-//   message. While its subscriber connection is down nothing may be cached (generation undefined), and
-//   every reconnection starts a new epoch, so no message lost meanwhile can leave a stale entry behind.
+// - Redis: the same counter in a Redis key, read on every use (one GET instead of the database query).
+//   A publish/subscribe notice would cost nothing per lookup but is not immediate: a server may take a
+//   request before it has read a notice that Redis sent it first, so a change acknowledged on one
+//   instance could still be served stale by another for a moment.
 // - PostgreSQL without Redis: no signal between processes, so nothing is cached.
 import type { RedisClient } from './redis.ts';
 import { key, type LmdbStore } from './lmdb.ts';
@@ -15,31 +16,27 @@ export type ChangeTopic = 'clients' | 'accounts';
 
 export interface ChangeSignals {
   /**
-   * A value that changes whenever `topic` changes anywhere; undefined when this process cannot learn
-   * of changes now, and then nothing of that topic may be served from memory.
+   * A value that changes whenever `topic` changes anywhere, read after every change acknowledged
+   * before this call; undefined when it cannot be known, and then nothing of that topic may be served
+   * from memory.
    */
-  generation(topic: ChangeTopic): number | undefined;
+  generation(topic: ChangeTopic): number | undefined | Promise<number | undefined>;
   /** Tells every instance (this one included) that `topic` changed. Call it after the change committed. */
   changed(topic: ChangeTopic): Promise<void>;
-  close(): Promise<void>;
 }
 
 export interface ChangeSignalOptions {
   redis?: RedisClient | undefined;
   lmdb?: LmdbStore | undefined;
-  /** namespace of the Redis channel. */
+  /** namespace of the Redis keys. */
   prefix: string;
-  /** whether this process caches (servers) or only announces changes (the CLI). */
-  listen: boolean;
 }
 
-const TOPICS: readonly ChangeTopic[] = ['clients', 'accounts'];
-
-export async function openChangeSignals(options: ChangeSignalOptions): Promise<ChangeSignals> {
+export function openChangeSignals(options: ChangeSignalOptions): ChangeSignals {
   const { redis, lmdb } = options;
-  if (redis) return openRedisSignals(redis, `${options.prefix}changes`, options.listen);
+  if (redis) return redisSignals(redis, options.prefix);
   if (lmdb) return lmdbSignals(lmdb);
-  return { generation: () => undefined, changed: async () => undefined, close: async () => undefined };
+  return { generation: () => undefined, changed: async () => undefined };
 }
 
 function lmdbSignals(lmdb: LmdbStore): ChangeSignals {
@@ -56,51 +53,22 @@ function lmdbSignals(lmdb: LmdbStore): ChangeSignals {
         void db.put(at(topic), read(topic) + 1);
       });
     },
-    close: async () => undefined,
   };
 }
 
-async function openRedisSignals(redis: RedisClient, channel: string, listen: boolean): Promise<ChangeSignals> {
-  const announce = async (topic: ChangeTopic) => {
-    await redis.publish(channel, topic);
-  };
-  if (!listen) return { generation: () => undefined, changed: announce, close: async () => undefined };
-
-  const counts: Record<ChangeTopic, number> = { clients: 0, accounts: 0 };
-  let epoch = 0;
-  let listening = false;
-  const subscriber = redis.duplicate();
-  // Every connection state change starts a new epoch: what was cached before it is never served again.
-  const down = () => {
-    listening = false;
-    epoch++;
-  };
-  subscriber.on('error', down);
-  subscriber.on('reconnecting', down);
-  subscriber.on('end', down);
-  subscriber.on('ready', () => {
-    epoch++;
-    // the client subscribes again before it reports ready after a reconnection
-    listening = subscribed;
-  });
-  let subscribed = false;
-  await subscriber.connect();
-  await subscriber.subscribe(channel, (message) => {
-    if ((TOPICS as readonly string[]).includes(message)) counts[message as ChangeTopic]++;
-  });
-  subscribed = true;
-  listening = true;
-  epoch++;
+function redisSignals(redis: RedisClient, prefix: string): ChangeSignals {
+  const at = (topic: ChangeTopic) => `${prefix}gen:${topic}`;
   return {
-    // epoch and count packed into one number: both only grow
-    generation: (topic) => (listening ? epoch * 2 ** 26 + counts[topic] : undefined),
-    async changed(topic) {
-      counts[topic]++;
-      await announce(topic);
+    async generation(topic) {
+      try {
+        const value = await redis.get(at(topic));
+        return value === null ? 0 : Number(value);
+      } catch {
+        return undefined; // Redis unreachable: read the database instead
+      }
     },
-    async close() {
-      listening = false;
-      await subscriber.quit().catch(() => undefined);
+    async changed(topic) {
+      await redis.incr(at(topic));
     },
   };
 }
