@@ -55,7 +55,7 @@ export interface AppOptions {
   policy?: MfaPolicySource;
   /** how often the published key set is compared with the database (rotation on another instance). */
   keyRefreshSeconds?: number;
-  /** seconds a client row stays cached in process. */
+  /** seconds a client row is served from memory at most (any change announced ends it at once; 0: never). */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
   /** clock of the admin use cases and console, and of the MFA policy's grace period (tests move it). */
@@ -105,7 +105,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const factory = createProviderFactory(runtime, {
     views,
     policy,
-    clientCacheSeconds: options.clientCacheSeconds ?? 5,
+    clientCacheSeconds: options.clientCacheSeconds ?? 300,
     allowPrivateNetworks: config.fetchAllowPrivateNetworks,
   });
 

@@ -7,6 +7,8 @@ import { openRedis, type RedisClient } from './store/redis.ts';
 import { createRepos, type Repos } from './store/repos.ts';
 import { createKv, type Kv } from './store/kv.ts';
 import { openLmdbStore, type LmdbStore } from './store/lmdb.ts';
+import { openChangeSignals, type ChangeSignals } from './store/change-signals.ts';
+import { announceChanges } from './store/announced-repos.ts';
 import { createPasswordHasher } from './domain/passwords.ts';
 import { createSecurityEvents, type Notifier } from './domain/events.ts';
 import { createDirectory } from './domain/directory.ts';
@@ -81,7 +83,9 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   const redisPrefix = options.redisPrefix ?? 'gh:';
   // The embedded default (no PostgreSQL, no Redis) keeps artifacts and counters in LMDB beside PGlite.
   const lmdb: LmdbStore | undefined = !config.databaseUrl && !redis ? openLmdbStore(config.dataDir) : undefined;
-  const repos: Repos = createRepos(database.db, { transactional: database.transactional });
+  // Servers keep clients and accounts in memory; every write to them announces itself to every instance.
+  const signals: ChangeSignals = openChangeSignals({ redis, lmdb, prefix: redisPrefix });
+  const repos: Repos = announceChanges(createRepos(database.db, { transactional: database.transactional }), signals);
   const kv: Kv = createKv({ db: database.db, redis, lmdb, prefix: `${redisPrefix}kv:` });
   // Mail: every caller enqueues (mail_queue); the server's sender loop delivers through the transport.
   const mailer = options.mailer ?? createMailer(config, logger);
@@ -170,6 +174,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     redis,
     redisPrefix,
     lmdb,
+    signals,
     repos,
     kv,
     mailer,

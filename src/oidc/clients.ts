@@ -1,10 +1,14 @@
 // Clients live in the database. oidc-provider asks its Client adapter on every request, so rows are
-// cached in process for a few seconds (edits reach every instance within CLIENT_CACHE_SECONDS).
+// kept in process memory under the clients' change generation (src/store/change-signals.ts): any
+// change on any instance or from the CLI moves it, and the next lookup reads the database again, so a
+// disabled or deleted client or a rotated secret is refused at once everywhere. Where no generation
+// is known (PostgreSQL without Redis, or Redis unreachable) every lookup reads the database.
 // Secrets are generated with ≥256 bits, so the stored SHA-256 digest is compared in constant time
 // (at 256 bits a plain digest is as strong as a password hash, and much cheaper) and the digest stands in for `client_secret` in the provider's metadata.
 import type { Provider } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
 import { matchesDigest } from '../domain/digest.ts';
+import type { ChangeSignals } from '../store/change-signals.ts';
 
 type ClientRow = Awaited<ReturnType<Repos['clients']['find']>>;
 
@@ -22,18 +26,24 @@ export function providerMetadata(row: ClientRow): Record<string, unknown> | unde
   };
 }
 
-export function createClientAdapterClass(clients: Repos['clients'], cacheSeconds: number) {
-  const cache = new Map<string, { at: number; value: Record<string, unknown> | undefined }>();
+const MAX_CACHED = 10_000;
+
+/** `maxAgeSeconds` bounds how long an entry is served even when no change was announced (0: never cached). */
+export function createClientAdapterClass(clients: Pick<Repos['clients'], 'find'>, signals: Pick<ChangeSignals, 'generation'>, maxAgeSeconds: number) {
+  const cache = new Map<string, { at: number; generation: number; value: Record<string, unknown> | undefined }>();
   return class ClientAdapter {
     async find(id: string) {
       // a client id from a request (query, form or Basic credentials) with NUL names no client, and
       // PostgreSQL would refuse it in a query
       if (typeof id !== 'string' || id.includes('\u0000')) return undefined;
+      // read before the row: a change committed while the row is read leaves the entry stale-marked
+      const generation = await signals.generation('clients');
       const hit = cache.get(id);
-      if (hit && Date.now() - hit.at < cacheSeconds * 1000) return hit.value;
+      if (hit && hit.generation === generation && Date.now() - hit.at < maxAgeSeconds * 1000) return hit.value;
       const value = providerMetadata(await clients.find(id));
-      if (cache.size > 10_000) cache.clear();
-      cache.set(id, { at: Date.now(), value });
+      if (generation === undefined || maxAgeSeconds <= 0) return value;
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(id, { at: Date.now(), generation, value });
       return value;
     }
     async upsert() {

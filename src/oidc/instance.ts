@@ -37,9 +37,9 @@ const requestIdFrom = (ctx: Context): string | undefined => {
 export function createProviderFactory(runtime: Runtime, options: ProviderFactoryOptions) {
   const { config, logger, repos, events } = runtime;
   const { views } = options;
-  const ClientAdapter = createClientAdapterClass(repos.clients, options.clientCacheSeconds);
+  const ClientAdapter = createClientAdapterClass(repos.clients, runtime.signals, options.clientCacheSeconds);
   const StorageAdapter = createStorageAdapter(runtime);
-  const findAccount = createFindAccount(repos.accounts, options.policy);
+  const findAccount = createFindAccount(repos.accounts, options.policy, runtime.signals);
   const sessionActivity = createSessionActivity(runtime.kv, config.ttl.session);
 
   function build(keys: KeyMaterial): Provider {
