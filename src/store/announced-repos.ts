@@ -30,7 +30,8 @@ export function announceChanges(repos: Repos, signals: Pick<ChangeSignals, 'chan
     ...repos,
     clients: announcing(repos.clients, ['create', 'update', 'delete'], to('clients')),
     accounts: announcing(repos.accounts, ['create', 'setStatus', 'setRole'], to('accounts')),
-    accountEmail: announcing(repos.accountEmail, ['markVerified'], to('accounts')),
+    accountEmail: announcing(repos.accountEmail, ['markVerified', 'switchEmail'], to('accounts')),
+    scim: announcing(repos.scim, ['updateProfile', 'remove'], to('accounts')),
     tenants: announcing(repos.tenants, ['create', 'ensurePlatform', 'setPolicy'], to('accounts')),
     authenticators: announcing(
       repos.authenticators,

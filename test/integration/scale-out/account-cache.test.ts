@@ -89,6 +89,22 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
     expect(await findOnB(ctx, account.id, token)).toMatchObject({ accountId: account.id });
   });
 
+  it('tells B at once of an email switched on A and of a SCIM profile update or deletion on A', async () => {
+    const account = await seedAccount(a, tenantId, { name: 'Before' });
+    const emailOnB = async () => ((await (await findOnB(ctx, account.id, token))?.claims('id_token', 'openid email', {}, [])) as { email?: string } | undefined)?.email;
+    expect(await emailOnB()).toBe(account.email);
+
+    const switched = `switched-${account.id}@example.com`;
+    expect(await a.repos.accountEmail.switchEmail(account.id, account.email, switched, new Date())).toBe('changed');
+    expect(await emailOnB()).toBe(switched);
+
+    await a.repos.scim.updateProfile(account.id, { name: 'After' });
+    expect(await nameOnB(account.id)).toBe('After');
+
+    await a.repos.scim.remove(account.id);
+    expect(await findOnB(ctx, account.id, token)).toBeUndefined();
+  });
+
   it('tells B at once that an account on A got its first authenticator (its MFA facts change)', async () => {
     const account = await seedAccount(a, tenantId);
     expect((await findOnB(ctx, account.id, token))?.mfa.hasAuthenticator).toBe(false);
