@@ -28,7 +28,8 @@ function authenticationClaims(token: AccessToken | undefined): TokenExtra {
   };
 }
 
-export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, policy: MfaPolicySource) {
+export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, authenticators: Pick<Repos['authenticators'], 'listForAccount'>, policy: MfaPolicySource) {
+  const hasWebauthn = (accountId: string) => async () => (await authenticators.listForAccount(accountId)).some((a) => a.kind === 'webauthn');
   return async function findAccount(_ctx: KoaContextWithOIDC, sub: string, token?: unknown): Promise<GatehouseAccount | undefined> {
     if (!UUID.test(sub)) return undefined;
     const account = await accounts.findById(sub); // one query: account, tenant, parent policy, MFA status
@@ -37,7 +38,7 @@ export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>,
     const fromToken = authenticationClaims(token as AccessToken | undefined);
     return {
       accountId: account.id,
-      mfa: await accountMfa(account, policy),
+      mfa: await accountMfa(account, policy, hasWebauthn(account.id)),
       tenant: { id: account.tenant.id, name: account.tenant.name },
       async claims() {
         return {

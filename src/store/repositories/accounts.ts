@@ -35,6 +35,10 @@ export interface AccountTenant {
   enforceMfaOrganizations: boolean;
   enforceMfaPartnerUsersSince: Date | null;
   enforceMfaOrganizationsSince: Date | null;
+  enforcePhrPartnerUsers: boolean;
+  enforcePhrOrganizations: boolean;
+  enforcePhrPartnerUsersSince: Date | null;
+  enforcePhrOrganizationsSince: Date | null;
   mfaGraceDays: number;
 }
 
@@ -45,6 +49,10 @@ export interface ParentPolicy {
   enforceMfaOrganizations: boolean;
   enforceMfaPartnerUsersSince: Date | null;
   enforceMfaOrganizationsSince: Date | null;
+  enforcePhrPartnerUsers: boolean;
+  enforcePhrOrganizations: boolean;
+  enforcePhrPartnerUsersSince: Date | null;
+  enforcePhrOrganizationsSince: Date | null;
   mfaGraceDays: number;
 }
 
@@ -186,6 +194,10 @@ export function createAccountRepo(db: Db): AccountRepo {
             enforceMfaOrganizations: tenants.enforceMfaOrganizations,
             enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
             enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
+            enforcePhrPartnerUsers: tenants.enforcePhrPartnerUsers,
+            enforcePhrOrganizations: tenants.enforcePhrOrganizations,
+            enforcePhrPartnerUsersSince: tenants.enforcePhrPartnerUsersSince,
+            enforcePhrOrganizationsSince: tenants.enforcePhrOrganizationsSince,
             mfaGraceDays: tenants.mfaGraceDays,
           },
           parent: {
@@ -195,6 +207,10 @@ export function createAccountRepo(db: Db): AccountRepo {
             enforceMfaOrganizations: parent.enforceMfaOrganizations,
             enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
             enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
+            enforcePhrPartnerUsers: parent.enforcePhrPartnerUsers,
+            enforcePhrOrganizations: parent.enforcePhrOrganizations,
+            enforcePhrPartnerUsersSince: parent.enforcePhrPartnerUsersSince,
+            enforcePhrOrganizationsSince: parent.enforcePhrOrganizationsSince,
             mfaGraceDays: parent.mfaGraceDays,
           },
           mfaSince: mfaSinceSql,
