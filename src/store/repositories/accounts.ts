@@ -120,6 +120,8 @@ export interface AccountRepo {
   search(query: AccountSearch): Promise<AccountListItem[]>;
   /** How many accounts of these tenants have no MFA yet (what turning enforcement on will affect). */
   countWithoutMfa(tenantIds: readonly string[]): Promise<number>;
+  /** Active accounts of these tenants without a passkey or security key (what a phishing-resistant policy asks). */
+  countWithoutPasskey(tenantIds: readonly string[]): Promise<number>;
   setRole(id: string, role: Role): Promise<boolean>;
 }
 
@@ -338,6 +340,17 @@ export function createAccountRepo(db: Db): AccountRepo {
         .select({ n: sql<number>`count(*)::int` })
         .from(accounts)
         .where(and(inArray(accounts.tenantId, ids), eq(accounts.status, 'active'), sql`not ${accountHasMfa}`));
+      return Number(row?.n ?? 0);
+    },
+
+    async countWithoutPasskey(tenantIds) {
+      const ids = tenantIds.filter(isUuid);
+      if (ids.length === 0) return 0;
+      const hasPasskey = sql`exists (select 1 from ${authenticators} a where a.account_id = "accounts"."id" and a.kind = 'webauthn')`;
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(accounts)
+        .where(and(inArray(accounts.tenantId, ids), eq(accounts.status, 'active'), sql`not ${hasPasskey}`));
       return Number(row?.n ?? 0);
     },
 
