@@ -40,6 +40,10 @@ describe('next page of the sign-in interaction', () => {
     ['passwordless passkey → finish', { accountId: 'a1', factors: ['passkey_hwk'] }, facts({ hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true }), 'finish'],
     ['request asks for phr, TOTP proved, a passkey → verify', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }), 'verify'],
     ['request asks for phr, TOTP proved, no passkey → enrol one', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true, requestedAcr: 'phr' }), 'enrol'],
+    ['client requires phr, TOTP proved, no passkey → enrol one', { accountId: 'a1', factors: ['pwd', 'otp'] }, facts({ hasAuthenticator: true, clientRequiresPhr: true }), 'enrol'],
+    ['policy requires phr, TOTP proved, no passkey, "Set up later" within the grace → finish (acr mfa)', { accountId: 'a1', factors: ['pwd', 'otp'], setupDeferred: true }, facts({ hasAuthenticator: true, policyRequiresPhr: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'finish'],
+    ['policy requires phr, "Set up later" chosen but the password alone → verify the app first', { ...chosen, setupDeferred: true }, facts({ hasAuthenticator: true, policyRequiresPhr: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'verify'],
+    ['policy and client both require phr, deferral chosen → enrol a passkey (a client has no grace period)', { accountId: 'a1', factors: ['pwd', 'otp'], setupDeferred: true }, facts({ hasAuthenticator: true, policyRequiresPhr: true, clientRequiresPhr: true, policySetupDeferrableUntil: new Date(now.getTime() + 86_400_000) }), 'enrol'],
     ['just enrolled a passkey → recovery codes before finishing', { accountId: 'a1', factors: ['pwd', 'hwk'], recoveryCodesSealed: 'v1.x' }, facts(), 'recovery_codes'],
     ['an enrolment in progress does not count as a second factor', { accountId: 'a1', factors: ['pwd'], enrolmentFlowId: 'f' }, facts({ clientRequiresMfa: true }), 'enrol'],
   ])('%s', (_rule, state, mfa, expected) => {
