@@ -101,7 +101,9 @@ export function resolveMfaEnforcement(tenant: PolicySettings, parent: PolicySett
     return since && days > 0 ? new Date(since.getTime() + days * DAY_MS) : null;
   };
   const deadlines = [deadline('mfa'), deadline('phr')].filter((d) => d !== undefined);
-  const graceUntil = deadlines.includes(null) ? null : (deadlines as Date[]).reduce((a, b) => (a.getTime() <= b.getTime() ? a : b));
+  // a switch without a deadline allows no deferral; otherwise the earliest deadline counts
+  const dated = deadlines.filter((d): d is Date => d !== null);
+  const graceUntil = dated.length === deadlines.length ? (dated.sort((a, b) => a.getTime() - b.getTime())[0] ?? null) : null;
   const passkeyGraceUntil = effective.level === 'phr' ? (deadline('phr') ?? null) : null;
   const ahead = (d: Date | null) => d !== null && now.getTime() < d.getTime();
   return { ...effective, graceUntil, canDefer: ahead(graceUntil), passkeyGraceUntil, canDeferPasskey: ahead(passkeyGraceUntil) };
