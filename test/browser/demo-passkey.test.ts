@@ -32,13 +32,13 @@ describeBrowser('npm run demo: a passkey sign-in bypasses Acme MDR\'s local 2FA'
     demo = spawn(process.execPath, [path.resolve('scripts/demo.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     demo.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     demo.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 240_000; // seeding migrates a fresh embedded database: slow on a busy machine
     while (!output.includes('Unified login demo is running')) {
       if (demo.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     browser = await launchChromium();
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
