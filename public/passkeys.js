@@ -47,27 +47,33 @@
     }
   }
 
-  for (const section of document.querySelectorAll('[data-passkey-section]')) section.hidden = false;
+  // the script may load before the page's last passkey forms (Security Settings has several): wire them once it is parsed
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', wire);
+  else wire();
 
-  for (const form of document.querySelectorAll('form[data-passkey]')) {
-    const ceremony = form.dataset.passkey;
-    form.addEventListener('submit', (event) => {
-      if (form.elements.response.value) return; // the answer is in: a real submit
-      event.preventDefault();
-      void run(form, ceremony);
-    });
-    // The sign-in page also offers its passkeys in the email field's autofill where the browser can.
-    if (ceremony === 'sign-in') {
-      void lib.browserSupportsWebAuthnAutofill().then(async (supported) => {
-        if (!supported) return;
-        try {
-          const { flowId, options } = await fetchOptions(form);
-          submit(form, flowId, await lib.startAuthentication({ optionsJSON: options, useBrowserAutofill: true }));
-        } catch (error) {
-          // a button press aborts the autofill request: that is no error to show
-          if (error && error.name !== 'AbortError') showError(form, describe(error));
-        }
+  function wire() {
+    for (const section of document.querySelectorAll('[data-passkey-section]')) section.hidden = false;
+
+    for (const form of document.querySelectorAll('form[data-passkey]')) {
+      const ceremony = form.dataset.passkey;
+      form.addEventListener('submit', (event) => {
+        if (form.elements.response.value) return; // the answer is in: a real submit
+        event.preventDefault();
+        void run(form, ceremony);
       });
+      // The sign-in page also offers its passkeys in the email field's autofill where the browser can.
+      if (ceremony === 'sign-in') {
+        void lib.browserSupportsWebAuthnAutofill().then(async (supported) => {
+          if (!supported) return;
+          try {
+            const { flowId, options } = await fetchOptions(form);
+            submit(form, flowId, await lib.startAuthentication({ optionsJSON: options, useBrowserAutofill: true }));
+          } catch (error) {
+            // a button press aborts the autofill request: that is no error to show
+            if (error && error.name !== 'AbortError') showError(form, describe(error));
+          }
+        });
+      }
     }
   }
 })();

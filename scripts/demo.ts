@@ -1,13 +1,16 @@
 /**
  * `npm run demo`: unified login end to end on one machine. Seeds Gatehouse's embedded database
- * (tenants, three users, the demo app's client registration), then runs Gatehouse and the demo
+ * (tenants, four users, the demo app's client registration), then runs Gatehouse and the demo
  * downstream app "Acme MDR" as child processes and prints where to go and how to sign in.
  * Running it again reuses the same data (./data/demo). Ctrl-C stops both.
+ * Gatehouse answers at http://localhost:<port>: a passkey's relying-party ID must be a domain name,
+ * and localhost is a secure context without TLS, so the passkey walkthrough works in any browser.
  *
  * Environment (all optional):
  *   GATEHOUSE_PORT   Gatehouse's port (default 3000)
  *   APP_PORT         Acme MDR's port (default 4000)
  *   DEMO_LOG_LEVEL   log level of both processes (default warn)
+ *   DEMO_DATA_DIR    where the demo keeps its data (default ./data/demo)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +26,7 @@ import { formatSetupKey, totpUri } from '../src/domain/mfa/totp.ts';
 import { createJsonFileStore } from '../examples/downstream-app/app.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEMO_DIR = path.join(ROOT, 'data', 'demo');
+const DEMO_DIR = path.resolve(process.env.DEMO_DATA_DIR || path.join(ROOT, 'data', 'demo'));
 const GATEHOUSE_DIR = path.join(DEMO_DIR, 'gatehouse');
 const APP_DATA_FILE = path.join(DEMO_DIR, 'acme-mdr.json');
 const CLIENT_FILE = path.join(DEMO_DIR, 'acme-mdr-client.json');
@@ -37,7 +40,7 @@ const port = (name: string, fallback: number): number => {
 const GATEHOUSE_PORT = port('GATEHOUSE_PORT', 3000);
 const APP_PORT = port('APP_PORT', 4000);
 const LOG_LEVEL = process.env.DEMO_LOG_LEVEL || 'warn';
-const ISSUER = `http://127.0.0.1:${GATEHOUSE_PORT}`;
+const ISSUER = `http://localhost:${GATEHOUSE_PORT}`;
 const APP_URL = `http://127.0.0.1:${APP_PORT}`;
 
 /** Everyone's Gatehouse password in the demo. */
@@ -50,6 +53,7 @@ const USERS = {
   alice: { email: 'alice@northwind.example', name: 'Alice Analyst', tenant: 'northwind-traders' },
   bob: { email: 'bob@northwind.example', name: 'Bob Builder', tenant: 'northwind-traders' },
   carol: { email: 'carol@contoso.example', name: 'Carol Compliance', tenant: 'contoso-security' },
+  dave: { email: 'dave@northwind.example', name: 'Dave Passkey', tenant: 'northwind-traders' },
 } as const;
 
 // ——— seeding (idempotent: everything is looked up first and created only when missing) ———
@@ -148,6 +152,7 @@ async function seedGatehouse(config: Config): Promise<DemoClient> {
     }
     await ensureAccount(runtime, USERS.bob);
     await ensureAccount(runtime, USERS.carol);
+    await ensureAccount(runtime, USERS.dave);
     return await ensureClient(runtime);
   } finally {
     await runtime.close();
@@ -262,6 +267,12 @@ async function summary(): Promise<string> {
     `    ${USERS.alice.email.padEnd(26)} has an authenticator: Acme MDR skips its own 2FA (unified_mfa_satisfied)`,
     `    ${USERS.bob.email.padEnd(26)} password only: Acme MDR asks for its own 2FA, or "Ask Gatehouse for MFA instead"`,
     `    ${USERS.carol.email.padEnd(26)} her partner enforces MFA: Gatehouse makes her set up an authenticator first`,
+    `    ${USERS.dave.email.padEnd(26)} adds a passkey, then signs in with it alone (below)`,
+    '',
+    '  Passkey sign-in (phishing-resistant MFA, no password):',
+    `    1. Open ${ISSUER}/account/security, sign in as ${USERS.dave.email}, "Add a passkey or security key".`,
+    `    2. Open Acme MDR, "Sign in with Gatehouse", then "Sign in with a passkey".`,
+    '    3. Acme MDR skips its own 2FA: amr ["hwk","user","mfa"] (or "swk" for a synced passkey), acr urn:gatehouse:acr:phr.',
     '',
     `  Alice's authenticator setup key (add it to any authenticator app, time-based${qr ? ', or scan below' : ''}):`,
     `    ${formatSetupKey(ALICE_TOTP_KEY)}`,

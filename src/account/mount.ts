@@ -70,6 +70,7 @@ export function createAccountSurfaces(options: AccountSurfacesOptions): AccountS
     limit: runtime.limit,
     limits: runtime.linkRequestLimits,
     defer: runtime.deferred.defer,
+    webauthn: runtime.webauthn,
     reset: createMfaReset({
       authenticators: repos.authenticators,
       recoveryCodes: repos.recoveryCodes,

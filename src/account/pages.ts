@@ -12,13 +12,13 @@ import { bodyFields } from '../http/body.ts';
 import { restrictFormAction } from '../http/security-headers.ts';
 import { GatehouseError, isGatehouseError } from '../domain/errors.ts';
 import type { RequestInfo } from '../domain/events.ts';
-import type { MfaSelfService } from '../domain/mfa/self-service.ts';
+import type { MfaSelfService, SecondFactorProof } from '../domain/mfa/self-service.ts';
 import type { AccountSessions } from '../domain/account-sessions.ts';
 import type { PasswordChange } from '../domain/password-change.ts';
 import type { EmailChange } from '../domain/email-change.ts';
 import type { TenantKind } from '../domain/kinds.ts';
 import { MAX_LABEL_LENGTH } from '../domain/mfa/self-service.ts';
-import { parseRegistrationResponse, type Webauthn } from '../domain/mfa/webauthn.ts';
+import { parseAuthenticationResponse, parseRegistrationResponse, type Webauthn } from '../domain/mfa/webauthn.ts';
 
 export const ACCOUNT_BASE = '/account';
 
@@ -324,9 +324,20 @@ export function createAccountPages(options: AccountPagesOptions): Middleware {
     await render(ctx, 'account/recovery-codes', 'security', { title: 'Save your recovery codes', codes, first: false });
   })));
 
+  // Disable MFA: the password and a second factor — a code, or the passkey's answer (the form
+  // of an account with passkeys fetches a challenge bound to this console session first).
+  router.post('/security/disable/passkey-options', fresh, async (ctx) => {
+    const c = ctx as unknown as Context;
+    c.type = 'application/json';
+    c.body = await selfService.startPasskeyConfirmation(account(c), sessionId(c));
+  });
+
   router.post('/security/disable', fresh, wrap(onSecurityPage(async (ctx) => {
     const fields = bodyFields(ctx);
-    await selfService.disable(account(ctx), { password: text(fields, 'password'), code: text(fields, 'code') }, request(ctx));
+    const proof: SecondFactorProof = text(fields, 'response')
+      ? { passkey: { consoleSession: sessionId(ctx), flowId: text(fields, 'flowId'), response: parseAuthenticationResponse(text(fields, 'response')) } }
+      : { code: text(fields, 'code') };
+    await selfService.disable(account(ctx), { password: text(fields, 'password'), proof }, request(ctx));
     await done(ctx, `${ACCOUNT_BASE}/security`, 'info', 'Multi-factor authentication is off. Signing in now needs only your password.');
   })));
 

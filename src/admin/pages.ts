@@ -21,12 +21,18 @@ import { ACCOUNT_MATCHING } from '../domain/kinds.ts';
 import type { IdpAdmin, IdpPatch } from '../domain/federation/idps.ts';
 import { IMPORT_COLUMNS, rowsFromFile, type UserImport } from '../domain/import/users.ts';
 import { FORM_LIMIT_BYTES } from '../http/body.ts';
+import type { PolicySwitchName } from '../domain/admin/policy.ts';
 
 export const ADMIN_BASE = '/admin';
 
 const KIND_LABEL = { platform: 'Platform', distributor: 'Distributor', sub_reseller: 'Sub-reseller', organization: 'Organization' } as const satisfies Record<TenantKind, string>;
 
-const SWITCH_LABEL = { partner_users: 'Enforce MFA for all partner users', organizations: 'Enforce MFA for all organizations' } as const;
+const SWITCH_LABEL = {
+  partner_users: 'Enforce MFA for all partner users',
+  organizations: 'Enforce MFA for all organizations',
+  partner_users_phr: 'Require phishing-resistant MFA for all partner users',
+  organizations_phr: 'Require phishing-resistant MFA for all organizations',
+} as const satisfies Record<PolicySwitchName, string>;
 
 interface Section {
   key: 'users' | 'imports' | 'security' | 'clients' | 'tenants' | 'audit' | 'idps';
@@ -277,14 +283,15 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     const result = await admin.policy.set(adminContext(ctx), undefined, {
       partnerUsers: text(fields, 'enforce_mfa_partner_users') === 'on',
       organizations: text(fields, 'enforce_mfa_organizations') === 'on',
+      partnerUsersPhr: text(fields, 'enforce_phr_partner_users') === 'on',
+      organizationsPhr: text(fields, 'enforce_phr_organizations') === 'on',
       graceDays: Number(grace),
     });
     const parts = ['Your MFA policy settings were saved.'];
     for (const on of result.turnedOn) {
       const n = on.accountsWithoutMfa;
-      parts.push(
-        `${SWITCH_LABEL[on.switch]} is now active: ${n === 1 ? '1 account in scope has' : `${n} accounts in scope have`} no MFA yet and will be asked to set it up at the next sign-in.`,
-      );
+      const missing = on.switch.endsWith('_phr') ? 'no passkey or security key yet and will be asked to add one' : 'no MFA yet and will be asked to set it up';
+      parts.push(`${SWITCH_LABEL[on.switch]} is now active: ${n === 1 ? '1 account in scope has' : `${n} accounts in scope have`} ${missing} at the next sign-in.`);
     }
     if (result.turnedOn.length > 0) parts.push('All roles, including owners, administrators and your own account, are required to set up and use MFA.');
     for (const off of result.turnedOff) parts.push(`${SWITCH_LABEL[off]} is now off.`);
@@ -300,6 +307,7 @@ export function createAdminPages(options: AdminPagesOptions): Middleware {
     ...(creating ? { public: text(fields, 'public') === 'on' } : {}),
     firstParty: text(fields, 'first_party') === 'on',
     requireMfa: text(fields, 'require_mfa') === 'on',
+    requirePhishingResistantMfa: text(fields, 'require_phishing_resistant_mfa') === 'on',
     scope: text(fields, 'scope').trim() || undefined,
     tenantId: text(fields, 'tenant_id') || undefined,
     idTokenAlg: text(fields, 'id_token_alg') === 'RS256' ? 'RS256' : 'ES256',

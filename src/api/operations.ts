@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Admin, AdminContext } from '../domain/admin/index.ts';
 import type { UserView } from '../domain/admin/users.ts';
 import type { ClientView } from '../domain/admin/clients.ts';
-import type { PolicyView } from '../domain/admin/policy.ts';
+import type { PolicySwitch, PolicyView } from '../domain/admin/policy.ts';
 import type { TenantView } from '../domain/admin/tenants.ts';
 import type { AuditEntry } from '../domain/admin/audit.ts';
 import type { TenantRow } from '../domain/admin/context.ts';
@@ -81,13 +81,21 @@ export const userJson = (u: UserView) => ({
 
 const tenantJson = (t: TenantView) => ({ id: t.id, name: t.name, slug: t.slug, kind: t.kind, parent_id: t.parentId, created_at: t.createdAt.toISOString() });
 
+const phishingResistantJson = (p: PolicySwitch['phishingResistant']) => ({ on: p.on, since: iso(p.since), accounts_without_passkey: p.accountsWithoutPasskey });
+
 export const policyJson = (p: PolicyView) => ({
   tenant: tenantRef(p.tenant),
-  enforce_mfa_partner_users: { on: p.partnerUsers.on, since: iso(p.partnerUsers.since), accounts_without_mfa: p.partnerUsers.accountsWithoutMfa },
+  enforce_mfa_partner_users: {
+    on: p.partnerUsers.on,
+    since: iso(p.partnerUsers.since),
+    accounts_without_mfa: p.partnerUsers.accountsWithoutMfa,
+    phishing_resistant: phishingResistantJson(p.partnerUsers.phishingResistant),
+  },
   enforce_mfa_organizations: {
     on: p.organizations.on,
     since: iso(p.organizations.since),
     accounts_without_mfa: p.organizations.accountsWithoutMfa,
+    phishing_resistant: phishingResistantJson(p.organizations.phishingResistant),
     organization_count: p.organizations.organizationCount,
   },
   grace_days: p.graceDays,
@@ -100,6 +108,7 @@ const clientJson = (c: ClientView) => ({
   public: c.public,
   first_party: c.firstParty,
   require_mfa: c.requireMfa,
+  require_phishing_resistant_mfa: c.requirePhishingResistantMfa,
   grant_types: c.grants,
   redirect_uris: c.redirectUris,
   post_logout_redirect_uris: c.postLogoutRedirectUris,
@@ -132,6 +141,7 @@ const clientInput = (b: z.output<typeof S.NewClient> | z.output<typeof S.ClientP
   grants: b.grant_types,
   firstParty: b.first_party,
   requireMfa: b.require_mfa,
+  requirePhishingResistantMfa: b.require_phishing_resistant_mfa,
   scope: b.scope,
   idTokenAlg: b.id_token_signed_response_alg,
   backchannelLogoutUri: b.backchannel_logout_uri,
@@ -447,7 +457,7 @@ export function apiOperations(admin: Admin, extras: ApiExtras): Operation[] {
       operationId: 'updatePolicy',
       summary: 'Change the MFA policy',
       description:
-        'Enforce MFA for all partner users and/or for all organizations directly under this partner, with a grace period of 0–30 days. Enforcement covers every role, your own account included. Nothing reaches a sub-reseller or its organizations. Turning a switch on answers how many accounts in its scope have no MFA yet.',
+        'Enforce MFA for all partner users and/or for all organizations directly under this partner, each optionally at the phishing-resistant level (enforce_phr_*: only a passkey or security key, acr urn:gatehouse:acr:phr; it enforces MFA by itself), with a grace period of 0–30 days. Enforcement covers every role, your own account included. Nothing reaches a sub-reseller or its organizations. Turning a switch on answers how many accounts in its scope have no MFA yet.',
       tag: 'MFA policy',
       scopes: ['policy:write'],
       params: S.TenantParam,
@@ -457,7 +467,13 @@ export function apiOperations(admin: Admin, extras: ApiExtras): Operation[] {
       response: S.PolicyChangeResult,
       notFound: true,
       async handler({ ctx, params, body }) {
-        const result = await admin.policy.set(ctx, params.tenant, { partnerUsers: body.enforce_mfa_partner_users, organizations: body.enforce_mfa_organizations, graceDays: body.grace_days });
+        const result = await admin.policy.set(ctx, params.tenant, {
+          partnerUsers: body.enforce_mfa_partner_users,
+          organizations: body.enforce_mfa_organizations,
+          partnerUsersPhr: body.enforce_phr_partner_users,
+          organizationsPhr: body.enforce_phr_organizations,
+          graceDays: body.grace_days,
+        });
         return {
           policy: policyJson(result.policy),
           turned_on: result.turnedOn.map((t) => ({ switch: t.switch, accounts_without_mfa: t.accountsWithoutMfa })),

@@ -127,6 +127,13 @@ const policySwitch = z.object({
   on: z.boolean(),
   since: timestamp.nullable().describe('when the switch was turned on'),
   accounts_without_mfa: z.number().int().min(0).describe('accounts this switch covers that have not set up MFA yet'),
+  phishing_resistant: z
+    .object({
+      on: z.boolean(),
+      since: timestamp.nullable().describe('when the phishing-resistant level was turned on'),
+      accounts_without_passkey: z.number().int().min(0).describe('accounts this switch covers that have no passkey or security key yet'),
+    })
+    .describe('phishing-resistant MFA (acr urn:gatehouse:acr:phr): only a passkey or security key is accepted; enforces MFA by itself'),
 });
 
 export const Policy = named(
@@ -147,18 +154,30 @@ export const PolicyPatch = named(
     .object({
       enforce_mfa_partner_users: z.boolean().optional(),
       enforce_mfa_organizations: z.boolean().optional(),
+      enforce_phr_partner_users: z.boolean().optional().describe('require phishing-resistant MFA (a passkey or security key) of every account of this partner tenant'),
+      enforce_phr_organizations: z.boolean().optional().describe('require phishing-resistant MFA of every account of the organizations directly under this partner'),
       grace_days: z.number().int().min(0).max(MAX_GRACE_DAYS).optional(),
     })
     .strict()
-    .refine((v) => Object.keys(v).length > 0, 'give at least one of enforce_mfa_partner_users, enforce_mfa_organizations, grace_days'),
+    .refine(
+      (v) => Object.keys(v).length > 0,
+      'give at least one of enforce_mfa_partner_users, enforce_mfa_organizations, enforce_phr_partner_users, enforce_phr_organizations, grace_days',
+    ),
 );
+
+const policySwitchName = z.enum(['partner_users', 'organizations', 'partner_users_phr', 'organizations_phr']);
 
 export const PolicyChangeResult = named(
   'PolicyChangeResult',
   z.object({
     policy: Policy,
-    turned_on: z.array(z.object({ switch: z.enum(['partner_users', 'organizations']), accounts_without_mfa: z.number().int().min(0) })),
-    turned_off: z.array(z.enum(['partner_users', 'organizations'])),
+    turned_on: z.array(
+      z.object({
+        switch: policySwitchName,
+        accounts_without_mfa: z.number().int().min(0).describe('accounts in its scope that do not meet it yet (for a phr switch: without a passkey)'),
+      }),
+    ),
+    turned_off: z.array(policySwitchName),
   }),
 );
 
@@ -174,6 +193,9 @@ export const Client = named(
     public: z.boolean().describe('no secret; PKCE only'),
     first_party: z.boolean().describe('skips the consent page'),
     require_mfa: z.boolean().describe('every sign-in to this client needs MFA'),
+    require_phishing_resistant_mfa: z
+      .boolean()
+      .describe('every sign-in to this client needs phishing-resistant MFA (acr urn:gatehouse:acr:phr: a passkey or security key); implies require_mfa'),
     grant_types: z.array(grant),
     redirect_uris: z.array(z.string()),
     post_logout_redirect_uris: z.array(z.string()),
@@ -196,6 +218,7 @@ const clientFields = {
   grant_types: z.array(grant).min(1),
   first_party: z.boolean(),
   require_mfa: z.boolean(),
+  require_phishing_resistant_mfa: z.boolean(),
   scope: z.string().max(1000),
   tenant_id: z.uuid(),
   id_token_signed_response_alg: z.enum(['ES256', 'RS256']),
@@ -213,6 +236,7 @@ export const NewClient = named(
       public: z.boolean().optional(),
       first_party: clientFields.first_party.optional(),
       require_mfa: clientFields.require_mfa.optional(),
+      require_phishing_resistant_mfa: clientFields.require_phishing_resistant_mfa.optional(),
       scope: clientFields.scope.optional(),
       tenant_id: clientFields.tenant_id.optional(),
       id_token_signed_response_alg: clientFields.id_token_signed_response_alg.optional(),
@@ -231,6 +255,7 @@ export const ClientPatch = named(
       grant_types: clientFields.grant_types.optional(),
       first_party: clientFields.first_party.optional(),
       require_mfa: clientFields.require_mfa.optional(),
+      require_phishing_resistant_mfa: clientFields.require_phishing_resistant_mfa.optional(),
       scope: clientFields.scope.optional(),
       tenant_id: clientFields.tenant_id.nullable().optional().describe('null unbinds the client'),
       id_token_signed_response_alg: clientFields.id_token_signed_response_alg.optional(),

@@ -85,6 +85,12 @@ const policyJson = (p: PolicyView) => ({
   enforce_mfa_organizations_since: iso(p.organizations.since),
   organizations: p.organizations.organizationCount,
   organization_users_without_mfa: p.organizations.accountsWithoutMfa,
+  enforce_phr_partner_users: p.partnerUsers.phishingResistant.on,
+  enforce_phr_partner_users_since: iso(p.partnerUsers.phishingResistant.since),
+  partner_users_without_passkey: p.partnerUsers.phishingResistant.accountsWithoutPasskey,
+  enforce_phr_organizations: p.organizations.phishingResistant.on,
+  enforce_phr_organizations_since: iso(p.organizations.phishingResistant.since),
+  organization_users_without_passkey: p.organizations.phishingResistant.accountsWithoutPasskey,
   grace_days: p.graceDays,
 });
 
@@ -95,6 +101,7 @@ const clientJson = (c: ClientView) => ({
   public: c.public,
   first_party: c.firstParty,
   require_mfa: c.requireMfa,
+  require_phishing_resistant_mfa: c.requirePhishingResistantMfa,
   grant_types: c.grants,
   redirect_uris: c.redirectUris,
   post_logout_redirect_uris: c.postLogoutRedirectUris,
@@ -109,11 +116,23 @@ const policyText = (r: unknown) => {
     `MFA policy of ${p.tenant} (${p.kind})`,
     `  Enforce MFA for all partner users: ${p.enforce_mfa_partner_users ? 'on' : 'off'} (${p.partner_users_without_mfa} without MFA)`,
     `  Enforce MFA for all organizations: ${p.enforce_mfa_organizations ? 'on' : 'off'} (${p.organization_users_without_mfa} without MFA in ${p.organizations} organizations)`,
+    `  Require phishing-resistant MFA for all partner users: ${p.enforce_phr_partner_users ? 'on' : 'off'} (${p.partner_users_without_passkey} without a passkey)`,
+    `  Require phishing-resistant MFA for all organizations: ${p.enforce_phr_organizations ? 'on' : 'off'} (${p.organization_users_without_passkey} without a passkey)`,
     `  Grace period: ${p.grace_days} days`,
   ];
-  for (const on of p.turned_on ?? []) lines.push(`Turned on ${on.switch}: ${on.accounts_without_mfa} accounts in scope have no MFA yet.`);
+  for (const on of p.turned_on ?? []) {
+    lines.push(`Turned on ${on.switch}: ${on.accounts_without_mfa} accounts in scope have ${on.switch.endsWith('_phr') ? 'no passkey' : 'no MFA'} yet.`);
+  }
   return lines.join('\n');
 };
+
+const policyChange = (flags: Flags) => ({
+  partnerUsers: onOff(flags, 'partner-users'),
+  organizations: onOff(flags, 'organizations'),
+  partnerUsersPhr: onOff(flags, 'partner-users-phr'),
+  organizationsPhr: onOff(flags, 'organizations-phr'),
+  graceDays: wholeNumber(flags, 'grace-days'),
+});
 
 async function userByEmail(admin: Admin, ctx: AdminContext, flags: Flags) {
   return admin.users.findByEmail(ctx, need(flags, 'tenant'), need(flags, 'email'));
@@ -138,21 +157,22 @@ export const adminCommands: Record<string, Command> = {
   },
 
   'policy set': {
-    summary: 'enforce MFA for the partner users and/or the organizations of a partner tenant',
+    summary: 'enforce MFA (or phishing-resistant MFA) for the partner users and/or the organizations of a partner tenant',
     flags: {
       tenant: { type: 'string', required: true, description: 'partner tenant (distributor or sub-reseller) id or slug' },
       'partner-users': { type: 'string', description: 'on | off: Enforce MFA for all partner users' },
       organizations: { type: 'string', description: 'on | off: Enforce MFA for all organizations directly under the partner' },
+      'partner-users-phr': { type: 'string', description: 'on | off: Require phishing-resistant MFA (a passkey or security key) for all partner users' },
+      'organizations-phr': { type: 'string', description: 'on | off: Require phishing-resistant MFA for all organizations directly under the partner' },
       'grace-days': { type: 'string', description: '0–30: days after a switch is turned on during which users may set up MFA later' },
     },
     check(flags) {
-      const change = { partnerUsers: onOff(flags, 'partner-users'), organizations: onOff(flags, 'organizations'), graceDays: wholeNumber(flags, 'grace-days') };
-      if (change.partnerUsers === undefined && change.organizations === undefined && change.graceDays === undefined) {
-        throw new UsageError('give at least one of --partner-users, --organizations, --grace-days');
+      if (Object.values(policyChange(flags)).every((v) => v === undefined)) {
+        throw new UsageError('give at least one of --partner-users, --organizations, --partner-users-phr, --organizations-phr, --grace-days');
       }
     },
     async run(runtime, flags) {
-      const change = { partnerUsers: onOff(flags, 'partner-users'), organizations: onOff(flags, 'organizations'), graceDays: wholeNumber(flags, 'grace-days') };
+      const change = policyChange(flags);
       const { admin, ctx } = await asCli(runtime);
       const result = await admin.policy.set(ctx, need(flags, 'tenant'), change);
       return { ...policyJson(result.policy), turned_on: result.turnedOn.map((t) => ({ switch: t.switch, accounts_without_mfa: t.accountsWithoutMfa })), turned_off: result.turnedOff };
@@ -327,6 +347,7 @@ export const adminCommands: Record<string, Command> = {
       grant: { type: 'string', multiple: true, description: `replaces the grant types: ${GRANTS.join(' | ')} (repeat)` },
       'first-party': { type: 'string', description: 'yes | no' },
       'require-mfa': { type: 'string', description: 'yes | no' },
+      'require-phishing-resistant-mfa': { type: 'string', description: 'yes | no: only a passkey or security key (acr phr) signs in to this client' },
       scope: { type: 'string', description: 'allowed scopes, space separated' },
       tenant: { type: 'string', description: 'bind to this tenant (id or slug); "none" unbinds' },
       'backchannel-logout-uri': { type: 'string', description: 'back-channel logout endpoint' },
@@ -335,6 +356,7 @@ export const adminCommands: Record<string, Command> = {
       if (list(flags, 'grant')?.some((g) => !(GRANTS as readonly string[]).includes(g))) throw new UsageError(`--grant is one of ${GRANTS.join(', ')}`);
       yesNo(flags, 'first-party');
       yesNo(flags, 'require-mfa');
+      yesNo(flags, 'require-phishing-resistant-mfa');
     },
     async run(runtime, flags) {
       const grants = list(flags, 'grant');
@@ -354,6 +376,7 @@ export const adminCommands: Record<string, Command> = {
         grants: grants as Grant[] | undefined,
         firstParty: yesNo(flags, 'first-party'),
         requireMfa: yesNo(flags, 'require-mfa'),
+        requirePhishingResistantMfa: yesNo(flags, 'require-phishing-resistant-mfa'),
         scope: str(flags, 'scope'),
         backchannelLogoutUri: str(flags, 'backchannel-logout-uri'),
         tenantId,

@@ -55,6 +55,8 @@ export const clientInput = z.object({
   jwksUri: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   firstParty: z.boolean().default(false),
   requireMfa: z.boolean().default(false),
+  /** every sign-in needs phishing-resistant MFA (acr phr: a passkey or security key); implies requireMfa. */
+  requirePhishingResistantMfa: z.boolean().default(false),
   /** a resource server that may introspect tokens issued to other clients (RFC 7662 §4). */
   mayIntrospect: z.boolean().default(false),
   scope: z.string().trim().max(1000).optional(),
@@ -127,6 +129,7 @@ export function clientSettingsOf(record: ClientRecord): ValidClientInput {
     jwksUri: typeof m.jwks_uri === 'string' ? m.jwks_uri : undefined,
     firstParty: record.firstParty,
     requireMfa: record.requireMfa,
+    requirePhishingResistantMfa: record.requirePhishingResistantMfa,
     mayIntrospect: record.mayIntrospect,
     scope: typeof m.scope === 'string' ? m.scope : undefined,
     tenantId: record.tenantId ?? undefined,
@@ -158,10 +161,11 @@ export function createClientService(deps: { clients: Repos['clients']; events: S
         tenantId: input.tenantId ?? null,
         firstParty: input.firstParty,
         requireMfa: input.requireMfa,
+        requirePhishingResistantMfa: input.requirePhishingResistantMfa,
         mayIntrospect: input.mayIntrospect,
       });
       await deps.events.emit({ action: 'client.created', target: clientId, actorAccountId: request.actorAccountId, ip: request.ip, requestId: request.requestId, detail: { name: input.name } });
-      return { client_id: clientId, client_secret: clientSecret, name: input.name, first_party: input.firstParty, require_mfa: input.requireMfa, may_introspect: input.mayIntrospect, ...metadata };
+      return { client_id: clientId, client_secret: clientSecret, name: input.name, first_party: input.firstParty, require_mfa: input.requireMfa, require_phishing_resistant_mfa: input.requirePhishingResistantMfa, may_introspect: input.mayIntrospect, ...metadata };
     },
 
     async list() {
@@ -170,6 +174,7 @@ export function createClientService(deps: { clients: Repos['clients']; events: S
         name: c.name,
         first_party: c.firstParty,
         require_mfa: c.requireMfa,
+        require_phishing_resistant_mfa: c.requirePhishingResistantMfa,
         may_introspect: c.mayIntrospect,
         public: c.metadata.token_endpoint_auth_method === 'none',
         token_endpoint_auth_method: c.metadata.token_endpoint_auth_method,

@@ -170,7 +170,9 @@ export function can(actor: Actor, action: Action, target: Target): Decision {
       return target.tenantId === actor.tenantId ? allow(`${label(actor.role)} may see clients bound to its tenant`) : deny('the client is bound to another tenant');
 
     case 'manage_clients':
-      return actor.platformOperator ? allow('platform operators manage clients') : deny('only platform operators manage clients');
+      // a client's settings include its MFA requirement (require_mfa, phishing-resistant MFA): a policy, so admins only
+      if (!actor.platformOperator) return deny('only platform operators manage clients');
+      return isAdmin(actor.role) ? allow(`${label(actor.role)} platform operators manage clients`) : deny(`${label(actor.role)} may not change clients or their MFA requirement`);
 
     case 'view_tenants':
       if (actor.platformOperator) return allow('platform operators see every tenant');

@@ -62,6 +62,7 @@ export interface ClientView {
   /** the tenant a bound client serves; null for a client of every tenant. */
   tenantId: string | null;
   requireMfa: boolean;
+  requirePhr: boolean;
 }
 
 export interface Turn {
@@ -137,6 +138,7 @@ async function clientOf(provider: Provider, interaction: Interaction): Promise<C
     name: client?.clientName ?? id,
     tenantId: typeof metadata.tenant_id === 'string' ? metadata.tenant_id : null,
     requireMfa: metadata.require_mfa === true,
+    requirePhr: metadata.require_phishing_resistant_mfa === true,
   };
 }
 
@@ -153,9 +155,10 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
     account = await deps.accounts.findById(state.accountId);
     if (!account || account.status !== 'active') throw badRequest('This account is no longer available. Go back to the application and sign in again.');
     const now = new Date();
-    const mfa = await accountMfa(account, deps.policy);
+    const withMfa = account.mfaStatus === 'active';
     // a lock only matters when there is a code to ask for
-    const [lockedUntil, hasWebauthn] = mfa.hasAuthenticator ? await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.webauthn.hasCredential(account.id)]) : [null, false];
+    const [lockedUntil, hasWebauthn] = withMfa ? await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.webauthn.hasCredential(account.id)]) : [null, false];
+    const mfa = await accountMfa(account, deps.policy, async () => hasWebauthn);
     facts = mfaFacts({ account: mfa, hasWebauthn, client, params: interaction.params, lockedUntil, now });
   }
   return {

@@ -39,7 +39,13 @@ const MAX_CACHED = 10_000;
 /** How long a row is served even when no change was announced. */
 const MAX_AGE_MS = 60_000;
 
-export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>, policy: MfaPolicySource, signals: Pick<ChangeSignals, 'generation'>) {
+export function createFindAccount(
+  accounts: Pick<Repos['accounts'], 'findById'>,
+  authenticators: Pick<Repos['authenticators'], 'listForAccount'>,
+  policy: MfaPolicySource,
+  signals: Pick<ChangeSignals, 'generation'>,
+) {
+  const hasWebauthn = (accountId: string) => async () => (await authenticators.listForAccount(accountId)).some((a) => a.kind === 'webauthn');
   const cache = new Map<string, { at: number; generation: number; row: AccountRow }>();
 
   async function read(sub: string, forToken: boolean): Promise<AccountRow> {
@@ -61,7 +67,7 @@ export function createFindAccount(accounts: Pick<Repos['accounts'], 'findById'>,
     const fromToken = authenticationClaims(token as AccessToken | undefined);
     return {
       accountId: account.id,
-      mfa: await accountMfa(account, policy),
+      mfa: await accountMfa(account, policy, hasWebauthn(account.id)),
       tenant: { id: account.tenant.id, name: account.tenant.name },
       async claims() {
         return {

@@ -21,6 +21,7 @@ export function providerMetadata(row: ClientRow): Record<string, unknown> | unde
     ...(row.secretHash ? { client_secret: row.secretHash } : {}),
     first_party: row.firstParty,
     require_mfa: row.requireMfa,
+    require_phishing_resistant_mfa: row.requirePhishingResistantMfa,
     may_introspect: row.mayIntrospect,
     tenant_id: row.tenantId ?? undefined,
   };

@@ -5,28 +5,33 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { satisfiesAcr } from '../domain/amr.ts';
 import { clientMayReceive } from '../domain/account-choice.ts';
-import { maySkipSetup, mfaFacts, mfaRequiredBy, requiredAcr, type MfaFacts } from '../domain/mfa/requirement.ts';
+import { acceptableAcr, maySkipSetup, mfaFacts, mfaRequiredBy, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { GatehouseAccount } from './accounts.ts';
 
 const { base, Check } = interactionPolicy;
 
-/** The MFA facts of this authorization request; the interaction pages look up the rest (locks, passkeys). */
-const requestFacts = (ctx: KoaContextWithOIDC, account: GatehouseAccount): MfaFacts =>
-  mfaFacts({
+/**
+ * The MFA facts of this authorization request; the interaction pages look up the rest (locks, passkeys).
+ * A grace period for a passkey is only granted by `accountMfa` to an account without one.
+ */
+const requestFacts = (ctx: KoaContextWithOIDC, account: GatehouseAccount): MfaFacts => {
+  const metadata = ctx.oidc.client?.metadata();
+  return mfaFacts({
     account: account.mfa,
     hasWebauthn: false,
-    client: { requireMfa: ctx.oidc.client?.metadata().require_mfa === true },
+    client: { requireMfa: metadata?.require_mfa === true, requirePhr: metadata?.require_phishing_resistant_mfa === true },
     params: ctx.oidc.params ?? {},
     lockedUntil: null,
     now: new Date(),
   });
+};
 
 /** Why this authorization request needs MFA, whatever the session has done so far. */
 export function mfaReasonsFor(ctx: KoaContextWithOIDC, account: GatehouseAccount): string[] {
   const facts = requestFacts(ctx, account);
-  // During the policy's grace period a session without MFA is acceptable: its user chose "Set up later"
-  // (every new sign-in offers setup again).
-  if (maySkipSetup(facts)) return [];
+  // During the policy's grace period a session without the deferred setup is acceptable: its user chose
+  // "Set up later" (every new sign-in offers setup again); an authenticator it has is still used.
+  if (maySkipSetup(facts)) return facts.hasAuthenticator ? ['authenticator'] : [];
   const reasons: string[] = mfaRequiredBy(facts);
   // Having MFA means using it, even when nobody demands it.
   if (facts.hasAuthenticator) reasons.push('authenticator');
@@ -68,11 +73,10 @@ export function createInteractionPolicy() {
         const account = sessionAccount(ctx);
         if (!account) return Check.NO_NEED_TO_PROMPT; // the no_session and account_unavailable checks ask for login
         const amr = (ctx.oidc.session?.amr ?? []) as string[];
-        // phr (a passkey) is asked for by the request; password + TOTP does not meet it, so a session
-        // that has MFA but not phr steps up too.
-        const facts = requestFacts(ctx, account);
-        // During the policy's grace period a session without MFA is acceptable: its user chose "Set up later".
-        const unmet = !maySkipSetup(facts) && !satisfiesAcr(requiredAcr(facts), amr);
+        // phr (a passkey) is asked for by the request, the client or the tenant policy; password + TOTP
+        // does not meet it, so a session that has MFA but not phr steps up too. During the policy's grace
+        // period a session without the deferred setup is acceptable: its user chose "Set up later".
+        const unmet = !satisfiesAcr(acceptableAcr(requestFacts(ctx, account)), amr);
         // The interaction just finished and still did not satisfy the request: fail instead of opening
         // a new interaction for ever.
         if (unmet && ctx.oidc.result?.login) throw new errors.UnmetAuthenticationRequirements();

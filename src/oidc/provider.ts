@@ -128,9 +128,9 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
       requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'require_mfa', 'may_introspect', 'tenant_id'],
+      properties: ['first_party', 'require_mfa', 'require_phishing_resistant_mfa', 'may_introspect', 'tenant_id'],
       validator(_ctx, key, value) {
-        if ((key === 'first_party' || key === 'require_mfa' || key === 'may_introspect') && value !== undefined && typeof value !== 'boolean') {
+        if ((key === 'first_party' || key === 'require_mfa' || key === 'require_phishing_resistant_mfa' || key === 'may_introspect') && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },

@@ -37,6 +37,14 @@ export const tenants = pgTable(
     /** when each switch was last turned on (null while off): the grace period counts from there. */
     enforceMfaPartnerUsersSince: timestamp('enforce_mfa_partner_users_since', { withTimezone: true }),
     enforceMfaOrganizationsSince: timestamp('enforce_mfa_organizations_since', { withTimezone: true }),
+    /**
+     * the phishing-resistant level of each switch: a passkey or security key is the only factor accepted
+     * (it enforces MFA by itself). Each has its own "since", so a grace period counts from when it went on.
+     */
+    enforcePhrPartnerUsers: boolean('enforce_phr_partner_users').notNull().default(false),
+    enforcePhrOrganizations: boolean('enforce_phr_organizations').notNull().default(false),
+    enforcePhrPartnerUsersSince: timestamp('enforce_phr_partner_users_since', { withTimezone: true }),
+    enforcePhrOrganizationsSince: timestamp('enforce_phr_organizations_since', { withTimezone: true }),
     /** days (0–30) after a switch is turned on during which an affected user may still set up MFA later. */
     mfaGraceDays: integer('mfa_grace_days').notNull().default(0),
     createdAt: createdAt(),
@@ -227,6 +235,8 @@ export const clients = pgTable(
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
     firstParty: boolean('first_party').notNull().default(false),
     requireMfa: boolean('require_mfa').notNull().default(false),
+    /** every sign-in needs phishing-resistant MFA (acr phr: a passkey or security key); implies require_mfa. */
+    requirePhishingResistantMfa: boolean('require_phishing_resistant_mfa').notNull().default(false),
     /** may introspect tokens issued to other clients (a resource server, RFC 7662 §4). */
     mayIntrospect: boolean('may_introspect').notNull().default(false),
     disabled: boolean('disabled').notNull().default(false),

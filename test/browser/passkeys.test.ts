@@ -94,7 +94,8 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     return page.request.post(`${gh.issuer}/interaction/${uid}/${action}`, { form: { _csrf: csrf, ...fields }, maxRedirects: 0 });
   }
 
-  const storedPasskeys = async () => (await gh.runtime.repos.authenticators.listForAccount(account.id)).filter((a) => a.kind === 'webauthn');
+  const storedPasskeysOf = async (accountId: string) => (await gh.runtime.repos.authenticators.listForAccount(accountId)).filter((a) => a.kind === 'webauthn');
+  const storedPasskeys = () => storedPasskeysOf(account.id);
 
   it('forced setup offers a passkey: registering one signs in with amr pwd, hwk, mfa and acr phr, after the recovery codes', async () => {
     const start = await begin(strict);
@@ -293,5 +294,46 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     await page.goto(`${gh.issuer}/account/security`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByText('not registered with Gatehouse').waitFor();
+  });
+
+  it('Security Settings: a passkey-only account disables MFA with the password and its passkey, never a code', async () => {
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    authenticatorId = await addAuthenticator('internal');
+    const solo = await seedAccount(gh.runtime, tenant.id);
+    await context.clearCookies();
+    await page.goto(`${gh.issuer}/account/security`);
+    await page.getByLabel('Email').fill(solo.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
+    await page.getByRole('button', { name: 'Add a passkey or security key' }).click();
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    await page.getByRole('link', { name: 'I have saved these codes' }).click();
+
+    // a sign-in with the passkey is recent enough for the sensitive change
+    await context.clearCookies();
+    await page.goto(`${gh.issuer}/account/security`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Security Settings' }).waitFor();
+    // no code is asked of an account without an authenticator app, and one posted anyway is refused unchecked
+    await expect(page.locator('#disable-mfa').count()).resolves.toBe(0);
+    const csrf = await page.locator('#disable-mfa-passkey input[name="_csrf"]').inputValue();
+    const code = await page.request.post(`${gh.issuer}/account/security/disable`, { form: { _csrf: csrf, password: PASSWORD, code: '123456' }, maxRedirects: 0 });
+    expect(code.status()).toBe(400);
+    expect(await code.text()).toContain('confirm with your passkey or security key');
+    expect(await storedPasskeysOf(solo.id)).toHaveLength(1);
+
+    // a wrong password is refused (the server checks it before the passkey's answer)
+    await page.locator('#disable-passkey-password').fill('not the password');
+    await page.getByRole('button', { name: 'Disable MFA with your passkey' }).click();
+    await page.getByText('That password is not correct.').waitFor();
+    expect(await storedPasskeysOf(solo.id)).toHaveLength(1);
+
+    await page.locator('#disable-passkey-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Disable MFA with your passkey' }).click();
+    await page.getByText('Multi-factor authentication is off').waitFor();
+    expect(await storedPasskeysOf(solo.id)).toHaveLength(0);
+    const [disabled] = await gh.runtime.repos.audit.list({ action: 'mfa.disabled', target: solo.id, limit: 1 });
+    expect(disabled).toBeDefined();
   });
 });

@@ -23,6 +23,8 @@ export interface ClientView {
   public: boolean;
   firstParty: boolean;
   requireMfa: boolean;
+  /** every sign-in needs phishing-resistant MFA (a passkey or security key). */
+  requirePhishingResistantMfa: boolean;
   grants: ValidClientInput['grants'];
   redirectUris: string[];
   postLogoutRedirectUris: string[];
@@ -64,6 +66,7 @@ export function createClientAdmin(deps: AdminDeps, options: ClientAdminOptions =
       public: settings.public,
       firstParty: record.firstParty,
       requireMfa: record.requireMfa,
+      requirePhishingResistantMfa: record.requirePhishingResistantMfa,
       grants: settings.grants,
       redirectUris: settings.redirectUris,
       postLogoutRedirectUris: settings.postLogoutRedirectUris,
@@ -144,8 +147,9 @@ export function createClientAdmin(deps: AdminDeps, options: ClientAdminOptions =
         tenantId: input.tenantId ?? null,
         firstParty: input.firstParty,
         requireMfa: input.requireMfa,
+        requirePhishingResistantMfa: input.requirePhishingResistantMfa,
       });
-      await event(ctx, 'client.created', record, { name: input.name });
+      await event(ctx, 'client.created', record, { name: input.name, require_mfa: record.requireMfa, require_phishing_resistant_mfa: record.requirePhishingResistantMfa });
       return { client: await toView(record), clientSecret: secret };
     },
 
@@ -168,10 +172,11 @@ export function createClientAdmin(deps: AdminDeps, options: ClientAdminOptions =
         tenantId: input.tenantId ?? null,
         firstParty: input.firstParty,
         requireMfa: input.requireMfa,
+        requirePhishingResistantMfa: input.requirePhishingResistantMfa,
       });
       if (!updated) throw notFound(NO_CLIENT, 'client_not_found');
       const changed = Object.keys(patch).filter((k) => patch[k as keyof ClientPatchInput] !== undefined);
-      await event(ctx, 'client.updated', updated, { changed });
+      await event(ctx, 'client.updated', updated, { changed, require_mfa: updated.requireMfa, require_phishing_resistant_mfa: updated.requirePhishingResistantMfa });
       return toView(updated);
     },
 

@@ -1,6 +1,7 @@
 // Security Settings → Multi-factor Authentication Policy Settings (partners only): "Enforce MFA for all
-// partner users", "Enforce MFA for all organizations", and a grace period of 0–30 days. Turning a
-// switch on tells how many accounts in its scope have no MFA yet.
+// partner users", "Enforce MFA for all organizations", each with a phishing-resistant level (a passkey
+// or security key only, which enforces MFA by itself), and a grace period of 0–30 days. Turning a
+// switch on tells how many accounts in its scope do not meet it yet.
 import type { Tenant } from '../../store/repositories/tenants.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { MAX_GRACE_DAYS } from '../policy.ts';
@@ -13,7 +14,11 @@ export interface PolicySwitch {
   since: Date | null;
   /** accounts this switch covers that have no MFA yet (active accounts only). */
   accountsWithoutMfa: number;
+  /** the phishing-resistant level: only a passkey or security key is accepted. */
+  phishingResistant: { on: boolean; since: Date | null; accountsWithoutPasskey: number };
 }
+
+export type PolicySwitchName = 'partner_users' | 'organizations' | 'partner_users_phr' | 'organizations_phr';
 
 export interface PolicyView {
   tenant: { id: string; name: string; slug: string; kind: Tenant['kind'] };
@@ -25,14 +30,16 @@ export interface PolicyView {
 export interface PolicyChange {
   partnerUsers?: boolean | undefined;
   organizations?: boolean | undefined;
+  partnerUsersPhr?: boolean | undefined;
+  organizationsPhr?: boolean | undefined;
   graceDays?: number | undefined;
 }
 
 export interface PolicyChangeResult {
   policy: PolicyView;
   /** the switches this change turned on, with the accounts in their scope that still have no MFA. */
-  turnedOn: { switch: 'partner_users' | 'organizations'; accountsWithoutMfa: number }[];
-  turnedOff: ('partner_users' | 'organizations')[];
+  turnedOn: { switch: PolicySwitchName; accountsWithoutMfa: number }[];
+  turnedOff: PolicySwitchName[];
   changed: boolean;
 }
 
@@ -52,14 +59,28 @@ export function createPolicyAdmin(deps: AdminDeps) {
   /** partner users = the partner's own accounts; organizations = accounts of the organizations directly under it. */
   async function describe(tenant: Tenant): Promise<PolicyView> {
     const organizations = (await repos.tenants.listChildren(tenant.id)).filter((c) => c.kind === 'organization');
-    const [partnerUsers, orgUsers] = await Promise.all([
+    const orgIds = organizations.map((o) => o.id);
+    const [partnerUsers, orgUsers, partnerUsersNoPasskey, orgUsersNoPasskey] = await Promise.all([
       repos.accounts.countWithoutMfa([tenant.id]),
-      repos.accounts.countWithoutMfa(organizations.map((o) => o.id)),
+      repos.accounts.countWithoutMfa(orgIds),
+      repos.accounts.countWithoutPasskey([tenant.id]),
+      repos.accounts.countWithoutPasskey(orgIds),
     ]);
     return {
       tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug, kind: tenant.kind },
-      partnerUsers: { on: tenant.enforceMfaPartnerUsers, since: tenant.enforceMfaPartnerUsersSince, accountsWithoutMfa: partnerUsers },
-      organizations: { on: tenant.enforceMfaOrganizations, since: tenant.enforceMfaOrganizationsSince, accountsWithoutMfa: orgUsers, organizationCount: organizations.length },
+      partnerUsers: {
+        on: tenant.enforceMfaPartnerUsers,
+        since: tenant.enforceMfaPartnerUsersSince,
+        accountsWithoutMfa: partnerUsers,
+        phishingResistant: { on: tenant.enforcePhrPartnerUsers, since: tenant.enforcePhrPartnerUsersSince, accountsWithoutPasskey: partnerUsersNoPasskey },
+      },
+      organizations: {
+        on: tenant.enforceMfaOrganizations,
+        since: tenant.enforceMfaOrganizationsSince,
+        accountsWithoutMfa: orgUsers,
+        phishingResistant: { on: tenant.enforcePhrOrganizations, since: tenant.enforcePhrOrganizationsSince, accountsWithoutPasskey: orgUsersNoPasskey },
+        organizationCount: organizations.length,
+      },
       graceDays: tenant.mfaGraceDays,
     };
   }
@@ -81,16 +102,25 @@ export function createPolicyAdmin(deps: AdminDeps) {
       const updated = await repos.tenants.setPolicy(tenant.id, {
         enforceMfaPartnerUsers: change.partnerUsers,
         enforceMfaOrganizations: change.organizations,
+        enforcePhrPartnerUsers: change.partnerUsersPhr,
+        enforcePhrOrganizations: change.organizationsPhr,
         mfaGraceDays: change.graceDays,
         now: now(),
       });
       const policy = await describe(updated);
       const turnedOn: PolicyChangeResult['turnedOn'] = [];
       const turnedOff: PolicyChangeResult['turnedOff'] = [];
-      if (!tenant.enforceMfaPartnerUsers && updated.enforceMfaPartnerUsers) turnedOn.push({ switch: 'partner_users', accountsWithoutMfa: policy.partnerUsers.accountsWithoutMfa });
-      if (!tenant.enforceMfaOrganizations && updated.enforceMfaOrganizations) turnedOn.push({ switch: 'organizations', accountsWithoutMfa: policy.organizations.accountsWithoutMfa });
-      if (tenant.enforceMfaPartnerUsers && !updated.enforceMfaPartnerUsers) turnedOff.push('partner_users');
-      if (tenant.enforceMfaOrganizations && !updated.enforceMfaOrganizations) turnedOff.push('organizations');
+      // each switch: its value before and after, and how many accounts in its scope do not meet it yet
+      const switches: [PolicySwitchName, boolean, boolean, number][] = [
+        ['partner_users', tenant.enforceMfaPartnerUsers, updated.enforceMfaPartnerUsers, policy.partnerUsers.accountsWithoutMfa],
+        ['organizations', tenant.enforceMfaOrganizations, updated.enforceMfaOrganizations, policy.organizations.accountsWithoutMfa],
+        ['partner_users_phr', tenant.enforcePhrPartnerUsers, updated.enforcePhrPartnerUsers, policy.partnerUsers.phishingResistant.accountsWithoutPasskey],
+        ['organizations_phr', tenant.enforcePhrOrganizations, updated.enforcePhrOrganizations, policy.organizations.phishingResistant.accountsWithoutPasskey],
+      ];
+      for (const [name, before, after, unmet] of switches) {
+        if (!before && after) turnedOn.push({ switch: name, accountsWithoutMfa: unmet });
+        if (before && !after) turnedOff.push(name);
+      }
       const changed = turnedOn.length > 0 || turnedOff.length > 0 || tenant.mfaGraceDays !== updated.mfaGraceDays;
       if (changed) {
         await events.emit({
@@ -102,6 +132,8 @@ export function createPolicyAdmin(deps: AdminDeps) {
           detail: {
             enforce_mfa_partner_users: updated.enforceMfaPartnerUsers,
             enforce_mfa_organizations: updated.enforceMfaOrganizations,
+            enforce_phr_partner_users: updated.enforcePhrPartnerUsers,
+            enforce_phr_organizations: updated.enforcePhrOrganizations,
             grace_days: updated.mfaGraceDays,
             turned_on: turnedOn.map((t) => t.switch),
             turned_off: turnedOff,

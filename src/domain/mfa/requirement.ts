@@ -11,7 +11,12 @@ export type MfaReason = 'policy' | 'client' | 'request';
 export interface AccountMfa {
   hasAuthenticator: boolean;
   policyRequiresMfa: boolean;
-  /** the policy's grace period: until then its forced setup offers "Set up later". */
+  /** the policy requires phishing-resistant MFA (a passkey or security key only). */
+  policyRequiresPhr: boolean;
+  /**
+   * the policy's grace period: until then its forced setup (of any authenticator, or of the passkey a
+   * phishing-resistant policy asks of an account with another authenticator) offers "Set up later".
+   */
   policySetupDeferrableUntil?: Date | undefined;
 }
 
@@ -21,6 +26,8 @@ export interface MfaFacts extends AccountMfa {
   hasWebauthn: boolean;
   /** The client's `require_mfa`. */
   clientRequiresMfa: boolean;
+  /** The client's `require_phishing_resistant_mfa`. */
+  clientRequiresPhr: boolean;
   requestedAcr: RequestedAcr | undefined;
   lockedUntil: Date | null;
   now: Date;
@@ -29,7 +36,7 @@ export interface MfaFacts extends AccountMfa {
 export function mfaFacts(input: {
   account: AccountMfa;
   hasWebauthn: boolean;
-  client: { requireMfa: boolean };
+  client: { requireMfa: boolean; requirePhr: boolean };
   /** the authorization request's parameters (acr_values, claims) */
   params: { acr_values?: unknown; claims?: unknown };
   lockedUntil: Date | null;
@@ -39,40 +46,69 @@ export function mfaFacts(input: {
     hasAuthenticator: input.account.hasAuthenticator,
     hasWebauthn: input.hasWebauthn,
     policyRequiresMfa: input.account.policyRequiresMfa,
+    policyRequiresPhr: input.account.policyRequiresPhr,
     policySetupDeferrableUntil: input.account.policySetupDeferrableUntil,
     clientRequiresMfa: input.client.requireMfa,
+    clientRequiresPhr: input.client.requirePhr,
     requestedAcr: requestedAcr(input.params),
     lockedUntil: input.lockedUntil,
     now: input.now,
   };
 }
 
-/** Who demands MFA for this sign-in, for the enrolment page's explanation. */
-export function mfaRequiredBy(facts: Pick<MfaFacts, 'policyRequiresMfa' | 'clientRequiresMfa' | 'requestedAcr'>): MfaReason[] {
+type Demands = Pick<MfaFacts, 'policyRequiresMfa' | 'policyRequiresPhr' | 'clientRequiresMfa' | 'clientRequiresPhr' | 'requestedAcr'>;
+
+/** Who demands MFA for this sign-in, for the enrolment page's explanation (phr is MFA too). */
+export function mfaRequiredBy(facts: Demands): MfaReason[] {
   const reasons: MfaReason[] = [];
-  if (facts.policyRequiresMfa) reasons.push('policy');
-  if (facts.clientRequiresMfa) reasons.push('client');
+  if (facts.policyRequiresMfa || facts.policyRequiresPhr) reasons.push('policy');
+  if (facts.clientRequiresMfa || facts.clientRequiresPhr) reasons.push('client');
   if (facts.requestedAcr === 'mfa' || facts.requestedAcr === 'phr') reasons.push('request');
   return reasons;
 }
 
-/**
- * "Set up later" (the policy's grace period): only an account without MFA, only while the deadline is
- * ahead, and only when the tenant policy is the sole reason — a client's require_mfa or a request for
- * acr mfa has no grace period.
- */
-export function maySkipSetup(facts: Pick<MfaFacts, 'hasAuthenticator' | 'policyRequiresMfa' | 'policySetupDeferrableUntil' | 'clientRequiresMfa' | 'requestedAcr' | 'now'>): boolean {
-  if (facts.hasAuthenticator || !facts.policySetupDeferrableUntil) return false;
-  if (facts.policySetupDeferrableUntil.getTime() <= facts.now.getTime()) return false;
-  const reasons = mfaRequiredBy(facts);
-  return reasons.length === 1 && reasons[0] === 'policy';
+/** Who demands phishing-resistant MFA (a passkey or security key) for this sign-in. */
+export function phrRequiredBy(facts: Demands): MfaReason[] {
+  const reasons: MfaReason[] = [];
+  if (facts.policyRequiresPhr) reasons.push('policy');
+  if (facts.clientRequiresPhr) reasons.push('client');
+  if (facts.requestedAcr === 'phr') reasons.push('request');
+  return reasons;
 }
 
-/** The level this sign-in must reach: `phr` when the request asks for it, `mfa` when anything demands MFA. */
-export function requiredAcr(facts: Pick<MfaFacts, 'hasAuthenticator' | 'policyRequiresMfa' | 'clientRequiresMfa' | 'requestedAcr'>): RequestedAcr | undefined {
-  if (facts.requestedAcr === 'phr') return 'phr';
+const onlyThePolicy = (reasons: MfaReason[]) => reasons.length === 1 && reasons[0] === 'policy';
+
+/**
+ * "Set up later" (the policy's grace period): only while the deadline is ahead, and only when the
+ * tenant policy is the sole reason for the setup — a client's require_mfa or require_phishing_resistant_mfa,
+ * or a request for acr mfa or phr, has no grace period. The setup deferred is an authenticator for an
+ * account without MFA, or the passkey a phishing-resistant policy asks of an account that has only
+ * other authenticators.
+ */
+export function maySkipSetup(facts: Demands & Pick<MfaFacts, 'hasAuthenticator' | 'hasWebauthn' | 'policySetupDeferrableUntil' | 'now'>): boolean {
+  if (!facts.policySetupDeferrableUntil || facts.policySetupDeferrableUntil.getTime() <= facts.now.getTime()) return false;
+  if (!facts.hasAuthenticator) return onlyThePolicy(mfaRequiredBy(facts));
+  return !facts.hasWebauthn && onlyThePolicy(phrRequiredBy(facts));
+}
+
+/**
+ * The level this sign-in must reach: `phr` when the request, the client or the tenant policy asks for
+ * it, `mfa` when anything else demands MFA or the account has an authenticator.
+ */
+export function requiredAcr(facts: Demands & Pick<MfaFacts, 'hasAuthenticator'>): RequestedAcr | undefined {
+  if (phrRequiredBy(facts).length > 0) return 'phr';
   // Having MFA means using it, whether or not anyone demands it.
   return facts.hasAuthenticator || mfaRequiredBy(facts).length > 0 ? 'mfa' : undefined;
+}
+
+/**
+ * The level a session must reach now: `requiredAcr`, except that while the user may still "Set up
+ * later", a session without the deferred setup is accepted — an account that has an authenticator
+ * still uses it.
+ */
+export function acceptableAcr(facts: Parameters<typeof maySkipSetup>[0]): RequestedAcr | undefined {
+  if (!maySkipSetup(facts)) return requiredAcr(facts);
+  return facts.hasAuthenticator ? 'mfa' : undefined;
 }
 
 /** What is still missing, given the factors this sign-in has proved so far. */

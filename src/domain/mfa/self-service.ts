@@ -1,8 +1,9 @@
 // A signed-in user's own MFA (Security Settings of /account): status, turning MFA on, another device,
 // rename, remove, new recovery codes, turning MFA off, and the emailed self-reset. The page checks
 // CSRF and recent authentication; these use cases check what only the domain knows: the password and
-// a current code where the action asks for them, and the account's effective MFA policy, which
-// forbids going without MFA (`mfa_enforced`).
+// a current second factor where the action asks for them (a code from an authenticator app, or an
+// assertion of a passkey / security key: an account with only passkeys has no code to give), and the
+// account's effective MFA policy, which forbids going without MFA (`mfa_enforced`).
 import type { Repos } from '../../store/repos.ts';
 import type { AccountWithTenant } from '../../store/repositories/accounts.ts';
 import type { Limit } from '../authentication.ts';
@@ -20,6 +21,8 @@ import type { MfaOwner, MfaService } from './service.ts';
 import type { MfaReset, MfaResetResult } from './reset.ts';
 import type { RememberedBrowsers } from './remembered-browsers.ts';
 import { mfaEnforced, type MfaRemoval } from './removal.ts';
+import type { AssertionFailure, Webauthn } from './webauthn.ts';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
 export const MAX_LABEL_LENGTH = 64;
 
@@ -39,6 +42,18 @@ export interface MfaStatusView {
   /** the account's effective policy requires MFA: it cannot be turned off, nor the last authenticator removed. */
   enforced: boolean;
 }
+
+/** The second factor that confirms a sensitive change: a current code, or a passkey's answer to a challenge of this console session. */
+export type SecondFactorProof = { code: string } | { passkey: { consoleSession: string; flowId: string; response: AuthenticationResponseJSON } };
+
+const PASSKEY_REFUSAL = {
+  expired: [400, 'The passkey request expired or was already used. Try again.'],
+  unknown_credential: [401, 'This passkey is not registered for your account. Use one of your own passkeys or security keys.'],
+  invalid: [401, 'Your passkey could not be verified. Try again.'],
+  not_verified: [401, 'Your passkey did not confirm it is you. Try again and confirm when your device asks.'],
+  cloned: [401, 'This passkey was refused because a copy of it may be in use elsewhere.'],
+  rate_limited: [429, 'Too many attempts from your network. Wait a few minutes and try again.'],
+} as const satisfies Record<AssertionFailure['reason'], readonly [number, string]>;
 
 
 const ownerOf = (a: AccountWithTenant): MfaOwner => ({ id: a.id, email: a.email, name: a.name, tenantId: a.tenant.id, tenantName: a.tenant.name });
@@ -65,6 +80,8 @@ export function createMfaSelfService(deps: {
   /** turning MFA off and removing an authenticator, under the account's policy (src/domain/mfa/removal.ts). */
   removal: MfaRemoval;
   rememberedBrowsers: Pick<RememberedBrowsers, 'forgetAll'>;
+  /** passkeys and security keys: the second factor of an account that has no authenticator app. */
+  webauthn: Pick<Webauthn, 'startAuthentication' | 'verifySecondFactor'>;
 }) {
   const { authenticators, recoveryCodes, events, hasher } = deps;
   const who = (account: AccountWithTenant, request: RequestInfo) => ({ actorAccountId: account.id, tenantId: account.tenant.id, target: account.id, ...request });
@@ -81,6 +98,21 @@ export function createMfaSelfService(deps: {
     if (outcome.reason === 'invalid') throw new GatehouseError('invalid_code', 401, 'That code is not valid. Enter the current 6-digit code from your authenticator app.');
     if (outcome.reason === 'locked') throw new GatehouseError('mfa_locked', 429, 'Too many wrong codes: the code step is locked for a while. Try again later.');
     throw new GatehouseError('too_many_requests', 429, 'Too many attempts from your network. Wait a few minutes and try again.');
+  }
+
+  /** A current code from the authenticator app, or the answer of one of the account's passkeys. */
+  async function checkSecondFactor(account: AccountWithTenant, proof: SecondFactorProof, request: RequestInfo): Promise<void> {
+    if ('code' in proof) {
+      const kinds = new Set((await authenticators.listForAccount(account.id)).map((a) => a.kind));
+      // a code is never checked against an account without an authenticator app (it would only count as a wrong code)
+      if (!kinds.has('totp')) throw new GatehouseError('passkey_required', 400, 'Your account has no authenticator app: confirm with your passkey or security key.');
+      return checkCode(account, proof.code, request);
+    }
+    const { consoleSession, flowId, response } = proof.passkey;
+    const outcome = await deps.webauthn.verifySecondFactor(ownerOf(account), bindingOf(consoleSession), flowId, response, request);
+    if (outcome.ok) return;
+    const [status, message] = PASSKEY_REFUSAL[outcome.reason];
+    throw new GatehouseError(`passkey_${outcome.reason}`, status, message);
   }
 
   async function newRecoveryCodes(account: AccountWithTenant, request: RequestInfo): Promise<string[]> {
@@ -139,12 +171,20 @@ export function createMfaSelfService(deps: {
       return newRecoveryCodes(account, request);
     },
 
-    /** Turns MFA off: the password and a current code, and never when the account's policy enforces MFA. */
-    async disable(account: AccountWithTenant, input: { password: string; code: string }, request: RequestInfo): Promise<void> {
+    /** The challenge a passkey answers to confirm a sensitive change in this console session. */
+    startPasskeyConfirmation(account: AccountWithTenant, consoleSession: string) {
+      return deps.webauthn.startAuthentication(ownerOf(account), bindingOf(consoleSession));
+    },
+
+    /**
+     * Turns MFA off: the password and a current second factor (a code, or a passkey for an account
+     * that has one), and never when the account's policy enforces MFA.
+     */
+    async disable(account: AccountWithTenant, input: { password: string; proof: SecondFactorProof }, request: RequestInfo): Promise<void> {
       if (await enforced(account)) throw mfaEnforced();
       if ((await authenticators.countForAccount(account.id)) === 0) throw new GatehouseError('mfa_inactive', 409, 'Multi-factor authentication is already off.');
       await checkPassword(account, input.password);
-      await checkCode(account, input.code, request);
+      await checkSecondFactor(account, input.proof, request);
       await deps.removal.disable(account, request);
       await deps.rememberedBrowsers.forgetAll({ id: account.id, tenantId: account.tenant.id }, 'mfa_disabled', request);
     },

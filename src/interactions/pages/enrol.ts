@@ -7,7 +7,7 @@
 // reaches this step only after using it.
 import { GatehouseError } from '../../domain/errors.ts';
 import type { Enrolment } from '../../domain/mfa/enrolment.ts';
-import { maySkipSetup } from '../../domain/mfa/requirement.ts';
+import { maySkipSetup, phrRequiredBy } from '../../domain/mfa/requirement.ts';
 import type { RegisterOutcome } from '../../domain/mfa/webauthn.ts';
 import { stepUnavailable, type InteractionState } from '../steps.ts';
 import { accountOf, advance, field, ownerOf, render, type Turn } from '../turn.ts';
@@ -35,7 +35,18 @@ async function showEnrol(turn: Turn, error?: string) {
   const passkeyOnly = needsPasskey(turn);
   const enrolment = passkeyOnly ? undefined : await currentEnrolment(turn);
   const title = passkeyOnly ? 'Add a passkey or security key' : 'Set up multi-factor authentication';
-  return render(turn, 'interactions/mfa-enrol', { title, email: account.email, tenantName: account.tenant.name, enrolment, passkeyOnly, error, setupLaterUntil: deferralDeadline(turn) });
+  // the page names who asks for the passkey: the tenant policy alone, or the application (or its request)
+  const passkeyRequiredBy = turn.facts && phrRequiredBy(turn.facts).every((reason) => reason === 'policy') ? 'policy' : 'client';
+  return render(turn, 'interactions/mfa-enrol', {
+    title,
+    email: account.email,
+    tenantName: account.tenant.name,
+    enrolment,
+    passkeyOnly,
+    passkeyRequiredBy,
+    error,
+    setupLaterUntil: deferralDeadline(turn),
+  });
 }
 
 /** The end of the grace period when "Set up later" is offered now; undefined otherwise. */

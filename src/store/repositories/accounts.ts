@@ -35,6 +35,10 @@ export interface AccountTenant {
   enforceMfaOrganizations: boolean;
   enforceMfaPartnerUsersSince: Date | null;
   enforceMfaOrganizationsSince: Date | null;
+  enforcePhrPartnerUsers: boolean;
+  enforcePhrOrganizations: boolean;
+  enforcePhrPartnerUsersSince: Date | null;
+  enforcePhrOrganizationsSince: Date | null;
   mfaGraceDays: number;
 }
 
@@ -45,6 +49,10 @@ export interface ParentPolicy {
   enforceMfaOrganizations: boolean;
   enforceMfaPartnerUsersSince: Date | null;
   enforceMfaOrganizationsSince: Date | null;
+  enforcePhrPartnerUsers: boolean;
+  enforcePhrOrganizations: boolean;
+  enforcePhrPartnerUsersSince: Date | null;
+  enforcePhrOrganizationsSince: Date | null;
   mfaGraceDays: number;
 }
 
@@ -112,6 +120,8 @@ export interface AccountRepo {
   search(query: AccountSearch): Promise<AccountListItem[]>;
   /** How many accounts of these tenants have no MFA yet (what turning enforcement on will affect). */
   countWithoutMfa(tenantIds: readonly string[]): Promise<number>;
+  /** Active accounts of these tenants without a passkey or security key (what a phishing-resistant policy asks). */
+  countWithoutPasskey(tenantIds: readonly string[]): Promise<number>;
   setRole(id: string, role: Role): Promise<boolean>;
 }
 
@@ -186,6 +196,10 @@ export function createAccountRepo(db: Db): AccountRepo {
             enforceMfaOrganizations: tenants.enforceMfaOrganizations,
             enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
             enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
+            enforcePhrPartnerUsers: tenants.enforcePhrPartnerUsers,
+            enforcePhrOrganizations: tenants.enforcePhrOrganizations,
+            enforcePhrPartnerUsersSince: tenants.enforcePhrPartnerUsersSince,
+            enforcePhrOrganizationsSince: tenants.enforcePhrOrganizationsSince,
             mfaGraceDays: tenants.mfaGraceDays,
           },
           parent: {
@@ -195,6 +209,10 @@ export function createAccountRepo(db: Db): AccountRepo {
             enforceMfaOrganizations: parent.enforceMfaOrganizations,
             enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
             enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
+            enforcePhrPartnerUsers: parent.enforcePhrPartnerUsers,
+            enforcePhrOrganizations: parent.enforcePhrOrganizations,
+            enforcePhrPartnerUsersSince: parent.enforcePhrPartnerUsersSince,
+            enforcePhrOrganizationsSince: parent.enforcePhrOrganizationsSince,
             mfaGraceDays: parent.mfaGraceDays,
           },
           mfaSince: mfaSinceSql,
@@ -322,6 +340,17 @@ export function createAccountRepo(db: Db): AccountRepo {
         .select({ n: sql<number>`count(*)::int` })
         .from(accounts)
         .where(and(inArray(accounts.tenantId, ids), eq(accounts.status, 'active'), sql`not ${accountHasMfa}`));
+      return Number(row?.n ?? 0);
+    },
+
+    async countWithoutPasskey(tenantIds) {
+      const ids = tenantIds.filter(isUuid);
+      if (ids.length === 0) return 0;
+      const hasPasskey = sql`exists (select 1 from ${authenticators} a where a.account_id = "accounts"."id" and a.kind = 'webauthn')`;
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(accounts)
+        .where(and(inArray(accounts.tenantId, ids), eq(accounts.status, 'active'), sql`not ${hasPasskey}`));
       return Number(row?.n ?? 0);
     },
 

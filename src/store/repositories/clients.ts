@@ -15,11 +15,12 @@ export interface NewClient {
   tenantId?: string | null | undefined;
   firstParty: boolean;
   requireMfa: boolean;
+  requirePhishingResistantMfa?: boolean | undefined;
   mayIntrospect?: boolean | undefined;
 }
 
 export type ClientPatch = Partial<
-  Pick<ClientRecord, 'name' | 'metadata' | 'secretHash' | 'tenantId' | 'firstParty' | 'requireMfa' | 'mayIntrospect' | 'disabled'>
+  Pick<ClientRecord, 'name' | 'metadata' | 'secretHash' | 'tenantId' | 'firstParty' | 'requireMfa' | 'requirePhishingResistantMfa' | 'mayIntrospect' | 'disabled'>
 >;
 
 export interface ClientRepo {
@@ -52,6 +53,7 @@ export function createClientRepo(db: Db): ClientRepo {
             tenantId: input.tenantId ?? null,
             firstParty: input.firstParty,
             requireMfa: input.requireMfa,
+            requirePhishingResistantMfa: input.requirePhishingResistantMfa ?? false,
             mayIntrospect: input.mayIntrospect ?? false,
           })
           .returning();
@@ -79,7 +81,7 @@ export function createClientRepo(db: Db): ClientRepo {
     async update(clientId, patch) {
       if (patch.tenantId && !isUuid(patch.tenantId)) throw tenantMissing(patch.tenantId);
       const set: ClientPatch & { updatedAt: Date } = { updatedAt: new Date() };
-      for (const key of ['name', 'metadata', 'secretHash', 'tenantId', 'firstParty', 'requireMfa', 'mayIntrospect', 'disabled'] as const) {
+      for (const key of ['name', 'metadata', 'secretHash', 'tenantId', 'firstParty', 'requireMfa', 'requirePhishingResistantMfa', 'mayIntrospect', 'disabled'] as const) {
         if (patch[key] !== undefined) Object.assign(set, { [key]: patch[key] });
       }
       try {

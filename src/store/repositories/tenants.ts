@@ -22,6 +22,9 @@ export interface NewTenant {
 export interface TenantPolicyPatch {
   enforceMfaPartnerUsers?: boolean | undefined;
   enforceMfaOrganizations?: boolean | undefined;
+  /** the phishing-resistant level of each switch (a passkey or security key only). */
+  enforcePhrPartnerUsers?: boolean | undefined;
+  enforcePhrOrganizations?: boolean | undefined;
   /** 0–30 days after a switch is turned on during which affected users may defer their setup. */
   mfaGraceDays?: number | undefined;
   /** the moment of the change: a switch turned on from off is "on since" then (default now). */
@@ -209,6 +212,14 @@ export function createTenantRepo(db: Db): TenantRepo {
       if (patch.enforceMfaOrganizations !== undefined) {
         set.enforceMfaOrganizations = patch.enforceMfaOrganizations;
         set.enforceMfaOrganizationsSince = since(patch.enforceMfaOrganizations, tenants.enforceMfaOrganizations, tenants.enforceMfaOrganizationsSince);
+      }
+      if (patch.enforcePhrPartnerUsers !== undefined) {
+        set.enforcePhrPartnerUsers = patch.enforcePhrPartnerUsers;
+        set.enforcePhrPartnerUsersSince = since(patch.enforcePhrPartnerUsers, tenants.enforcePhrPartnerUsers, tenants.enforcePhrPartnerUsersSince);
+      }
+      if (patch.enforcePhrOrganizations !== undefined) {
+        set.enforcePhrOrganizations = patch.enforcePhrOrganizations;
+        set.enforcePhrOrganizationsSince = since(patch.enforcePhrOrganizations, tenants.enforcePhrOrganizations, tenants.enforcePhrOrganizationsSince);
       }
       if (patch.mfaGraceDays !== undefined) {
         if (!Number.isInteger(patch.mfaGraceDays) || patch.mfaGraceDays < 0 || patch.mfaGraceDays > 30) {

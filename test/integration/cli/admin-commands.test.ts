@@ -37,6 +37,22 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
     await expect(run('policy set', { tenant: dist.slug, 'grace-days': '31' })).rejects.toMatchObject({ status: 400 });
   });
 
+  it('policy set --partner-users-phr and client update --require-phishing-resistant-mfa set phishing-resistant MFA, audited as cli', async () => {
+    const partner = await seedTenant(gh.runtime, 'sub_reseller', 'Fabrikam Resale', dist.id);
+    const staff = await seedAccount(gh.runtime, partner.id);
+    await importAuthenticator(gh.runtime, staff);
+    const result = await run<Record<string, unknown>>('policy set', { tenant: partner.slug, 'partner-users-phr': 'on' });
+    expect(result).toMatchObject({ enforce_phr_partner_users: true, enforce_mfa_partner_users: false, partner_users_without_passkey: 1, turned_on: [{ switch: 'partner_users_phr', accounts_without_mfa: 1 }] });
+    const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.policy.updated', tenantId: partner.id, limit: 1 });
+    expect(event).toMatchObject({ actor: 'cli', detail: { enforce_phr_partner_users: true } });
+    await expect(run('policy set', { tenant: partner.slug, 'organizations-phr': 'maybe' })).rejects.toThrow('--organizations-phr is on or off');
+
+    const { clientId } = await seedClient(gh.runtime);
+    expect(await run('client update', { 'client-id': clientId, 'require-phishing-resistant-mfa': 'yes' })).toMatchObject({ require_phishing_resistant_mfa: true });
+    expect((await gh.runtime.repos.clients.find(clientId))?.requirePhishingResistantMfa).toBe(true);
+    await expect(run('client update', { 'client-id': clientId, 'require-phishing-resistant-mfa': 'always' })).rejects.toThrow('--require-phishing-resistant-mfa is yes or no');
+  });
+
   it('user list filters by MFA Status; role set, disable (ending sessions) and enable are audited as cli', async () => {
     const withMfa = await seedAccount(gh.runtime, dist.id);
     await importAuthenticator(gh.runtime, withMfa);
@@ -93,7 +109,7 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
   });
 
   it.each<[string, string[], RegExp]>([
-    ['a policy change without any switch', ['policy', 'set', '--tenant', 'x'], /give at least one of --partner-users, --organizations, --grace-days/],
+    ['a policy change without any switch', ['policy', 'set', '--tenant', 'x'], /give at least one of --partner-users, --organizations, --partner-users-phr, --organizations-phr, --grace-days/],
     ['a switch that is not on or off', ['policy', 'set', '--tenant', 'x', '--partner-users', 'maybe'], /--partner-users is on or off/],
     ['an unknown MFA status', ['user', 'list', '--tenant', 'x', '--mfa', 'pending'], /--mfa is active or inactive/],
     ['a missing email', ['user', 'disable', '--tenant', 'x'], /--email is required/],

@@ -48,7 +48,7 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
     const redisPrefix = uniquePrefix();
     a = await openRuntime(config, createLogger(config), { role: 'server', database, redisPrefix });
     b = await openRuntime(config, createLogger(config), { role: 'server', database, redisPrefix });
-    findOnB = createFindAccount(b.repos.accounts, tenantTreePolicy, b.signals);
+    findOnB = createFindAccount(b.repos.accounts, b.repos.authenticators, tenantTreePolicy, b.signals);
     await a.repos.tenants.ensurePlatform('Platform');
     tenantId = (await seedTenant(a, 'organization')).id;
   });

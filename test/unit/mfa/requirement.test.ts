@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { maySkipSetup, mfaRequiredBy, mfaRequirement, requiredAcr, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
+import { acceptableAcr, maySkipSetup, mfaRequiredBy, mfaRequirement, requiredAcr, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 import type { Factor } from '../../../src/domain/amr.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
@@ -10,7 +10,9 @@ const base: MfaFacts = {
   hasAuthenticator: false,
   hasWebauthn: false,
   policyRequiresMfa: false,
+  policyRequiresPhr: false,
   clientRequiresMfa: false,
+  clientRequiresPhr: false,
   requestedAcr: undefined,
   lockedUntil: null,
   now,
@@ -39,6 +41,10 @@ describe('which MFA step a sign-in gets (DESIGN.md §5 step 2)', () => {
       { hasAuthenticator: true, requestedAcr: 'phr' },
       'verify',
     ],
+    ['client requires phr, no authenticator → enrol (a passkey)', { clientRequiresPhr: true }, 'enrol'],
+    ['tenant policy requires phr, no authenticator → enrol (a passkey)', { policyRequiresMfa: true, policyRequiresPhr: true }, 'enrol'],
+    ['client requires phr, only an authenticator app → verify it first', { hasAuthenticator: true, clientRequiresPhr: true }, 'verify'],
+    ['tenant policy requires phr, a passkey → verify (with the passkey)', { hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true, policyRequiresPhr: true }, 'verify'],
     ['request asks for phr, a passkey, locked → locked', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr', lockedUntil: later }, 'locked'],
   ])('%s', (_rule, input, expected) => {
     expect(mfaRequirement({ ...base, ...input })).toBe(expected);
@@ -54,6 +60,10 @@ describe('what is still missing once factors are proved', () => {
     ['passkey proved, phr asked → none', { hasAuthenticator: true, hasWebauthn: true, requestedAcr: 'phr' }, ['pwd', 'hwk'], 'none'],
     ['passwordless passkey, policy requires MFA → none', { hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true }, ['passkey_hwk'], 'none'],
     ['password only, nothing asked, no authenticator → none', {}, ['pwd'], 'none'],
+    ['TOTP proved, the client requires phr, no passkey → enrol a passkey (the code is not enough)', { hasAuthenticator: true, clientRequiresPhr: true }, ['pwd', 'otp'], 'enrol'],
+    ['TOTP proved, the tenant policy requires phr, a passkey → verify with the passkey', { hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true, policyRequiresPhr: true }, ['pwd', 'otp'], 'verify'],
+    ['recovery code proved, the client requires phr, a passkey → verify with the passkey', { hasAuthenticator: true, hasWebauthn: true, clientRequiresPhr: true }, ['pwd', 'recovery_code'], 'verify'],
+    ['passkey proved, the tenant policy requires phr → none', { hasAuthenticator: true, hasWebauthn: true, policyRequiresPhr: true }, ['pwd', 'hwk'], 'none'],
   ])('%s', (_rule, input, proved, expected) => {
     expect(mfaRequirement({ ...base, ...input }, proved)).toBe(expected);
   });
@@ -68,6 +78,9 @@ describe('the level a sign-in must reach', () => {
     ['request asks for mfa', { requestedAcr: 'mfa' }, 'mfa'],
     ['request asks for phr', { requestedAcr: 'phr' }, 'phr'],
     ['request asks for phr, client asks for mfa → phr', { requestedAcr: 'phr', clientRequiresMfa: true }, 'phr'],
+    ['client require_phishing_resistant_mfa → phr', { clientRequiresPhr: true }, 'phr'],
+    ['tenant policy at phr → phr', { policyRequiresMfa: true, policyRequiresPhr: true }, 'phr'],
+    ['tenant policy at phr, request asks for mfa → phr (never a downgrade)', { policyRequiresPhr: true, requestedAcr: 'mfa' }, 'phr'],
   ])('%s → %s', (_rule, input, expected) => {
     expect(requiredAcr({ ...base, ...input })).toBe(expected);
   });
@@ -82,6 +95,8 @@ describe('who requires MFA (for the enrolment page)', () => {
     ['the request', { requestedAcr: 'mfa' }, ['request']],
     ['all three, in that order', { policyRequiresMfa: true, clientRequiresMfa: true, requestedAcr: 'mfa' }, ['policy', 'client', 'request']],
     ['the request asking for phr', { requestedAcr: 'phr' }, ['request']],
+    ['the client requiring phr', { clientRequiresPhr: true }, ['client']],
+    ['the tenant policy requiring phr', { policyRequiresPhr: true }, ['policy']],
   ])('%s', (_rule, input, expected) => {
     expect(mfaRequiredBy({ ...base, ...input })).toEqual(expected);
   });
@@ -96,7 +111,27 @@ describe('"Set up later" during the policy\'s grace period', () => {
     ['the client also requires MFA → no skip', { policyRequiresMfa: true, clientRequiresMfa: true, policySetupDeferrableUntil: deadline }, false],
     ['the request asks for acr mfa → no skip', { policyRequiresMfa: true, requestedAcr: 'mfa', policySetupDeferrableUntil: deadline }, false],
     ['the account already has MFA → nothing to skip', { hasAuthenticator: true, policyRequiresMfa: true, policySetupDeferrableUntil: deadline }, false],
+    ['policy at phr alone, no authenticator, deadline ahead → may skip', { policyRequiresMfa: true, policyRequiresPhr: true, policySetupDeferrableUntil: deadline }, true],
+    ['policy at phr, an authenticator app only, deadline ahead → may skip the passkey', { hasAuthenticator: true, policyRequiresMfa: true, policyRequiresPhr: true, policySetupDeferrableUntil: deadline }, true],
+    ['policy at phr, an authenticator app only, deadline reached → no skip', { hasAuthenticator: true, policyRequiresMfa: true, policyRequiresPhr: true, policySetupDeferrableUntil: now }, false],
+    ['policy at phr, a passkey already → nothing to skip', { hasAuthenticator: true, hasWebauthn: true, policyRequiresMfa: true, policyRequiresPhr: true, policySetupDeferrableUntil: deadline }, false],
+    ['policy at phr, the client also requires phr → no skip', { hasAuthenticator: true, policyRequiresPhr: true, clientRequiresPhr: true, policySetupDeferrableUntil: deadline }, false],
+    ['policy at phr, the request asks for phr → no skip', { hasAuthenticator: true, policyRequiresPhr: true, requestedAcr: 'phr', policySetupDeferrableUntil: deadline }, false],
+    ['policy at phr, an authenticator app, the client requires only mfa (met by the app) → may skip the passkey', { hasAuthenticator: true, policyRequiresPhr: true, clientRequiresMfa: true, policySetupDeferrableUntil: deadline }, true],
+    ['the client requires phr and the account has no MFA → no skip', { policyRequiresMfa: true, clientRequiresPhr: true, policySetupDeferrableUntil: deadline }, false],
   ])('%s', (_rule, input, expected) => {
     expect(maySkipSetup({ ...base, ...input })).toBe(expected);
+  });
+});
+
+describe('the level a session must reach now, with the grace period', () => {
+  const deadline = new Date('2025-06-08T12:00:00Z');
+  it.each<[string, Partial<MfaFacts>, ReturnType<typeof acceptableAcr>]>([
+    ['no grace: what is required', { policyRequiresPhr: true, hasAuthenticator: true }, 'phr'],
+    ['deferred setup, no authenticator: nothing', { policyRequiresMfa: true, policySetupDeferrableUntil: deadline }, undefined],
+    ['deferred passkey, an authenticator app: the app is still used (mfa)', { hasAuthenticator: true, policyRequiresPhr: true, policySetupDeferrableUntil: deadline }, 'mfa'],
+    ['grace over: phr', { hasAuthenticator: true, policyRequiresPhr: true, policySetupDeferrableUntil: now }, 'phr'],
+  ])('%s', (_rule, input, expected) => {
+    expect(acceptableAcr({ ...base, ...input })).toBe(expected);
   });
 });

@@ -105,7 +105,7 @@ const RULES: Record<Action, (c: Cell) => boolean> = {
   view_audit: (c) => c.operator || (manager(c) && inScope(c)),
   // partners' admins see clients bound to their own tenant; platform operators see and manage all
   view_clients: (c) => c.operator || (manager(c) && c.relation === 'own'),
-  manage_clients: (c) => c.operator,
+  manage_clients: (c) => c.operator && manager(c),
   // admins see their tenant and what they created below it, and create organizations and sub-resellers under it
   view_tenants: (c) => c.operator || (manager(c) && c.relation === 'own'),
   create_tenant: (c) => treeAllows(c.targetTenantKind, c.childKind) && (c.operator || (manager(c) && c.relation === 'own')),

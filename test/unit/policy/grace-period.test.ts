@@ -13,6 +13,8 @@ const tenant = (id: string, kind: TenantKind, settings: Partial<PolicySettings> 
   kind,
   enforceMfaPartnerUsers: false,
   enforceMfaOrganizations: false,
+  enforcePhrPartnerUsers: false,
+  enforcePhrOrganizations: false,
   ...settings,
 });
 const enforcingOrganizations = (id: string, kind: TenantKind, graceDays = 0) =>
@@ -31,7 +33,7 @@ const enforcingBoth = (id: string, kind: TenantKind, graceDays = 0) =>
 const platform = tenant('platform', 'platform');
 const org = tenant('org', 'organization');
 const sub = tenant('sub', 'sub_reseller');
-const NOT_REQUIRED = { required: false, source: null, sourceTenantId: null, graceUntil: null, canDefer: false };
+const NOT_REQUIRED = { required: false, level: null, source: null, sourceTenantId: null, graceUntil: null, canDefer: false, passkeyGraceUntil: null, canDeferPasskey: false };
 
 describe('MFA policy resolution with a grace period (DESIGN.md §8)', () => {
   it.each<[string, PolicySettings, PolicySettings | null, Date, Record<string, unknown>]>([
@@ -50,6 +52,29 @@ describe('MFA policy resolution with a grace period (DESIGN.md §8)', () => {
     ['the grace of the partner-users switch counts from that switch', tenant('dist', 'distributor', { enforceMfaPartnerUsers: true, enforceMfaPartnerUsersSince: days(10), enforceMfaOrganizations: true, enforceMfaOrganizationsSince: ON, mfaGraceDays: 5 }), platform, days(12), { source: 'partner_users', graceUntil: days(15), canDefer: true }],
     ['the grace of the organizations switch counts from that switch', org, tenant('dist', 'distributor', { enforceMfaPartnerUsers: true, enforceMfaPartnerUsersSince: days(10), enforceMfaOrganizations: true, enforceMfaOrganizationsSince: ON, mfaGraceDays: 5 }), days(12), { source: 'organizations', graceUntil: days(5), canDefer: false }],
     ['a switch on without a recorded start has no grace (nothing to count from)', tenant('dist', 'distributor', { enforceMfaPartnerUsers: true, mfaGraceDays: 7 }), platform, ON, { required: true, graceUntil: null, canDefer: false }],
+  ])('%s', (_rule, t, parent, now, expected) => {
+    expect(resolveMfaEnforcement(t, parent, now)).toMatchObject(expected);
+  });
+});
+
+describe('phishing-resistant policy resolution with a grace period', () => {
+  // the organizations switch on since ON, its phishing-resistant level since day 10
+  const phrOrganizations = (graceDays: number, mfaSwitch = true) =>
+    tenant('dist', 'distributor', {
+      enforceMfaOrganizations: mfaSwitch,
+      enforceMfaOrganizationsSince: mfaSwitch ? ON : null,
+      enforcePhrOrganizations: true,
+      enforcePhrOrganizationsSince: days(10),
+      mfaGraceDays: graceDays,
+    });
+  it.each<[string, PolicySettings, PolicySettings | null, Date, Record<string, unknown>]>([
+    ['level phr: an account with MFA but no passkey may defer the passkey until the phr switch’s deadline', org, phrOrganizations(7), days(12), { level: 'phr', passkeyGraceUntil: days(17), canDeferPasskey: true }],
+    ['level phr: an account without MFA gets the earlier deadline, the one of the MFA switch (already passed)', org, phrOrganizations(7), days(12), { graceUntil: days(7), canDefer: false }],
+    ['level phr alone (MFA switch off): the phr switch’s deadline for everyone', org, phrOrganizations(7, false), days(12), { level: 'phr', graceUntil: days(17), canDefer: true, passkeyGraceUntil: days(17), canDeferPasskey: true }],
+    ['level phr, after the phr deadline: no skip', org, phrOrganizations(7), days(17), { passkeyGraceUntil: days(17), canDeferPasskey: false }],
+    ['level phr, no grace: required at once', org, phrOrganizations(0), days(10), { level: 'phr', graceUntil: null, canDefer: false, passkeyGraceUntil: null, canDeferPasskey: false }],
+    ['level mfa: no passkey grace (nothing asks for a passkey)', org, enforcingOrganizations('dist', 'distributor', 7), ON, { level: 'mfa', passkeyGraceUntil: null, canDeferPasskey: false }],
+    ['a sub-reseller’s organization is not reached by a distributor’s phr level', org, sub, days(12), NOT_REQUIRED],
   ])('%s', (_rule, t, parent, now, expected) => {
     expect(resolveMfaEnforcement(t, parent, now)).toMatchObject(expected);
   });
