@@ -19,6 +19,7 @@ import { refuseControlCharacters, refuseNulInRequest } from './http/control-char
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { noteProviderServerError } from './http/unavailable.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createFederationRouter } from './federation/routes.ts';
@@ -218,6 +219,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
     p.silent = true;
+    p.on('server_error', noteProviderServerError);
     for (const m of middleware) p.use(m);
     return p;
   };
