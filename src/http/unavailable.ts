@@ -30,6 +30,8 @@ const CLIENT_MESSAGES = [
   /^Query read timeout/,
   /^Client has encountered a connection error/,
   /^Connection ended unexpectedly/,
+  /^The client is (offline|closed)/,
+  /^Socket closed unexpectedly/,
   // Redis replies while a server loads its data or a cluster moves or loses slots
   /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN) /,
 ];
@@ -40,7 +42,8 @@ export function isStoreUnavailable(err: unknown, depth = 0): boolean {
   if (err instanceof GatehouseError) return false; // it carries its own status
   const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || PG_STATES.test(e.code))) return true;
-  if (typeof e.name === 'string' && CLIENT_ERROR_NAMES.has(e.name)) return true;
+  // node-redis's error classes keep the name `Error`: their constructor says what they are
+  if ((typeof e.name === 'string' && CLIENT_ERROR_NAMES.has(e.name)) || CLIENT_ERROR_NAMES.has(err.constructor.name)) return true;
   if (typeof e.message === 'string' && CLIENT_MESSAGES.some((m) => m.test(e.message as string))) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => isStoreUnavailable(inner, depth + 1))) return true;
   return isStoreUnavailable(e.cause, depth + 1);
