@@ -11,7 +11,8 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
-import { createOpsRouter, metricsEndpoint } from './http/ops-routes.ts';
+import { createOpsRouter, metricsEndpoint, type MetricsSource } from './http/ops-routes.ts';
+import { clusterMetricsSource } from './cluster-metrics.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
 import { requireValidHost } from './http/host.ts';
@@ -59,6 +60,8 @@ export interface AppOptions {
   /** seconds a client row stays cached in process. */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
+  /** a worker of a cluster (WORKERS > 1): /metrics reports every worker's, summed by the primary. */
+  clusterMetrics?: boolean;
   /** clock of the admin use cases and console, and of the MFA policy's grace period (tests move it). */
   now?: () => Date;
 }
@@ -82,9 +85,9 @@ export interface Gatehouse {
 }
 
 /** The separate metrics listener: GET /metrics (with the token check when set), 404 for anything else. */
-function metricsListener(metrics: Metrics, token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+function metricsListener(source: MetricsSource, token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
   const app = new Koa();
-  const serve = metricsEndpoint(metrics.registry, token);
+  const serve = metricsEndpoint(source, token);
   app.use(async (ctx, next) => {
     if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serve(ctx, next);
     ctx.status = 404;
@@ -173,16 +176,17 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const emailRouter = createEmailRouter({ verification: runtime.emailVerification, render, middleware: selfServicePage('email') });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
+  const metricsSource: MetricsSource = options.clusterMetrics ? clusterMetricsSource(metrics.registry) : metrics.registry;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });
   await admin.start();
   await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
-    ...(separateMetrics ? {} : { registry: metrics.registry }),
+    ...(separateMetrics ? {} : { registry: metricsSource }),
     metricsToken: config.metrics.token,
     logger,
   });
-  const metricsHandle = separateMetrics ? metricsListener(metrics, config.metrics.token) : undefined;
+  const metricsHandle = separateMetrics ? metricsListener(metricsSource, config.metrics.token) : undefined;
   if (config.env === 'production' && !separateMetrics && !config.metrics.token) {
     logger.warn('/metrics is served on the public port without a token: set METRICS_PORT or METRICS_TOKEN, or block /metrics at the load balancer');
   }
