@@ -11,7 +11,8 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
-import { createOpsRouter, metricsEndpoint } from './http/ops-routes.ts';
+import { createOpsRouter, metricsEndpoint, type MetricsSource } from './http/ops-routes.ts';
+import { clusterMetricsSource } from './cluster-metrics.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { parseForm } from './http/body.ts';
 import { requireValidHost } from './http/host.ts';
@@ -19,6 +20,7 @@ import { refuseControlCharacters, refuseNulInRequest } from './http/control-char
 import { createProviderFactory, type ProviderFactory } from './oidc/instance.ts';
 import type { KeyMaterial } from './oidc/keys.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { noteProviderServerError } from './http/unavailable.ts';
 import { createInteractionRouter } from './interactions/router.ts';
 import { createInteractionStates } from './interactions/state.ts';
 import { createFederationRouter } from './federation/routes.ts';
@@ -58,6 +60,8 @@ export interface AppOptions {
   /** seconds a client row is served from memory at most (any change announced ends it at once; 0: never). */
   clientCacheSeconds?: number;
   stepUpPasswordMaxAgeSeconds?: number;
+  /** a worker of a cluster (WORKERS > 1): /metrics reports every worker's, summed by the primary. */
+  clusterMetrics?: boolean;
   /** clock of the admin use cases and console, and of the MFA policy's grace period (tests move it). */
   now?: () => Date;
 }
@@ -81,9 +85,9 @@ export interface Gatehouse {
 }
 
 /** The separate metrics listener: GET /metrics (with the token check when set), 404 for anything else. */
-function metricsListener(metrics: Metrics, token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+function metricsListener(source: MetricsSource, token: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
   const app = new Koa();
-  const serve = metricsEndpoint(metrics.registry, token);
+  const serve = metricsEndpoint(source, token);
   app.use(async (ctx, next) => {
     if (ctx.path === '/metrics' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return serve(ctx, next);
     ctx.status = 404;
@@ -178,16 +182,17 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   });
   // With METRICS_PORT, /metrics lives on its own listener only (the public port answers 404 there).
   const separateMetrics = config.metrics.port !== 0;
+  const metricsSource: MetricsSource = options.clusterMetrics ? clusterMetricsSource(metrics.registry) : metrics.registry;
   const admin = createAdminSurfaces({ runtime, views, provider: () => provider, factory, secure, pageMiddleware, now: options.now, policy });
   await admin.start();
   await account.start();
   const opsRouter = createOpsRouter({
     checks: { database: () => runtime.database.ping(), ...(runtime.redis ? { redis: () => runtime.kv.ping() } : {}) },
-    ...(separateMetrics ? {} : { registry: metrics.registry }),
+    ...(separateMetrics ? {} : { registry: metricsSource }),
     metricsToken: config.metrics.token,
     logger,
   });
-  const metricsHandle = separateMetrics ? metricsListener(metrics, config.metrics.token) : undefined;
+  const metricsHandle = separateMetrics ? metricsListener(metricsSource, config.metrics.token) : undefined;
   if (config.env === 'production' && !separateMetrics && !config.metrics.token) {
     logger.warn('/metrics is served on the public port without a token: set METRICS_PORT or METRICS_TOKEN, or block /metrics at the load balancer');
   }
@@ -225,6 +230,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
     p.silent = true;
+    p.on('server_error', noteProviderServerError);
     for (const m of middleware) p.use(m);
     return p;
   };

@@ -6,10 +6,12 @@
 // - SIGHUP restarts the workers one by one: a replacement is listening before the old one stops, and
 //   the old one finishes its requests (its own SIGTERM handling), so no request is refused.
 // - SIGTERM / SIGINT stop every worker the same graceful way, then the primary.
+// - /metrics on any worker reports the sum over all workers (cluster-metrics.ts).
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { Config } from './config.ts';
 import type { Logger } from './http/logger.ts';
+import { serveClusterMetrics } from './cluster-metrics.ts';
 
 /** How many processes serve requests: WORKERS (0 → one per CPU) with PostgreSQL + Redis, otherwise one. */
 export function clusterSize(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'workers'>): number {
@@ -89,6 +91,7 @@ export function runPrimary(size: number, logger: Logger): void {
     void Promise.all([...slots.keys()].map(stopWorker)).then(() => process.exit(0));
   };
 
+  serveClusterMetrics();
   for (let i = 0; i < size; i++) fork(i);
   logger.info({ workers: size }, 'Gatehouse primary started its workers');
   process.on('SIGHUP', () => void restartAll());

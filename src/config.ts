@@ -37,6 +37,9 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data').describe('embedded database, generated secret key, mail outbox'),
   DATABASE_URL: url('DATABASE_URL', ['postgres:', 'postgresql:']).optional().describe('PostgreSQL connection string; unset → embedded PGlite in DATA_DIR/pg'),
   REDIS_URL: url('REDIS_URL', ['redis:', 'rediss:']).optional().describe('Redis for oidc-provider artifacts and counters; unset → LMDB in DATA_DIR/lmdb on the embedded default, SQL tables with DATABASE_URL'),
+  REDIS_CLUSTER: bool(false).describe(
+    'REDIS_URL names one node of a Redis Cluster (its user and password apply to every node); the client finds the others itself',
+  ),
   GATEHOUSE_SECRET_KEY: z
     .string()
     .optional()
@@ -112,6 +115,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisCluster: boolean;
   secretKeys: string | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -184,6 +188,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER,
     secretKeys: e.GATEHOUSE_SECRET_KEY,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -22,7 +22,7 @@ if (cluster.isPrimary && workers > 1) {
   runPrimary(workers, logger);
 } else {
   try {
-    const running = await startGatehouse(config, logger, { issueSetupLink: isFirstWorker() });
+    const running = await startGatehouse(config, logger, { issueSetupLink: isFirstWorker(), clusterMetrics: cluster.isWorker });
     const storage = `${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`} + ${config.redisUrl ? 'Redis' : config.databaseUrl ? 'SQL tables for tokens and counters' : 'LMDB for tokens and counters'}`;
     logger.info({ issuer: config.issuer, port: config.port, storage, ...(cluster.isWorker ? { worker: process.env.GATEHOUSE_WORKER_INDEX } : {}) }, 'Gatehouse started');
     const lines = [

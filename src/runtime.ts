@@ -75,7 +75,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   let redis: RedisClient | undefined;
   try {
     if (ownsDatabase) await database.migrate();
-    redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
+    redis = config.redisUrl ? await openRedis(config.redisUrl, { cluster: config.redisCluster }) : undefined;
   } catch (e) {
     if (ownsDatabase) await database.close();
     throw e;

@@ -18,7 +18,8 @@ import { createLogger } from '../../src/http/logger.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { bootstrapOf } from '../../src/setup/routes.ts';
 import { openDatabase, queryRows, type Database } from '../../src/store/db.ts';
-import { openRedis, type RedisClient } from '../../src/store/redis.ts';
+import type { RedisClientType } from 'redis';
+import { openRedis } from '../../src/store/redis.ts';
 import { createSqlAdapter, type GatehouseAdapterClass } from '../../src/oidc/adapters/sql-adapter.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis-adapter.ts';
 import { createLmdbAdapter } from '../../src/oidc/adapters/lmdb-adapter.ts';
@@ -53,7 +54,7 @@ function assertLoopback(name: string, value: string): URL {
 }
 
 /** SCAN of one pattern (node-redis version agnostic). */
-async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+async function scanKeys(redis: RedisClientType, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -64,7 +65,7 @@ async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> 
   return keys;
 }
 
-async function deleteKeys(redis: RedisClient, keys: string[]): Promise<void> {
+async function deleteKeys(redis: RedisClientType, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 500) await redis.sendCommand(['UNLINK', ...keys.slice(i, i + 500)]);
 }
 

@@ -6,6 +6,7 @@ import { GatehouseError } from '../domain/errors.ts';
 import type { Logger } from './logger.ts';
 import { loggerOf, requestIdOf } from './request-context.ts';
 import type { ViewRenderer } from './views.ts';
+import { RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, isStoreUnavailable, providerOutage, unavailableError } from './unavailable.ts';
 
 export interface ErrorResponse {
   status: number;
@@ -60,7 +61,8 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     // 4xx and deliberate 502/503/504 ("mail could not be sent") speak for themselves; a 500 is a bug
     // or an internal failure whose message may name internals, so it gets the generic sentence.
     if (err.status >= 400 && err.status < 600 && err.status !== 500) {
-      return { status: err.status, code: err.code, message: err.message, headers: {} };
+      const headers: Record<string, string> = err.status === 503 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
+      return { status: err.status, code: err.code, message: err.message, headers };
     }
     return { status: 500, code: 'server_error', message: GENERIC_SERVER_ERROR, headers: {} };
   }
@@ -74,6 +76,10 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       if (KEPT_HEADERS.has(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
     }
     return { status: err.status, code, message, headers };
+  }
+  // PostgreSQL or Redis down or not answering in time: come back shortly (never a 500)
+  if (isStoreUnavailable(err)) {
+    return { status: 503, code: 'temporarily_unavailable', message: UNAVAILABLE_MESSAGE, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
   }
   return { status: 500, code: 'server_error', message: GENERIC_SERVER_ERROR, headers: {} };
 }
@@ -107,6 +113,9 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // oidc-provider answered a store outage on its own endpoints with 500 server_error
+      const outage = providerOutage(ctx);
+      if (outage !== undefined && ctx.status === 500) throw unavailableError(outage);
     } catch (err) {
       const response = toErrorResponse(err);
       const requestId = requestIdOf(ctx);

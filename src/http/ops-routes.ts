@@ -4,17 +4,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Middleware } from 'koa';
-import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
 
 export type ReadinessCheck = () => Promise<void>;
+
+/** What /metrics serves: a prom-client Registry, or the whole cluster's metrics (src/cluster-metrics.ts). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 export type CheckStatus = 'ok' | 'failed';
 
 export interface OpsRouterOptions {
   /** Named dependency checks, e.g. `{ database: () => db.ping(), redis: () => kv.ping() }`. */
   checks?: Record<string, ReadinessCheck | undefined>;
-  /** Registry served at /metrics (createMetrics().registry); without it /metrics is not mounted. */
-  registry?: Registry;
+  /** Served at /metrics (createMetrics().registry, or the cluster's); without it /metrics is not mounted. */
+  registry?: MetricsSource;
   /** A check that has not settled after this long counts as failed (default 2000 ms). */
   checkTimeoutMs?: number;
   /** Failed checks are logged here (the response names the check, never the error). */
@@ -26,7 +31,7 @@ export interface OpsRouterOptions {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Serves the registry; with a token, only to a request that presents it (compared in constant time). */
-export function metricsEndpoint(registry: Registry, token?: string): Middleware {
+export function metricsEndpoint(registry: MetricsSource, token?: string): Middleware {
   const expected = token ? digest(token) : undefined;
   return async (ctx) => {
     ctx.set('Cache-Control', 'no-store');

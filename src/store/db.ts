@@ -71,14 +71,17 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return openEmbeddedShared(options);
 }
 
+const CONNECT_TIMEOUT_MS = 5_000;
+const QUERY_TIMEOUT_MS = 10_000;
+const LOCK_WAIT_MS = 120_000;
+
 async function openPostgres(connectionString: string, options: OpenOptions): Promise<Database> {
   const schemaName = options.schemaName;
   if (schemaName && !/^[a-z_][a-z0-9_]*$/.test(schemaName)) throw new Error(`invalid schema name ${schemaName}`);
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}),
-  });
+  const settings = { connectionString, ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}) };
+  // Bounded waits: with PostgreSQL down or not answering, a request fails (503, src/http/unavailable.ts)
+  // instead of hanging: a connection is made within 5 s, a query answers within 10 s.
+  const pool = new pg.Pool({ ...settings, max: options.poolSize ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead of crashing
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
@@ -86,7 +89,9 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
     kind: 'postgres',
     transactional: true,
     async migrate() {
-      const client = await pool.connect();
+      // its own connection without the query timeout: a migration may wait for another instance's, or build an index
+      const client = new pg.Client({ ...settings, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      await client.connect();
       try {
         if (schemaName) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`);
         // Two instances starting together must not both apply the same migration.
@@ -100,14 +105,16 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
         }
       } finally {
-        client.release();
+        await client.end();
       }
     },
     exclusive: queuedPerName(async (name, work) => {
       // The lock is held on one pooled connection while `work` uses the others.
       const client = await pool.connect();
       try {
-        await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+        // waiting for another instance's turn may take longer than one query may
+        const lock: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT pg_advisory_lock(hashtext($1))', values: [name], query_timeout: LOCK_WAIT_MS };
+        await client.query(lock);
         try {
           return await work();
         } finally {

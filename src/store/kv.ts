@@ -62,7 +62,8 @@ export function createKv(options: KvOptions): Kv {
         return raw === null ? undefined : (JSON.parse(raw) as T);
       },
       async delete(key) {
-        await redis.del([valueKey(key), counterKey(key)]);
+        // one key per command: in a Redis Cluster the two keys may live on different nodes
+        await Promise.all([redis.del(valueKey(key)), redis.del(counterKey(key))]);
       },
       async ping() {
         await redis.ping();

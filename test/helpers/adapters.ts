@@ -9,7 +9,7 @@ import { createSqlAdapter } from '../../src/oidc/adapters/sql-adapter.ts';
 import { createRedisAdapter } from '../../src/oidc/adapters/redis-adapter.ts';
 import { createLmdbAdapter } from '../../src/oidc/adapters/lmdb-adapter.ts';
 import { openLmdbStore, type LmdbStore } from '../../src/store/lmdb.ts';
-import { openRedis } from '../../src/store/redis.ts';
+import { openRedis, scanKeys } from '../../src/store/redis.ts';
 import { createTestDatabase } from './db.ts';
 import { uniquePrefix } from './redis.ts';
 
@@ -23,13 +23,13 @@ export async function sqlAdapterFixture(): Promise<AdapterFixture> {
   return { Adapter: createSqlAdapter(database.db), dispose: () => database.dispose() };
 }
 
-export async function redisAdapterFixture(redisUrl: string): Promise<AdapterFixture> {
-  const redis = await openRedis(redisUrl);
+export async function redisAdapterFixture(redisUrl: string, options: { cluster?: boolean } = {}): Promise<AdapterFixture> {
+  const redis = await openRedis(redisUrl, { cluster: options.cluster ?? false });
   const prefix = uniquePrefix();
   return {
     Adapter: createRedisAdapter(redis, prefix),
     async dispose() {
-      for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await redis.del(keys);
+      for await (const keys of scanKeys(redis, `${prefix}*`)) await Promise.all(keys.map((key) => redis.del(key)));
       redis.destroy();
     },
   };

@@ -4,6 +4,8 @@ export interface Page {
   url: string;
   status: number;
   html: string;
+  /** the Retry-After header of the last response, when it had one. */
+  retryAfter?: string;
 }
 
 interface Cookie {
@@ -14,6 +16,13 @@ interface Cookie {
 
 export class UserAgent {
   private readonly cookies = new Map<string, Cookie>();
+
+  private readonly timeoutMs: number | undefined;
+
+  /** @param timeoutMs when set, a request that has not answered by then fails (AbortSignal.timeout). */
+  constructor(timeoutMs?: number) {
+    this.timeoutMs = timeoutMs;
+  }
 
   private cookieHeader(url: URL): string {
     return [...this.cookies.values()]
@@ -43,7 +52,8 @@ export class UserAgent {
     const headers = new Headers(init.headers);
     const cookie = this.cookieHeader(target);
     if (cookie) headers.set('cookie', cookie);
-    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
+    const signal = init.signal ?? (this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs));
+    const res = await fetch(target, { ...init, headers, redirect: 'manual', ...(signal ? { signal } : {}) });
     this.remember(res);
     return res;
   }
@@ -61,7 +71,8 @@ export class UserAgent {
       current = location;
       res = await this.request(location);
     }
-    return { url: current, status: res.status, html: await res.text() };
+    const retryAfter = res.headers.get('retry-after');
+    return { url: current, status: res.status, html: await res.text(), ...(retryAfter === null ? {} : { retryAfter }) };
   }
 
   async get(url: string, stopAt?: string): Promise<Page> {

@@ -6,9 +6,14 @@
 //   oidc:uid:<Model>:<uid>       → id (Session.findByUid)
 //   oidc:userCode:<Model>:<code> → id (DeviceCode.findByUserCode)
 //   oidc:account:<accountId>     set of session ids (to end a user's sessions)
-// Every write that touches an artifact and its indexes is one Lua script, so it is atomic.
+// On one server every write that touches an artifact and its indexes is one Lua script, so it is atomic.
+// In a Redis Cluster these keys live in different slots (an artifact is found by its id alone, an index
+// by its uid, grant or account alone, so no hash tag could place them together), and a script may
+// touch the keys of one slot only: there every script touches one key, indexes are written before the
+// artifact they point to and removed after it, and readers already check an index against the artifact
+// it names. The key names are the same in both modes.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { luaScript, runScript, type RedisClient } from '../../store/redis.ts';
+import { isRedisCluster, luaScript, runScript, type RedisClient } from '../../store/redis.ts';
 import { alreadyConsumed, payloadIndexes, refuseUnstorable, unstorable, type GatehouseAdapterClass } from './sql-adapter.ts';
 
 const UPSERT = luaScript(`
@@ -71,6 +76,47 @@ for _, member in ipairs(members) do redis.call('DEL', member) end
 redis.call('DEL', KEYS[1])
 return #members`);
 
+// The cluster's one-key scripts: the artifact alone (keeping its consumed mark), and one index member.
+const WRITE_ARTIFACT = luaScript(`
+local key, ttl = KEYS[1], ARGV[2]
+local previous = redis.call('HGET', key, 'c')
+redis.call('DEL', key)
+redis.call('HSET', key, 'p', ARGV[1])
+if previous then
+  redis.call('HSET', key, 'c', previous)
+elseif ARGV[3] ~= '' then
+  redis.call('HSET', key, 'c', ARGV[3])
+end
+if ttl ~= 'none' then redis.call('PEXPIRE', key, ttl) end
+return 1`);
+
+const ADD_MEMBER = luaScript(`
+local key, ttl = KEYS[1], ARGV[2]
+local existed = redis.call('EXISTS', key) == 1
+local current = redis.call('PTTL', key)
+redis.call('SADD', key, ARGV[1])
+if ttl == 'none' then
+  redis.call('PERSIST', key)
+elseif (not existed) or (current >= 0 and current < tonumber(ttl)) then
+  redis.call('PEXPIRE', key, ttl)
+end
+return 1`);
+
+const TAKE_PAYLOAD = luaScript(`
+local raw = redis.call('HGET', KEYS[1], 'p')
+redis.call('DEL', KEYS[1])
+return raw`);
+
+const DROP_POINTER = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+// Removes the members already deleted; the set goes once it is empty (a member added meanwhile keeps it).
+const FORGET_MEMBERS = luaScript(`
+if #ARGV > 0 then redis.call('SREM', KEYS[1], unpack(ARGV)) end
+if redis.call('SCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) return 0 end
+return 1`);
+
 const flag = (value: unknown) => (value === null || value === undefined ? '0' : '1');
 
 export function createRedisAdapter(redis: RedisClient, prefix: string): GatehouseAdapterClass {
@@ -80,6 +126,7 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
   const uidKey = (model: string, uid: string) => `${base}uid:${model}:${uid}`;
   const userCodeKey = (model: string, userCode: string) => `${base}userCode:${model}:${userCode}`;
   const accountKey = (accountId: string) => `${base}account:${accountId}`;
+  const cluster = isRedisCluster(redis);
 
   const read = async (model: string, id: string): Promise<AdapterPayload | undefined> => {
     const [raw, consumed] = await redis.hmGet(artifactKey(model, id), ['p', 'c']);
@@ -107,6 +154,19 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
       const indexes = payloadIndexes(this.model, payload);
       const ttl = typeof expiresIn === 'number' ? String(Math.max(1, Math.ceil(expiresIn * 1000))) : 'none';
       const consumed = payload.consumed ? String(typeof payload.consumed === 'number' ? payload.consumed : Math.floor(Date.now() / 1000)) : '';
+      if (cluster) {
+        const key = artifactKey(this.model, id);
+        const px = ttl === 'none' ? undefined : { expiration: { type: 'PX' as const, value: Number(ttl) } };
+        const pointTo = (indexKey: string) => (px ? redis.set(indexKey, id, px) : redis.set(indexKey, id));
+        await Promise.all([
+          indexes.grantId !== null && runScript(redis, ADD_MEMBER, [grantKey(indexes.grantId)], [key, ttl]),
+          indexes.uid !== null && pointTo(uidKey(this.model, indexes.uid)),
+          indexes.userCode !== null && pointTo(userCodeKey(this.model, indexes.userCode)),
+          indexes.accountId !== null && runScript(redis, ADD_MEMBER, [accountKey(indexes.accountId)], [id, ttl]),
+        ]);
+        await runScript(redis, WRITE_ARTIFACT, [key], [JSON.stringify(payload), ttl, consumed]);
+        return;
+      }
       await runScript(
         redis,
         UPSERT,
@@ -160,10 +220,30 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
 
     async destroy(id: string): Promise<void> {
       if (unstorable(id)) return;
+      if (cluster) {
+        const key = artifactKey(this.model, id);
+        const raw = await runScript(redis, TAKE_PAYLOAD, [key], []);
+        if (typeof raw !== 'string') return;
+        const indexes = payloadIndexes(this.model, JSON.parse(raw) as AdapterPayload);
+        await Promise.all([
+          indexes.uid !== null && runScript(redis, DROP_POINTER, [uidKey(this.model, indexes.uid)], [id]),
+          indexes.userCode !== null && runScript(redis, DROP_POINTER, [userCodeKey(this.model, indexes.userCode)], [id]),
+          indexes.grantId !== null && redis.sRem(grantKey(indexes.grantId), key),
+          this.model === 'Session' && indexes.accountId !== null && redis.sRem(accountKey(indexes.accountId), id),
+        ]);
+        return;
+      }
       await runScript(redis, DESTROY, [artifactKey(this.model, id)], [base, this.model, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      if (cluster) {
+        for (;;) {
+          const members = await redis.sMembers(grantKey(grantId));
+          await Promise.all(members.map((member) => redis.del(member)));
+          if (Number(await runScript(redis, FORGET_MEMBERS, [grantKey(grantId)], members)) === 0) return;
+        }
+      }
       await runScript(redis, REVOKE_GRANT, [grantKey(grantId)], []);
     }
   };

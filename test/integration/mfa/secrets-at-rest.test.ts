@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type * as oidc from 'openid-client';
 import { queryRows } from '../../../src/store/db.ts';
+import { scanKeys } from '../../../src/store/redis.ts';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { backendName } from '../../helpers/db.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
@@ -51,7 +52,7 @@ describe(`TOTP secrets at rest (${backendName()}${process.env.REDIS_URL ? ' + Re
     }
     const redis = gh.runtime.redis;
     if (redis) {
-      for await (const keys of redis.scanIterator({ MATCH: `${gh.runtime.redisPrefix}*`, COUNT: 500 })) {
+      for await (const keys of scanKeys(redis, `${gh.runtime.redisPrefix}*`)) {
         for (const key of keys) {
           const type = await redis.type(key);
           const values =

@@ -1,5 +1,6 @@
 // WORKERS (src/cluster.ts): with PostgreSQL + Redis one Gatehouse process serves its port from several
-// workers; SIGHUP replaces them one by one without refusing a request, SIGTERM stops everything cleanly.
+// workers; /metrics on any of them counts the requests of all; SIGHUP replaces them one by one without
+// refusing a request, SIGTERM stops everything cleanly.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { postgresUnderTest } from '../../helpers/db.ts';
@@ -47,6 +48,20 @@ describe('WORKERS on PostgreSQL + Redis', () => {
     expect(pids.size).toBe(2);
     expect(pids.has(g.child.pid)).toBe(false);
     expect(g.stdout().split('Gatehouse is running:').length - 1).toBe(1);
+  });
+
+  it('reports on /metrics the requests of every worker, whichever worker answers', async () => {
+    const g = gatehouse as GatehouseProcess;
+    // new connections go round-robin to the two workers: each serves about half of them
+    const requests = 10;
+    for (let i = 0; i < requests; i++) expect(await discovery(g.url)).toBe(200);
+    const discoveryCount = (text: string) =>
+      [...text.matchAll(/^http_requests_total\{[^}]*route="\/\.well-known[^"]*"[^}]*status="200"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${g.url}/metrics`, { headers: { connection: 'close' } });
+      expect(res.status).toBe(200);
+      expect(discoveryCount(await res.text())).toBe(requests);
+    }
   });
 
   it('replaces every worker on SIGHUP while requests keep being answered', async () => {
