@@ -11,27 +11,9 @@ import { badRequest, notFound } from '../domain/errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import { bootstrapOf } from '../setup/routes.ts';
 import { tenantTreePolicy } from '../domain/mfa/policy-source.ts';
-import { UsageError, type Command, type Flags } from './commands.ts';
+import type { Command } from './commands.ts';
+import { UsageError, list, need, onOff, str, type Flags } from './flags.ts';
 
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-};
-const need = (flags: Flags, name: string): string => {
-  const v = str(flags, name);
-  if (v === undefined) throw new UsageError(`--${name} is required`);
-  return v;
-};
-const list = (flags: Flags, name: string): string[] | undefined => {
-  const v = flags[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
-};
-const onOff = (flags: Flags, name: string): boolean | undefined => {
-  const v = str(flags, name);
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new UsageError(`--${name} is on or off`);
-  return v === 'on';
-};
 const yesNo = (flags: Flags, name: string): boolean | undefined => {
   const v = str(flags, name);
   if (v === undefined) return undefined;

@@ -4,22 +4,8 @@ import type { Runtime } from '../runtime.ts';
 import { cliActor, type AdminContext } from '../domain/admin/index.ts';
 import type { IdpPatch, IdpView } from '../domain/federation/idps.ts';
 import { bootstrapOf } from '../setup/routes.ts';
-import { UsageError, type Command, type Flags, type FlagSpec } from './commands.ts';
-
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' ? v : undefined;
-};
-const list = (flags: Flags, name: string): string[] | undefined => {
-  const v = flags[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
-};
-const onOff = (flags: Flags, name: string): boolean | undefined => {
-  const v = str(flags, name);
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new UsageError(`--${name} is on or off`);
-  return v === 'on';
-};
+import type { Command, FlagSpec } from './commands.ts';
+import { UsageError, list, onOff, str, type Flags } from './flags.ts';
 
 async function asCli(runtime: Runtime): Promise<AdminContext> {
   const platform = await bootstrapOf(runtime).platform();

@@ -5,7 +5,8 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant } from '../../helpers/seed.ts';
 import { importAuthenticator } from '../../helpers/mfa.ts';
-import { commands, type Flags } from '../../../src/cli/commands.ts';
+import { commands } from '../../../src/cli/commands.ts';
+import type { Flags } from '../../../src/cli/flags.ts';
 import { runCli } from '../../../src/cli/main.ts';
 
 describe(`admin commands of the CLI (${backendName()})`, () => {
