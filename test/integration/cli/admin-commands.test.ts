@@ -30,8 +30,8 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
   it('policy set turns enforcement on with a grace period, tells who has no MFA yet, and is audited as cli', async () => {
     await seedAccount(gh.runtime, org.id);
     const result = await run<Record<string, unknown>>('policy set', { tenant: dist.slug, organizations: 'on', 'grace-days': '7' });
-    expect(result).toMatchObject({ tenant: dist.slug, enforce_mfa_organizations: true, enforce_mfa_partner_users: false, grace_days: 7, turned_on: [{ switch: 'organizations', accounts_without_mfa: 1 }] });
-    expect(await run('policy show', { tenant: dist.slug })).toMatchObject({ enforce_mfa_organizations: true, organization_users_without_mfa: 1, organizations: 1 });
+    expect(result).toMatchObject({ tenant: { slug: dist.slug }, enforce_mfa_organizations: { on: true }, enforce_mfa_partner_users: { on: false }, grace_days: 7, turned_on: [{ switch: 'organizations', accounts_without_mfa: 1 }] });
+    expect(await run('policy show', { tenant: dist.slug })).toMatchObject({ enforce_mfa_organizations: { on: true, accounts_without_mfa: 1, organization_count: 1 } });
     const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.policy.updated', tenantId: dist.id, limit: 1 });
     expect(event).toMatchObject({ actor: 'cli', actorAccountId: null, requestId: 'cli' });
     await expect(run('policy set', { tenant: org.slug, 'partner-users': 'on' })).rejects.toMatchObject({ code: 'policy_not_applicable' });
@@ -82,7 +82,7 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
     expect(await run('client update', { 'client-id': clientId, 'require-mfa': 'yes', 'redirect-uri': ['https://app.fabrikam.test/cb'], tenant: dist.slug })).toMatchObject({
       require_mfa: true,
       redirect_uris: ['https://app.fabrikam.test/cb'],
-      tenant: dist.slug,
+      tenant: { id: dist.id, slug: dist.slug },
     });
     await expect(run('client update', { 'client-id': clientId, 'redirect-uri': ['https://app.fabrikam.test/cb#frag'] })).rejects.toMatchObject({ status: 400 });
     expect(await run('client disable', { 'client-id': clientId })).toMatchObject({ disabled: true });
