@@ -5,8 +5,23 @@
  * workers: each has its own database (a PostgreSQL schema or an in-memory PGlite), its own Redis key
  * prefix, free ports and temporary directories (test/helpers), so no file sees another's data.
  * TEST_WORKERS sets the number of workers (default: one per core, at least 2).
+ *
+ * Some files test the same thing whatever the run's storage mode: the unit tests (pure rules, no
+ * storage), tests of PostgreSQL and Redis themselves (they always use the local servers), tests that
+ * always use an embedded DATA_DIR of their own, and tests that open no storage at all. With
+ * TEST_STORAGE_DEPENDENT_ONLY=1 a run leaves them out: `.ci/run` runs them once, in the embedded run,
+ * and the PostgreSQL + Redis run has only the files whose storage follows the mode.
  */
 import os from 'node:os';
+
+export const storageIndependent = [
+  'test/unit/',
+  'test/integration/scale-out/', // two processes and WORKERS on the local PostgreSQL + Redis
+  'test/integration/keys/first-start-race.test.ts', // two instances on the local PostgreSQL
+  'test/integration/package/', // the bin and the package's exports as a user runs them
+  'test/integration/cli/usage-errors.test.ts', // refused before any storage is opened
+  'test/integration/cli/next-to-embedded-server.test.ts', // an embedded DATA_DIR of its own
+];
 
 const shared = {
   testEnvironment: 'node',
@@ -15,6 +30,7 @@ const shared = {
     '^.+\\.ts$': '<rootDir>/test/ts-transform.js',
   },
   setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
+  ...(process.env.TEST_STORAGE_DEPENDENT_ONLY === '1' ? { testPathIgnorePatterns: ['/node_modules/', ...storageIndependent.map((p) => `<rootDir>/${p}`)] } : {}),
 };
 
 const project = (name) => ({ ...shared, displayName: name, testMatch: [`<rootDir>/test/${name}/**/*.test.ts`] });

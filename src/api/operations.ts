@@ -2,16 +2,13 @@
 // and the OpenAPI document are both built from it, so they cannot disagree.
 import type { z } from 'zod';
 import type { Admin, AdminContext } from '../domain/admin/index.ts';
-import type { UserView } from '../domain/admin/users.ts';
-import type { ClientView } from '../domain/admin/clients.ts';
-import type { PolicySwitch, PolicyView } from '../domain/admin/policy.ts';
+import { clientJson, idpJson, policyJson, tenantRef, userJson } from '../domain/admin/json.ts';
 import type { TenantView } from '../domain/admin/tenants.ts';
 import type { AuditEntry } from '../domain/admin/audit.ts';
-import type { TenantRow } from '../domain/admin/context.ts';
 import type { ApiScope } from '../oidc/provider.ts';
 import type { ApiCaller } from './auth.ts';
 import { importReportJson, rowsFromCsv, rowsFromJson, type UserImport } from '../domain/import/users.ts';
-import type { IdpAdmin, IdpPatch, IdpView } from '../domain/federation/idps.ts';
+import type { IdpAdmin, IdpPatch } from '../domain/federation/idps.ts';
 import * as S from './schemas.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -63,63 +60,7 @@ function op<P extends z.ZodObject, Q extends z.ZodType, B extends z.ZodType | un
   return def as unknown as Operation;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const tenantRef = (t: Pick<TenantRow, 'id' | 'name' | 'slug' | 'kind'>) => ({ id: t.id, name: t.name, slug: t.slug, kind: t.kind });
-
-export const userJson = (u: UserView) => ({
-  id: u.id,
-  email: u.email,
-  name: u.name,
-  role: u.role,
-  status: u.status,
-  mfa_status: u.mfa,
-  invitation_pending: u.invitationPending,
-  last_sign_in_at: iso(u.lastSignInAt),
-  created_at: u.createdAt.toISOString(),
-  tenant: tenantRef(u.tenant),
-});
-
 const tenantJson = (t: TenantView) => ({ id: t.id, name: t.name, slug: t.slug, kind: t.kind, parent_id: t.parentId, created_at: t.createdAt.toISOString() });
-
-const phishingResistantJson = (p: PolicySwitch['phishingResistant']) => ({ on: p.on, since: iso(p.since), accounts_without_passkey: p.accountsWithoutPasskey });
-
-export const policyJson = (p: PolicyView) => ({
-  tenant: tenantRef(p.tenant),
-  enforce_mfa_partner_users: {
-    on: p.partnerUsers.on,
-    since: iso(p.partnerUsers.since),
-    accounts_without_mfa: p.partnerUsers.accountsWithoutMfa,
-    phishing_resistant: phishingResistantJson(p.partnerUsers.phishingResistant),
-  },
-  enforce_mfa_organizations: {
-    on: p.organizations.on,
-    since: iso(p.organizations.since),
-    accounts_without_mfa: p.organizations.accountsWithoutMfa,
-    phishing_resistant: phishingResistantJson(p.organizations.phishingResistant),
-    organization_count: p.organizations.organizationCount,
-  },
-  grace_days: p.graceDays,
-});
-
-const clientJson = (c: ClientView) => ({
-  client_id: c.clientId,
-  name: c.name,
-  disabled: c.disabled,
-  public: c.public,
-  first_party: c.firstParty,
-  require_mfa: c.requireMfa,
-  require_phishing_resistant_mfa: c.requirePhishingResistantMfa,
-  grant_types: c.grants,
-  redirect_uris: c.redirectUris,
-  post_logout_redirect_uris: c.postLogoutRedirectUris,
-  backchannel_logout_uri: c.backchannelLogoutUri,
-  scope: c.scope,
-  id_token_signed_response_alg: c.idTokenAlg,
-  tenant: c.tenant,
-  system: c.system,
-  created_at: c.createdAt.toISOString(),
-  updated_at: c.updatedAt.toISOString(),
-});
 
 const auditJson = (e: AuditEntry) => ({
   id: e.id,
@@ -163,25 +104,6 @@ export interface ApiExtras {
   userImport: UserImport;
   idps: IdpAdmin;
 }
-
-const idpJson = (i: IdpView) => ({
-  id: i.id,
-  slug: i.slug,
-  display_name: i.displayName,
-  issuer: i.issuer,
-  client_id: i.clientId,
-  has_client_secret: i.hasClientSecret,
-  scopes: i.scopes,
-  allowed_domains: i.allowedDomains,
-  account_matching: i.accountMatching,
-  default_role: i.defaultRole,
-  mfa_acr_values: i.mfaAcrValues,
-  trust_upstream_mfa: i.trustUpstreamMfa,
-  enabled: i.enabled,
-  tenant: i.tenant,
-  created_at: i.createdAt.toISOString(),
-  updated_at: i.updatedAt.toISOString(),
-});
 
 const idpInput = (b: z.output<typeof S.IdpPatch>): IdpPatch => {
   const patch: IdpPatch = {

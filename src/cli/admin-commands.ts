@@ -3,35 +3,16 @@
 // actor `cli`. The same use cases serve /admin and /api/v1.
 import type { Runtime } from '../runtime.ts';
 import { createAdmin, cliActor, type Admin, type AdminContext } from '../domain/admin/index.ts';
-import { ROLES, type UserView } from '../domain/admin/users.ts';
+import { ROLES } from '../domain/admin/users.ts';
+import { clientJson, policyJson, userJson } from '../domain/admin/json.ts';
 import { GRANTS, type Grant } from '../domain/clients.ts';
-import type { ClientView } from '../domain/admin/clients.ts';
-import type { PolicyView } from '../domain/admin/policy.ts';
 import { badRequest, notFound } from '../domain/errors.ts';
 import type { Role } from '../domain/permissions.ts';
 import { bootstrapOf } from '../setup/routes.ts';
 import { tenantTreePolicy } from '../domain/mfa/policy-source.ts';
-import { UsageError, type Command, type Flags } from './commands.ts';
+import type { Command } from './commands.ts';
+import { UsageError, list, need, onOff, str, type Flags } from './flags.ts';
 
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-};
-const need = (flags: Flags, name: string): string => {
-  const v = str(flags, name);
-  if (v === undefined) throw new UsageError(`--${name} is required`);
-  return v;
-};
-const list = (flags: Flags, name: string): string[] | undefined => {
-  const v = flags[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
-};
-const onOff = (flags: Flags, name: string): boolean | undefined => {
-  const v = str(flags, name);
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new UsageError(`--${name} is on or off`);
-  return v === 'on';
-};
 const yesNo = (flags: Flags, name: string): boolean | undefined => {
   const v = str(flags, name);
   if (v === undefined) return undefined;
@@ -52,7 +33,6 @@ const instant = (flags: Flags, name: string): Date | undefined => {
   return d;
 };
 const json = (v: unknown) => JSON.stringify(v, null, 2);
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const table = (rows: Record<string, unknown>[], columns: string[]) =>
   rows.length === 0 ? '(none)' : [columns.join('\t'), ...rows.map((r) => columns.map((c) => String(r[c] ?? '')).join('\t'))].join('\n');
 
@@ -63,61 +43,14 @@ async function asCli(runtime: Runtime): Promise<{ admin: Admin; ctx: AdminContex
   return { admin, ctx: { actor: cliActor(platform.id), request: { requestId: 'cli' } } };
 }
 
-const userJson = (u: UserView) => ({
-  id: u.id,
-  email: u.email,
-  name: u.name,
-  role: u.role,
-  status: u.status,
-  mfa_status: u.mfa,
-  invitation_pending: u.invitationPending,
-  last_sign_in_at: iso(u.lastSignInAt),
-  tenant: u.tenant.slug,
-});
-
-const policyJson = (p: PolicyView) => ({
-  tenant: p.tenant.slug,
-  kind: p.tenant.kind,
-  enforce_mfa_partner_users: p.partnerUsers.on,
-  enforce_mfa_partner_users_since: iso(p.partnerUsers.since),
-  partner_users_without_mfa: p.partnerUsers.accountsWithoutMfa,
-  enforce_mfa_organizations: p.organizations.on,
-  enforce_mfa_organizations_since: iso(p.organizations.since),
-  organizations: p.organizations.organizationCount,
-  organization_users_without_mfa: p.organizations.accountsWithoutMfa,
-  enforce_phr_partner_users: p.partnerUsers.phishingResistant.on,
-  enforce_phr_partner_users_since: iso(p.partnerUsers.phishingResistant.since),
-  partner_users_without_passkey: p.partnerUsers.phishingResistant.accountsWithoutPasskey,
-  enforce_phr_organizations: p.organizations.phishingResistant.on,
-  enforce_phr_organizations_since: iso(p.organizations.phishingResistant.since),
-  organization_users_without_passkey: p.organizations.phishingResistant.accountsWithoutPasskey,
-  grace_days: p.graceDays,
-});
-
-const clientJson = (c: ClientView) => ({
-  client_id: c.clientId,
-  name: c.name,
-  disabled: c.disabled,
-  public: c.public,
-  first_party: c.firstParty,
-  require_mfa: c.requireMfa,
-  require_phishing_resistant_mfa: c.requirePhishingResistantMfa,
-  grant_types: c.grants,
-  redirect_uris: c.redirectUris,
-  post_logout_redirect_uris: c.postLogoutRedirectUris,
-  backchannel_logout_uri: c.backchannelLogoutUri,
-  scope: c.scope,
-  tenant: c.tenant?.slug ?? null,
-});
-
 const policyText = (r: unknown) => {
   const p = r as ReturnType<typeof policyJson> & { turned_on?: { switch: string; accounts_without_mfa: number }[] };
   const lines = [
-    `MFA policy of ${p.tenant} (${p.kind})`,
-    `  Enforce MFA for all partner users: ${p.enforce_mfa_partner_users ? 'on' : 'off'} (${p.partner_users_without_mfa} without MFA)`,
-    `  Enforce MFA for all organizations: ${p.enforce_mfa_organizations ? 'on' : 'off'} (${p.organization_users_without_mfa} without MFA in ${p.organizations} organizations)`,
-    `  Require phishing-resistant MFA for all partner users: ${p.enforce_phr_partner_users ? 'on' : 'off'} (${p.partner_users_without_passkey} without a passkey)`,
-    `  Require phishing-resistant MFA for all organizations: ${p.enforce_phr_organizations ? 'on' : 'off'} (${p.organization_users_without_passkey} without a passkey)`,
+    `MFA policy of ${p.tenant.slug} (${p.tenant.kind})`,
+    `  Enforce MFA for all partner users: ${p.enforce_mfa_partner_users.on ? 'on' : 'off'} (${p.enforce_mfa_partner_users.accounts_without_mfa} without MFA)`,
+    `  Enforce MFA for all organizations: ${p.enforce_mfa_organizations.on ? 'on' : 'off'} (${p.enforce_mfa_organizations.accounts_without_mfa} without MFA in ${p.enforce_mfa_organizations.organization_count} organizations)`,
+    `  Require phishing-resistant MFA for all partner users: ${p.enforce_mfa_partner_users.phishing_resistant.on ? 'on' : 'off'} (${p.enforce_mfa_partner_users.phishing_resistant.accounts_without_passkey} without a passkey)`,
+    `  Require phishing-resistant MFA for all organizations: ${p.enforce_mfa_organizations.phishing_resistant.on ? 'on' : 'off'} (${p.enforce_mfa_organizations.phishing_resistant.accounts_without_passkey} without a passkey)`,
     `  Grace period: ${p.grace_days} days`,
   ];
   for (const on of p.turned_on ?? []) {

@@ -7,13 +7,9 @@ import { parseBase32Secret } from '../domain/mfa/totp.ts';
 import { adminCommands } from './admin-commands.ts';
 import { importCommands } from './import-commands.ts';
 import { idpCommands } from './idp-commands.ts';
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { list, need, str, type Flags } from './flags.ts';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; required?: boolean; description: string }>;
-export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export interface Command {
   summary: string;
@@ -26,20 +22,7 @@ export interface Command {
   check?(flags: Flags): void;
 }
 
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' ? v : undefined;
-};
-const list = (flags: Flags, name: string): string[] => {
-  const v = flags[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-};
 const bool = (flags: Flags, name: string) => flags[name] === true;
-const need = (flags: Flags, name: string): string => {
-  const v = str(flags, name);
-  if (v === undefined || v === '') throw new UsageError(`--${name} is required`);
-  return v;
-};
 const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v ?? ''));
 const table = (rows: Record<string, unknown>[], columns: string[]) =>
   rows.length === 0 ? '(none)' : [columns.join('\t'), ...rows.map((r) => columns.map((c) => cell(r[c])).join('\t'))].join('\n');
@@ -159,12 +142,12 @@ export const commands: Record<string, Command> = {
     },
     async run(runtime, flags) {
       const tenant = str(flags, 'tenant') ? await runtime.directory.tenantByRef(need(flags, 'tenant')) : undefined;
-      const grants = list(flags, 'grant');
+      const grants = list(flags, 'grant') ?? [];
       return runtime.clients.register(
         {
           name: need(flags, 'name'),
-          redirectUris: list(flags, 'redirect-uri'),
-          postLogoutRedirectUris: list(flags, 'post-logout-redirect-uri'),
+          redirectUris: list(flags, 'redirect-uri') ?? [],
+          postLogoutRedirectUris: list(flags, 'post-logout-redirect-uri') ?? [],
           ...(grants.length ? { grants: grants as ('authorization_code' | 'refresh_token' | 'client_credentials')[] } : {}),
           public: bool(flags, 'public'),
           ...(str(flags, 'token-auth-method') ? { tokenAuthMethod: need(flags, 'token-auth-method') as 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' } : {}),

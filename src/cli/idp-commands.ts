@@ -2,46 +2,16 @@
 // trusted local operator (audited as `cli`), through the same use cases as /admin and /api/v1.
 import type { Runtime } from '../runtime.ts';
 import { cliActor, type AdminContext } from '../domain/admin/index.ts';
-import type { IdpPatch, IdpView } from '../domain/federation/idps.ts';
+import type { IdpPatch } from '../domain/federation/idps.ts';
+import { idpJson } from '../domain/admin/json.ts';
 import { bootstrapOf } from '../setup/routes.ts';
-import { UsageError, type Command, type Flags, type FlagSpec } from './commands.ts';
-
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' ? v : undefined;
-};
-const list = (flags: Flags, name: string): string[] | undefined => {
-  const v = flags[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
-};
-const onOff = (flags: Flags, name: string): boolean | undefined => {
-  const v = str(flags, name);
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new UsageError(`--${name} is on or off`);
-  return v === 'on';
-};
+import type { Command, FlagSpec } from './commands.ts';
+import { UsageError, list, onOff, str, type Flags } from './flags.ts';
 
 async function asCli(runtime: Runtime): Promise<AdminContext> {
   const platform = await bootstrapOf(runtime).platform();
   return { actor: cliActor(platform.id), request: { requestId: 'cli' } };
 }
-
-export const idpJson = (i: IdpView) => ({
-  id: i.id,
-  slug: i.slug,
-  display_name: i.displayName,
-  issuer: i.issuer,
-  client_id: i.clientId,
-  has_client_secret: i.hasClientSecret,
-  scopes: i.scopes,
-  allowed_domains: i.allowedDomains,
-  account_matching: i.accountMatching,
-  default_role: i.defaultRole,
-  mfa_acr_values: i.mfaAcrValues,
-  trust_upstream_mfa: i.trustUpstreamMfa,
-  enabled: i.enabled,
-  tenant: i.tenant?.slug ?? null,
-});
 
 const settingFlags: FlagSpec = {
   name: { type: 'string', description: 'display name on the sign-in button ("Sign in with …")' },
@@ -108,7 +78,7 @@ export const idpCommands: Record<string, Command> = {
     text(r) {
       const rows = r as ReturnType<typeof idpJson>[];
       if (rows.length === 0) return '(none)';
-      return ['slug\tdisplay_name\tissuer\ttenant\tmatching\ttrust_upstream_mfa\tenabled', ...rows.map((i) => [i.slug, i.display_name, i.issuer, i.tenant ?? '(global)', i.account_matching, i.trust_upstream_mfa, i.enabled].join('\t'))].join('\n');
+      return ['slug\tdisplay_name\tissuer\ttenant\tmatching\ttrust_upstream_mfa\tenabled', ...rows.map((i) => [i.slug, i.display_name, i.issuer, i.tenant?.slug ?? '(global)', i.account_matching, i.trust_upstream_mfa, i.enabled].join('\t'))].join('\n');
     },
   },
 

@@ -8,12 +8,8 @@ import { badRequest } from '../domain/errors.ts';
 import { emailAddress } from '../domain/directory.ts';
 import { importReportJson, rowsFromFile } from '../domain/import/users.ts';
 import { bootstrapOf } from '../setup/routes.ts';
-import { UsageError, type Command, type Flags } from './commands.ts';
-
-const str = (flags: Flags, name: string): string | undefined => {
-  const v = flags[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
-};
+import type { Command } from './commands.ts';
+import { UsageError, str } from './flags.ts';
 
 function readFile(path: string): string {
   try {

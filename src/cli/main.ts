@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../http/logger.ts';
 import { isGatehouseError } from '../domain/errors.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
-import { commands, UsageError, type Command, type Flags } from './commands.ts';
+import { commands, type Command } from './commands.ts';
+import { UsageError, type Flags } from './flags.ts';
 import { cliSessionStore } from './sessions.ts';
 
 function usage(): string {

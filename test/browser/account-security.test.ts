@@ -5,25 +5,14 @@
 // new password → sign in with it and a code from the app set up before (MFA is not skipped).
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { type Browser } from 'playwright-core';
-import jsqr from 'jsqr';
-import pngjs from 'pngjs';
 import * as oidc from 'openid-client';
-import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/browser.ts';
+import { describeBrowser, launchChromium, scanQrCode, startCallbackPage } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../helpers/seed.ts';
 import { Authenticator } from '../helpers/mfa.ts';
 import { linkIn, startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const NEW_PASSWORD = 'lantern orchard pebble';
-
-/** What a phone's camera app reads from the QR code image. */
-function scanQrDataUrl(dataUrl: string): string | undefined {
-  const prefix = 'data:image/png;base64,';
-  if (!dataUrl.startsWith(prefix)) throw new Error(`the QR code is not an inline PNG: ${dataUrl.slice(0, 40)}`);
-  const png = pngjs.PNG.sync.read(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
-  // jsqr is CommonJS whose types declare an ES default export, so the function is `.default`.
-  return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
-}
 
 describeBrowser('account console Security Settings in Chromium', () => {
   let smtp: TestSmtp;
@@ -62,9 +51,7 @@ describeBrowser('account console Security Settings in Chromium', () => {
 
       await page.getByRole('button', { name: 'Enable MFA' }).click();
       await page.getByRole('heading', { name: 'Enable MFA' }).waitFor();
-      const qr = page.getByRole('img', { name: /QR code/ });
-      expect(await qr.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-      const otpauth = new URL(scanQrDataUrl((await qr.getAttribute('src')) ?? '') ?? '');
+      const otpauth = await scanQrCode(page);
       const setupKey = ((await page.locator('#setup-key').textContent()) ?? '').replace(/\s+/g, '');
       expect(otpauth.protocol).toBe('otpauth:');
       expect(otpauth.searchParams.get('secret')).toBe(setupKey);

@@ -5,23 +5,11 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { type Browser } from 'playwright-core';
-import jsqr from 'jsqr';
-import pngjs from 'pngjs';
 import * as oidc from 'openid-client';
-import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/browser.ts';
+import { describeBrowser, launchChromium, scanQrCode, startCallbackPage } from '../helpers/browser.ts';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../helpers/seed.ts';
 import { referenceTotp } from '../helpers/totp-reference.ts';
-
-
-/** What a phone's camera app reads from the QR code image. */
-function scanQrDataUrl(dataUrl: string): string | undefined {
-  const prefix = 'data:image/png;base64,';
-  if (!dataUrl.startsWith(prefix)) throw new Error(`the QR code is not an inline PNG: ${dataUrl.slice(0, 40)}`);
-  const png = pngjs.PNG.sync.read(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
-  // jsqr is CommonJS whose types declare an ES default export, so the function is `.default`.
-  return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
-}
 
 describeBrowser('forced MFA setup in Chromium', () => {
   let gh: TestGatehouse;
@@ -62,11 +50,7 @@ describeBrowser('forced MFA setup in Chromium', () => {
 
       // the setup page: a QR image the browser really displays, and the same secret as a setup key
       await page.getByRole('heading', { name: 'Set up multi-factor authentication' }).waitFor();
-      const qr = page.getByRole('img', { name: /QR code/ });
-      expect(await qr.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-      const uri = scanQrDataUrl((await qr.getAttribute('src')) ?? '');
-      expect(uri).toBeDefined();
-      const otpauth = new URL(uri ?? '');
+      const otpauth = await scanQrCode(page);
       const setupKey = ((await page.locator('#setup-key').textContent()) ?? '').replace(/\s+/g, '');
       expect(otpauth.protocol).toBe('otpauth:');
       expect(otpauth.host).toBe('totp');

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import jsqr from 'jsqr';
+import pngjs from 'pngjs';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -32,4 +34,26 @@ export async function startCallbackPage(html: string): Promise<{ redirectUri: st
     redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What a phone's camera app reads from an inline PNG QR code (a `data:` URL). */
+function scanQrDataUrl(dataUrl: string): string | undefined {
+  const prefix = 'data:image/png;base64,';
+  if (!dataUrl.startsWith(prefix)) throw new Error(`the QR code is not an inline PNG: ${dataUrl.slice(0, 40)}`);
+  const png = pngjs.PNG.sync.read(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
+  // jsqr is CommonJS whose types declare an ES default export, so the function is `.default`.
+  return jsqr.default(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
+}
+
+/**
+ * Scans the page's QR code image as a phone would: the image must be one the browser really displays
+ * (loaded, with a width), and its code must be readable; answers the URI it carries (otpauth://…).
+ */
+export async function scanQrCode(page: Page): Promise<URL> {
+  const qr = page.getByRole('img', { name: /QR code/ });
+  const displayedWidth = await qr.evaluate((img) => ((img as HTMLImageElement).complete ? (img as HTMLImageElement).naturalWidth : 0));
+  if (displayedWidth === 0) throw new Error('the QR code image is not displayed');
+  const text = scanQrDataUrl((await qr.getAttribute('src')) ?? '');
+  if (text === undefined) throw new Error('the QR code image holds no readable code');
+  return new URL(text);
 }

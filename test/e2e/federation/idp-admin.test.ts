@@ -8,7 +8,8 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { seedTenant, uniq } from '../../helpers/seed.ts';
 import { startUpstream, type TestUpstream } from '../../helpers/upstream-idp.ts';
-import { commands, type Flags } from '../../../src/cli/commands.ts';
+import { commands } from '../../../src/cli/commands.ts';
+import type { Flags } from '../../../src/cli/flags.ts';
 import { runCli } from '../../../src/cli/main.ts';
 import { upstreamIdps } from '../../../src/store/schema.ts';
 import { textOf } from '../../helpers/user-agent.ts';

@@ -17,7 +17,8 @@ import { UserAgent } from '../../helpers/user-agent.ts';
 import { Authenticator, isVerifyPage, newTotpSecret } from '../../helpers/mfa.ts';
 import { base32Encode } from '../../helpers/totp-reference.ts';
 import { runCli } from '../../../src/cli/main.ts';
-import { commands, type Flags } from '../../../src/cli/commands.ts';
+import { commands } from '../../../src/cli/commands.ts';
+import type { Flags } from '../../../src/cli/flags.ts';
 import { accounts, authenticators, mailQueue } from '../../../src/store/schema.ts';
 
 interface Report {

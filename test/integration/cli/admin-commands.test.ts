@@ -5,7 +5,8 @@ import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.
 import { backendName } from '../../helpers/db.ts';
 import { passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant } from '../../helpers/seed.ts';
 import { importAuthenticator } from '../../helpers/mfa.ts';
-import { commands, type Flags } from '../../../src/cli/commands.ts';
+import { commands } from '../../../src/cli/commands.ts';
+import type { Flags } from '../../../src/cli/flags.ts';
 import { runCli } from '../../../src/cli/main.ts';
 
 describe(`admin commands of the CLI (${backendName()})`, () => {
@@ -29,8 +30,8 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
   it('policy set turns enforcement on with a grace period, tells who has no MFA yet, and is audited as cli', async () => {
     await seedAccount(gh.runtime, org.id);
     const result = await run<Record<string, unknown>>('policy set', { tenant: dist.slug, organizations: 'on', 'grace-days': '7' });
-    expect(result).toMatchObject({ tenant: dist.slug, enforce_mfa_organizations: true, enforce_mfa_partner_users: false, grace_days: 7, turned_on: [{ switch: 'organizations', accounts_without_mfa: 1 }] });
-    expect(await run('policy show', { tenant: dist.slug })).toMatchObject({ enforce_mfa_organizations: true, organization_users_without_mfa: 1, organizations: 1 });
+    expect(result).toMatchObject({ tenant: { slug: dist.slug }, enforce_mfa_organizations: { on: true }, enforce_mfa_partner_users: { on: false }, grace_days: 7, turned_on: [{ switch: 'organizations', accounts_without_mfa: 1 }] });
+    expect(await run('policy show', { tenant: dist.slug })).toMatchObject({ enforce_mfa_organizations: { on: true, accounts_without_mfa: 1, organization_count: 1 } });
     const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.policy.updated', tenantId: dist.id, limit: 1 });
     expect(event).toMatchObject({ actor: 'cli', actorAccountId: null, requestId: 'cli' });
     await expect(run('policy set', { tenant: org.slug, 'partner-users': 'on' })).rejects.toMatchObject({ code: 'policy_not_applicable' });
@@ -42,7 +43,7 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
     const staff = await seedAccount(gh.runtime, partner.id);
     await importAuthenticator(gh.runtime, staff);
     const result = await run<Record<string, unknown>>('policy set', { tenant: partner.slug, 'partner-users-phr': 'on' });
-    expect(result).toMatchObject({ enforce_phr_partner_users: true, enforce_mfa_partner_users: false, partner_users_without_passkey: 1, turned_on: [{ switch: 'partner_users_phr', accounts_without_mfa: 1 }] });
+    expect(result).toMatchObject({ enforce_mfa_partner_users: { on: false, phishing_resistant: { on: true, accounts_without_passkey: 1 } }, turned_on: [{ switch: 'partner_users_phr', accounts_without_mfa: 1 }] });
     const [event] = await gh.runtime.repos.audit.list({ action: 'mfa.policy.updated', tenantId: partner.id, limit: 1 });
     expect(event).toMatchObject({ actor: 'cli', detail: { enforce_phr_partner_users: true } });
     await expect(run('policy set', { tenant: partner.slug, 'organizations-phr': 'maybe' })).rejects.toThrow('--organizations-phr is on or off');
@@ -97,7 +98,7 @@ describe(`admin commands of the CLI (${backendName()})`, () => {
     expect(await run('client update', { 'client-id': clientId, 'require-mfa': 'yes', 'redirect-uri': ['https://app.fabrikam.test/cb'], tenant: dist.slug })).toMatchObject({
       require_mfa: true,
       redirect_uris: ['https://app.fabrikam.test/cb'],
-      tenant: dist.slug,
+      tenant: { id: dist.id, slug: dist.slug },
     });
     await expect(run('client update', { 'client-id': clientId, 'redirect-uri': ['https://app.fabrikam.test/cb#frag'] })).rejects.toMatchObject({ status: 400 });
     expect(await run('client disable', { 'client-id': clientId })).toMatchObject({ disabled: true });

@@ -1,25 +1,13 @@
-// The `gatehouse` command run as a real process: JSON output for every command, a client
-// secret shown once, key rotation states, usage errors with exit 2 and failures with exit 1; on the
-// embedded default the CLI works next to a running server, and a second server on the same DATA_DIR
-// refuses to start.
+// The `gatehouse` command run as a real process on the run's storage: JSON output for every command, a
+// client secret shown once, key rotation states, and failures with exit 1 and a clear message. Usage
+// errors (usage-errors.test.ts) and the CLI next to a running embedded server
+// (next-to-embedded-server.test.ts) do not depend on the storage mode and have files of their own.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import * as oidc from 'openid-client';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
 import { testRedisUrl } from '../../helpers/redis.ts';
-import { passwordSignIn, rpConfig, uniq } from '../../helpers/seed.ts';
-import {
-  cliJson,
-  createScratchPostgresDatabase,
-  runCliProcess,
-  startGatehouseProcess,
-  spawnGatehouse,
-  tempDataDir,
-  type GatehouseProcess,
-  type ProcessEnv,
-  type ScratchDatabase,
-} from '../../helpers/processes.ts';
-import { freePort } from '../../helpers/gatehouse.ts';
+import { uniq } from '../../helpers/seed.ts';
+import { cliJson, createScratchPostgresDatabase, runCliProcess, tempDataDir, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
 
 jest.setTimeout(120_000);
 
@@ -171,88 +159,5 @@ describe(`gatehouse CLI as a process (${backendName()})`, () => {
         expect(rotation.published_next).toContain(newNext);
       }
     });
-  });
-
-  describe('usage errors exit 2, failures exit 1', () => {
-    it.each([
-      [['frobnicate'], 'unknown command "frobnicate"'],
-      [['tenant', 'destroy', '--name', 'x'], 'unknown command "tenant destroy"\n'],
-      [['--json'], 'no command given'],
-      [['user', 'create', '--tenant', 'x', '--password', 'correct horse battery'], '--email is required'],
-      [['keys', 'list', '--frob'], "Unknown option '--frob'"],
-      [['tenant', 'create', '--kind'], "Option '--kind <value>' argument missing"],
-      [[], 'Usage: gatehouse <command>'],
-    ])('gatehouse %j → exit 2', async (args, message) => {
-      const result = await runCliProcess(args, env);
-      expect(result.code).toBe(2);
-      expect(`${result.stdout}${result.stderr}`).toContain(message);
-    });
-
-    it('reports a usage error as JSON with --json', async () => {
-      const result = await runCliProcess(['user', 'create', '--tenant', 'x', '--json'], env);
-      expect(result.code).toBe(2);
-      expect(JSON.parse(result.stderr)).toMatchObject({ error: 'usage', error_description: expect.stringContaining('--email is required') });
-    });
-
-    it('names the bad setting and exits 1 on invalid configuration', async () => {
-      const result = await runCliProcess(['keys', 'list'], { ...env, DATABASE_URL: 'mysql://db.example/gatehouse' });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
-    });
-  });
-});
-
-describe('gatehouse CLI next to a running server on the embedded default (PGlite in DATA_DIR)', () => {
-  let dataDir: Awaited<ReturnType<typeof tempDataDir>>;
-  let env: ProcessEnv;
-  let server: GatehouseProcess | undefined;
-
-  beforeAll(async () => {
-    dataDir = await tempDataDir({ migrated: true });
-    // always the embedded database: no DATABASE_URL / REDIS_URL, whatever the test run uses
-    env = { DATA_DIR: dataDir.dir, GATEHOUSE_SECRET_KEY: generateSecretKey(), LOGIN_MAX_PER_IP: '100000' };
-    server = await startGatehouseProcess(env);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    dataDir.remove();
-  });
-
-  it('registers a tenant, user and client through the CLI while the server runs, and the server uses them at once', async () => {
-    const tenant = await cliJson<{ slug: string }>(['tenant', 'create', '--kind', 'distributor', '--name', `Live ${uniq()}`], env);
-    const email = `live-${uniq()}@example.com`;
-    await cliJson(['user', 'create', '--tenant', tenant.slug, '--email', email, '--password', 'correct horse battery', '--name', 'Liv'], env);
-    const client = await cliJson<{ client_id: string; client_secret: string }>(
-      ['client', 'create', '--name', 'Live app', '--redirect-uri', 'http://127.0.0.1:9/callback', '--grant', 'authorization_code', '--grant', 'refresh_token', '--grant', 'client_credentials', '--first-party'],
-      env,
-    );
-    const issuer = server?.url ?? '';
-    const config = await rpConfig(issuer, { clientId: client.client_id, clientSecret: client.client_secret });
-    const { tokens } = await passwordSignIn(config, email);
-    expect(tokens.claims()).toMatchObject({ email, name: 'Liv', amr: ['pwd'] });
-    expect((await oidc.clientCredentialsGrant(config, {})).access_token).toEqual(expect.any(String));
-    // the server's readiness is unaffected by the CLI's visits
-    expect((await fetch(`${issuer}/readyz`)).status).toBe(200);
-  });
-
-  it('refuses to start a second server on the same DATA_DIR, saying why (exit 1)', async () => {
-    const second = spawnGatehouse(env, await freePort());
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([second.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 60_000)))]);
-    clearTimeout(timer);
-    if (exit === 'timeout') await second.stop();
-    expect(exit).toEqual({ code: 1, signal: null });
-    expect(second.stderr()).toContain('Gatehouse cannot start:');
-    expect(second.stderr()).toContain(`The embedded database in ${dataDir.dir} is in use by process ${server?.child.pid} (a running Gatehouse server)`);
-    // the first server is still healthy
-    expect((await fetch(`${server?.url}/healthz`)).status).toBe(200);
-  });
-
-  it('still works on the directory after the server stopped, with the data intact', async () => {
-    const exit = await server?.stop();
-    expect(exit).toEqual({ code: 0, signal: null });
-    server = undefined;
-    const clients = await cliJson<{ name: string }[]>(['client', 'list'], env);
-    expect(clients.map((c) => c.name)).toContain('Live app');
   });
 });
