@@ -16,7 +16,10 @@ import os from 'node:os';
 
 export const storageIndependent = [
   'test/unit/',
-  'test/integration/scale-out/', // two processes and WORKERS on the local PostgreSQL + Redis
+  'test/integration/scale-out/two-instances.test.ts', // two processes on the local PostgreSQL + Redis
+  'test/integration/scale-out/workers.test.ts', // WORKERS on the local PostgreSQL + Redis
+  'test/integration/scale-out/store-restarts.test.ts', // a PostgreSQL and a Redis of its own
+  'test/integration/oidc-adapter/redis-cluster.test.ts', // a Redis Cluster of its own
   'test/integration/keys/first-start-race.test.ts', // two instances on the local PostgreSQL
   'test/integration/package/', // the bin and the package's exports as a user runs them
   'test/integration/cli/usage-errors.test.ts', // refused before any storage is opened
