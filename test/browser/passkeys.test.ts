@@ -326,7 +326,7 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     // a wrong password is refused (the server checks it before the passkey's answer)
     await page.locator('#disable-passkey-password').fill('not the password');
     await page.getByRole('button', { name: 'Disable MFA with your passkey' }).click();
-    await page.getByText('That password is not correct.').waitFor();
+    await page.getByText('Your current password is not correct.').waitFor();
     expect(await storedPasskeysOf(solo.id)).toHaveLength(1);
 
     await page.locator('#disable-passkey-password').fill(PASSWORD);
