@@ -8,14 +8,21 @@ import { findForm, type Page, type UserAgent } from './user-agent.ts';
 const PERIOD = 30;
 const currentStep = () => Math.floor(Date.now() / 1000 / PERIOD);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MARGIN_SECONDS = 15;
+/** The oldest step a fresh code may use: the previous one while the current step has time left. */
+function earliestSafeStep(): number {
+  const secondsLeft = PERIOD - ((Date.now() / 1000) % PERIOD);
+  return secondsLeft >= MARGIN_SECONDS ? currentStep() - 1 : currentStep();
+}
 
 /** A fresh 160-bit secret as an authenticator app would hold it (DESIGN.md §9). */
 export const newTotpSecret = () => base32Encode(randomBytes(20));
 
 /**
  * The user's authenticator app. The server refuses a time step it has accepted once (replay), so each
- * code comes from a step newer than the last one used; the step is never behind the current one,
- * which keeps the code inside the ±1 window even when a step boundary passes before the server checks.
+ * code comes from a step newer than the last one used, inside the server's ±1 window. The step before
+ * the current one is used only while at least MARGIN_SECONDS of the current step remain, so a step
+ * boundary passing before the server checks cannot push the code out of the window.
  */
 export class Authenticator {
   readonly secret: string;
@@ -31,10 +38,10 @@ export class Authenticator {
 
   /** A code the server has not seen yet; waits for the next step when the window is used up. */
   async nextCode(): Promise<string> {
-    let step = Math.max(currentStep(), this.lastUsedStep + 1);
+    let step = Math.max(earliestSafeStep(), this.lastUsedStep + 1);
     while (step > currentStep() + 1) {
       await sleep(1000);
-      step = Math.max(currentStep(), this.lastUsedStep + 1);
+      step = Math.max(earliestSafeStep(), this.lastUsedStep + 1);
     }
     this.lastUsedStep = step;
     return this.codeAt(step);
