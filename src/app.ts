@@ -8,6 +8,7 @@ import type { Provider } from 'oidc-provider';
 import type { Runtime } from './runtime.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { requestContext } from './http/request-context.ts';
+import { deferUntilAnswered } from './deferred-work.ts';
 import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
@@ -202,6 +203,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   // (@koa/router types its composed middleware with its own context generics; at run time it is plain Koa middleware.)
   const middleware = [
     requestContext({ logger }),
+    deferUntilAnswered(),
     metrics.middleware(),
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
