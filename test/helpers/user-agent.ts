@@ -79,6 +79,18 @@ export class UserAgent {
     return this.follow(url, {}, stopAt);
   }
 
+  /** The request that submit() would send (URL, headers with this agent's cookies, body), for a client of another thread. */
+  formRequest(page: Page, actionPart: string, fields: Record<string, string>): { url: string; headers: Record<string, string>; body: string } {
+    const form = findForm(page.html, actionPart);
+    const url = new URL(form.action, page.url);
+    const cookie = this.cookieHeader(url);
+    return {
+      url: url.href,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams({ ...form.hidden, ...fields }).toString(),
+    };
+  }
+
   /** Submits the form whose action contains `actionPart`, with the page's hidden fields plus `fields`. */
   async submit(page: Page, actionPart: string, fields: Record<string, string>, stopAt?: string): Promise<Page> {
     const form = findForm(page.html, actionPart);

@@ -1,6 +1,7 @@
 // Forgotten password end to end over HTTP, every mail through a real SMTP server: the request answers
 // the same for an unknown address (status, page, and roughly the time), the emailed link works once,
 // expires, is replaced by a newer one, ends every session of the account, and never bypasses MFA.
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { count } from 'drizzle-orm';
@@ -95,6 +96,29 @@ describe(`forgotten password over HTTP, mail through a real SMTP server (${backe
     expect(tokens.claims()).toMatchObject({ sub: account.id, amr: ['pwd'] });
   });
 
+  /**
+   * One POST timed by a client on its own thread: the server runs in this test's process, and after
+   * answering it does the deferred lookup (on the embedded default, PGlite statements on this thread),
+   * which would delay an in-process client's reading of the answer but not a real client's.
+   */
+  function timedPost(request: { url: string; headers: Record<string, string>; body: string }): Promise<{ ms: number; page: Page }> {
+    const code = `
+      const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+      const startedAt = performance.now();
+      fetch(workerData.url, { method: 'POST', headers: workerData.headers, body: workerData.body, redirect: 'manual' })
+        .then(async (res) => parentPort.postMessage({ ms: performance.now() - startedAt, status: res.status, html: await res.text() }))
+        .catch((err) => parentPort.postMessage({ error: String(err) }));`;
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(code, { eval: true, workerData: request });
+      worker.once('message', (m: { ms: number; status: number; html: string } | { error: string }) => {
+        void worker.terminate();
+        if ('error' in m) reject(new Error(m.error));
+        else resolve({ ms: m.ms, page: { url: request.url, status: m.status, html: m.html } });
+      });
+      worker.once('error', reject);
+    });
+  }
+
   it('answers an unknown address exactly as a known one: same status, same page, about the same time, and mails nobody', async () => {
     const PAIRS = 16;
     const samples: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
@@ -110,9 +134,8 @@ describe(`forgotten password over HTTP, mail through a real SMTP server (${backe
         if (kind === 'unknown') unknownAddresses.push(email);
         const agent = new UserAgent();
         const forgot = await agent.get(url('/password/forgot'));
-        const startedAt = performance.now();
-        const page = await agent.submit(forgot, '/password/forgot', { email });
-        samples[kind][i] = performance.now() - startedAt;
+        const { ms, page } = await timedPost(agent.formRequest(forgot, '/password/forgot', { email }));
+        samples[kind][i] = ms;
         await gh.runtime.deferred.settled(); // a known address's mail work must not slow the next sample
         // the page differs only by the form's CSRF token and the address the user typed
         pages[kind].push({ ...page, html: page.html.replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value=""').replaceAll(email, 'ADDRESS') });
