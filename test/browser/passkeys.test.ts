@@ -6,8 +6,8 @@
 // http://localhost (a potentially trustworthy origin), not 127.0.0.1.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import * as oidc from 'openid-client';
-import { describeBrowser, launchChromium, startCallbackPage } from '../helpers/browser.ts';
+import type * as oidc from 'openid-client';
+import { claimsAfterRedirect, describeBrowser, launchChromium, postToInteraction, startCallbackPage } from '../helpers/browser.ts';
 import { freePort, startTestGatehouse, type TestGatehouse } from '../helpers/gatehouse.ts';
 import { PASSWORD, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization, type AuthorizationStart } from '../helpers/seed.ts';
 import { importAuthenticator, type Authenticator } from '../helpers/mfa.ts';
@@ -80,19 +80,9 @@ describeBrowser('passkeys and security keys in Chromium (WebAuthn virtual authen
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
-  /** Clicks a button that ends at the client; returns the ID token's claims. */
-  async function landAt(config: oidc.Configuration, start: AuthorizationStart, click: () => Promise<void>) {
-    await Promise.all([page.waitForURL(`${app.redirectUri}?**`), click()]);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: start.verifier, expectedNonce: start.nonce, expectedState: start.state });
-    return tokens.claims();
-  }
+  const landAt = (config: oidc.Configuration, start: AuthorizationStart, click: () => Promise<void>) => claimsAfterRedirect(page, app.redirectUri, config, start, click);
 
-  /** Posts a form to the current interaction as a hand-crafted request would, with this page's CSRF token. */
-  async function post(action: string, fields: Record<string, string>) {
-    const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const uid = new URL(page.url()).pathname.split('/')[2];
-    return page.request.post(`${gh.issuer}/interaction/${uid}/${action}`, { form: { _csrf: csrf, ...fields }, maxRedirects: 0 });
-  }
+  const post = (action: string, fields: Record<string, string>) => postToInteraction(page, gh.issuer, action, fields);
 
   const storedPasskeysOf = async (accountId: string) => (await gh.runtime.repos.authenticators.listForAccount(accountId)).filter((a) => a.kind === 'webauthn');
   const storedPasskeys = () => storedPasskeysOf(account.id);

@@ -7,6 +7,8 @@ import { describe } from '@jest/globals';
 import jsqr from 'jsqr';
 import pngjs from 'pngjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import * as oidc from 'openid-client';
+import type { AuthorizationStart } from './seed.ts';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -56,4 +58,18 @@ export async function scanQrCode(page: Page): Promise<URL> {
   const text = scanQrDataUrl((await qr.getAttribute('src')) ?? '');
   if (text === undefined) throw new Error('the QR code image holds no readable code');
   return new URL(text);
+}
+
+/** Clicks something that ends at the client's redirect URI, exchanges the code there and returns the ID token's claims. */
+export async function claimsAfterRedirect(page: Page, redirectUri: string, config: oidc.Configuration, start: AuthorizationStart, click: () => Promise<void>) {
+  await Promise.all([page.waitForURL(`${redirectUri}?**`), click()]);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: start.verifier, expectedNonce: start.nonce, expectedState: start.state });
+  return tokens.claims();
+}
+
+/** Posts a form to the page's current interaction as a hand-crafted request would, with the page's CSRF token. */
+export async function postToInteraction(page: Page, issuer: string, action: string, fields: Record<string, string>) {
+  const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+  const uid = new URL(page.url()).pathname.split('/')[2];
+  return page.request.post(`${issuer}/interaction/${uid}/${action}`, { form: { _csrf: csrf, ...fields }, maxRedirects: 0 });
 }
