@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../http/logger.ts';
 import { isGatehouseError } from '../domain/errors.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import { commands, type Command } from './commands.ts';
 import { UsageError, type Flags } from './flags.ts';
 import { cliSessionStore } from './sessions.ts';
@@ -64,6 +64,8 @@ export async function runCli(argv: string[], out: (s: string) => void, err: (s: 
     const logger = createLogger({ logLevel: process.env.LOG_LEVEL ? config.logLevel : 'warn' }, pino.destination(2));
     let runtime: Runtime | undefined;
     try {
+      // the stores and services load only once the command line is valid: a usage error answers at once
+      const { openRuntime } = await import('../runtime.ts');
       runtime = await openRuntime(config, logger, { role: 'client' });
       runtime.sessions.bind(cliSessionStore(runtime));
       const result = await command.run(runtime, flags);

@@ -5,13 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { QueryConfig } from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
@@ -65,9 +61,23 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 const MIGRATION_LOCK_ID = 725_017_001;
 const SOCKET_PORT = 5432;
 
+// Each storage mode loads only its own driver: a PostgreSQL deployment never loads PGlite's WebAssembly,
+// and the embedded default never loads node-postgres unless a command joins a running server.
+const postgresDriver = async () => {
+  const [{ default: pg }, { drizzle }, { migrate }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres'), import('drizzle-orm/node-postgres/migrator')]);
+  return { pg, drizzle, migrate };
+};
+const pgliteDriver = async () => {
+  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
+  return { PGlite, drizzle, migrate };
+};
+
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  if (options.inMemory) return openEmbedded(await PGlite.create(options.image ? { loadDataDir: options.image } : {}), undefined);
+  if (options.inMemory) {
+    const { PGlite } = await pgliteDriver();
+    return openEmbedded(await PGlite.create(options.image ? { loadDataDir: options.image } : {}), undefined);
+  }
   return openEmbeddedShared(options);
 }
 
@@ -76,6 +86,7 @@ const QUERY_TIMEOUT_MS = 10_000;
 const LOCK_WAIT_MS = 120_000;
 
 async function openPostgres(connectionString: string, options: OpenOptions): Promise<Database> {
+  const { pg, drizzle: drizzlePg, migrate: migratePg } = await postgresDriver();
   const schemaName = options.schemaName;
   if (schemaName && !/^[a-z_][a-z0-9_]*$/.test(schemaName)) throw new Error(`invalid schema name ${schemaName}`);
   const settings = { connectionString, ...(schemaName ? { options: `-c search_path=${schemaName}` } : {}) };
@@ -113,7 +124,7 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
       const client = await pool.connect();
       try {
         // waiting for another instance's turn may take longer than one query may
-        const lock: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT pg_advisory_lock(hashtext($1))', values: [name], query_timeout: LOCK_WAIT_MS };
+        const lock: QueryConfig & { query_timeout: number } = { text: 'SELECT pg_advisory_lock(hashtext($1))', values: [name], query_timeout: LOCK_WAIT_MS };
         await client.query(lock);
         try {
           return await work();
@@ -157,7 +168,8 @@ function queuedPerName(lock: Exclusive): Exclusive {
   };
 }
 
-function openEmbedded(pglite: PGlite, onClose: (() => Promise<void>) | undefined): Database {
+async function openEmbedded(pglite: PGlite, onClose: (() => Promise<void>) | undefined): Promise<Database> {
+  const { drizzle: drizzlePglite, migrate: migratePglite } = await pgliteDriver();
   const db = drizzlePglite(pglite, { schema }) as unknown as Db;
   return {
     db,
@@ -240,6 +252,7 @@ async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
   const release = () => {
     if (readLock(lockFile)?.pid === process.pid) fs.rmSync(lockFile, { force: true });
   };
+  const { PGlite } = await pgliteDriver();
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(path.join(dataDir, 'pg'));
@@ -252,6 +265,7 @@ async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
     fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
     const socketPath = path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
     fs.rmSync(socketPath, { force: true });
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
     server = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 4 });
     await server.start();
   }
@@ -263,6 +277,7 @@ async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
 }
 
 async function connectToRunningServer(holder: LockInfo): Promise<Database> {
+  const { pg, drizzle: drizzlePg, migrate: migratePg } = await postgresDriver();
   const pool = new pg.Pool({ host: holder.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 });
   pool.on('error', () => undefined);
   try {

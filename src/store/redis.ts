@@ -2,7 +2,7 @@
 // one server, or a Redis Cluster with REDIS_CLUSTER=true (REDIS_URL then names any one of its nodes; the
 // client learns the others and follows the slots as they move).
 import { createHash } from 'node:crypto';
-import { createClient, createCluster, type RedisClientType, type RedisClusterType } from 'redis';
+import type { RedisClientType, RedisClusterType } from 'redis';
 import { GatehouseError } from '../domain/errors.ts';
 
 export type RedisClient = RedisClientType | RedisClusterType;
@@ -53,6 +53,8 @@ export async function openRedis(url: string, options: OpenRedisOptions = {}): Pr
   // No per-command timer: node-redis's default arms one for every command, which costs ~3× the CPU
   // per command and holds garbage under load. A lost connection still fails commands (no offline queue).
   const commandOptions = { timeout: 0 };
+  // loaded here, not at start-up: the embedded default never uses Redis, and node-redis is ~650 modules
+  const { createClient, createCluster } = await import('redis');
   const client: RedisClient = options.cluster
     ? createCluster({ rootNodes: [{ url }], defaults: nodeDefaults(url, clientOptions), commandOptions })
     : createClient({ url, ...clientOptions, commandOptions });

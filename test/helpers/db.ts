@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
+import { sql } from 'drizzle-orm';
 import { migrationsFolder, openDatabase, type Database } from '../../src/store/db.ts';
 
 export interface TestDatabase extends Database {
@@ -62,11 +63,12 @@ export async function copyMigratedDataDir(target: string): Promise<void> {
   fs.cpSync(template, target, { recursive: true });
 }
 
-async function migratedImage(): Promise<Blob> {
-  const imageFile = `${migratedCopyName('image')}.tar`;
+/** A dumped in-memory PGlite database, created once per run: `empty` just after initdb, `migrated` after every migration. */
+async function pgliteImage(kind: 'empty' | 'migrated'): Promise<Blob> {
+  const imageFile = `${migratedCopyName(`image-${kind}`)}.tar`;
   if (!fs.existsSync(imageFile)) {
     const pglite = await PGlite.create();
-    await migrate(drizzle(pglite), { migrationsFolder });
+    if (kind === 'migrated') await migrate(drizzle(pglite), { migrationsFolder });
     const image = await pglite.dumpDataDir('none');
     await pglite.close();
     const partial = aside(imageFile);
@@ -78,8 +80,11 @@ async function migratedImage(): Promise<Blob> {
   return new Blob([fs.readFileSync(imageFile)]);
 }
 
-/** A migrated database of its own for one test file: on `databaseUrl` (default: the run's), else in-memory PGlite. */
-export async function createTestDatabase(options: { databaseUrl?: string | undefined } = {}): Promise<TestDatabase> {
+/**
+ * A database of its own for one test file: on `databaseUrl` (default: the run's), else in-memory PGlite;
+ * migrated unless `migrated: false` (for tests of the migrations themselves).
+ */
+export async function createTestDatabase(options: { databaseUrl?: string | undefined; migrated?: boolean } = {}): Promise<TestDatabase> {
   const url = 'databaseUrl' in options ? options.databaseUrl : testDatabaseUrl();
   const schemaName = url ? `t_${randomBytes(6).toString('hex')}` : undefined;
   const database = await openDatabase({
@@ -87,11 +92,15 @@ export async function createTestDatabase(options: { databaseUrl?: string | undef
     dataDir: '',
     role: 'server',
     inMemory: !url,
-    ...(url ? {} : { image: await migratedImage() }),
+    ...(url ? {} : { image: await pgliteImage(options.migrated === false ? 'empty' : 'migrated') }),
     schemaName,
     poolSize: 4,
   });
-  await database.migrate();
+  if (options.migrated === false) {
+    if (schemaName) await database.db.execute(sql.raw(`CREATE SCHEMA ${schemaName}`));
+  } else {
+    await database.migrate();
+  }
   return {
     ...database,
     schemaName,

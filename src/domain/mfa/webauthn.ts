@@ -2,15 +2,11 @@
 // after a password, and passwordless sign-in with a discoverable credential. Every ceremony is a flow
 // (src/domain/flows.ts) bound to one interaction or settings session: its challenge is sealed in the
 // flow, expires with it, and is taken once, so an assertion can never be replayed.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { Repos } from '../../store/repos.ts';
@@ -26,6 +22,9 @@ import type { EnrolmentMode } from './enrolment.ts';
 import { generateRecoveryCodes, hashRecoveryCodes } from './recovery-codes.ts';
 import type { MfaOwner } from './service.ts';
 import { signCountVerdict, webauthnKeyKind, webauthnLabel } from './webauthn-rules.ts';
+
+/** @simplewebauthn/server and its ASN.1 stack (~230 modules) load with the first ceremony, not at start-up. */
+const simplewebauthn = () => import('@simplewebauthn/server');
 
 export interface WebauthnSettings {
   /** the issuer's host unless WEBAUTHN_RP_ID says otherwise. */
@@ -136,7 +135,7 @@ export function createWebauthn(deps: {
     const base = { actorAccountId: stored.accountId, tenantId: request.tenantId, target: stored.accountId, ip: request.ip, userAgent: request.userAgent, requestId: request.requestId };
     let info;
     try {
-      const verified = await verifyAuthenticationResponse({
+      const verified = await (await simplewebauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: settings.origin,
@@ -174,7 +173,7 @@ export function createWebauthn(deps: {
     /** Options for `navigator.credentials.create`: resident key and user verification preferred, attestation none. */
     async startRegistration(owner: MfaOwner, binding: string, now = new Date()): Promise<Ceremony<PublicKeyCredentialCreationOptionsJSON>> {
       const existing = await credentialsOf(owner.id);
-      const options = await generateRegistrationOptions({
+      const options = await (await simplewebauthn()).generateRegistrationOptions({
         rpName: settings.rpName,
         rpID: settings.rpId,
         userName: owner.email,
@@ -204,7 +203,7 @@ export function createWebauthn(deps: {
       if (!pending) return { ok: false, reason: 'expired' };
       let info;
       try {
-        const verified = await verifyRegistrationResponse({
+        const verified = await (await simplewebauthn()).verifyRegistrationResponse({
           response,
           expectedChallenge: pending.payload.challenge,
           expectedOrigin: settings.origin,
@@ -248,7 +247,7 @@ export function createWebauthn(deps: {
 
     /** Options for `navigator.credentials.get` with the account's credentials: the second factor after a password. */
     async startAuthentication(owner: MfaOwner, binding: string, now = new Date()): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
-      const options = await generateAuthenticationOptions({
+      const options = await (await simplewebauthn()).generateAuthenticationOptions({
         rpID: settings.rpId,
         allowCredentials: (await credentialsOf(owner.id)).map((a) => ({ id: a.credentialId ?? '', transports: a.transports ?? [] })),
         userVerification: 'preferred',
@@ -271,7 +270,7 @@ export function createWebauthn(deps: {
 
     /** Options for a discoverable credential (no allow list): passwordless sign-in, user verification required. */
     async startPasswordless(binding: string, now = new Date()): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
-      const options = await generateAuthenticationOptions({ rpID: settings.rpId, userVerification: 'required', timeout: settings.ceremonySeconds * 1000 });
+      const options = await (await simplewebauthn()).generateAuthenticationOptions({ rpID: settings.rpId, userVerification: 'required', timeout: settings.ceremonySeconds * 1000 });
       const flow = await flows.start<Pending>({ kind: 'webauthn_authentication', accountId: NO_ACCOUNT, binding }, { challenge: options.challenge }, settings.ceremonySeconds, now);
       return { flowId: flow.id, options };
     },

@@ -2,22 +2,20 @@
 // `authenticators` list. A confirmed authenticator keeps working (its sealed secret and its spent steps
 // move over), an unconfirmed enrolment is dropped (pending setups are flows now, never rows).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
-import { migrationsFolder, openDatabase, queryRows, type Database } from '../../../src/store/db.ts';
+import { migrationsFolder, queryRows } from '../../../src/store/db.ts';
 import { createRepos } from '../../../src/store/repos.ts';
 import { createSecretBox, generateSecretKey, parseKeyring } from '../../../src/domain/secrets.ts';
 import { createMfaService, totpSecretContext } from '../../../src/domain/mfa/service.ts';
 import { createPasswordHasher } from '../../../src/domain/passwords.ts';
-import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
+import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { newTotpSecret } from '../../helpers/mfa.ts';
 import { referenceTotp } from '../../helpers/totp-reference.ts';
 
@@ -33,29 +31,20 @@ function firstReleaseMigrations(): string {
 }
 
 describe(`upgrade to the authenticators list on ${backendName()}`, () => {
-  const url = testDatabaseUrl();
-  const schemaName = url ? `t_${randomBytes(6).toString('hex')}` : undefined;
-  let database: Database;
+  let database: TestDatabase;
+  let schemaName: string | undefined;
 
   beforeAll(async () => {
-    database = await openDatabase({ databaseUrl: url, dataDir: '', role: 'server', inMemory: !url, schemaName, poolSize: 2 });
+    database = await createTestDatabase({ migrated: false });
+    ({ schemaName } = database);
     const folder = firstReleaseMigrations();
     if (schemaName) {
-      await database.db.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`));
       await migratePg(database.db as unknown as NodePgDatabase, { migrationsFolder: folder, migrationsSchema: schemaName });
     } else {
       await migratePglite(database.db as unknown as PgliteDatabase, { migrationsFolder: folder });
     }
   });
-  afterAll(async () => {
-    await database.close();
-    if (url && schemaName) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schemaName} CASCADE`);
-      await client.end();
-    }
-  });
+  afterAll(() => database.dispose());
 
   it('moves confirmed authenticators with their secret and replay guard, drops pending enrolments, and the moved one still signs in', async () => {
     const box = createSecretBox(parseKeyring(generateSecretKey()));

@@ -1,14 +1,12 @@
 // Migrations: the same set builds an empty database, and running it again on a database in use is a
 // no-op that keeps the data (every instance migrates at start-up).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { migrationsFolder, openDatabase, queryRows, type Database } from '../../../src/store/db.ts';
+import { migrationsFolder, queryRows } from '../../../src/store/db.ts';
 import { createRepos } from '../../../src/store/repos.ts';
-import { backendName, testDatabaseUrl } from '../../helpers/db.ts';
+import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 const EXPECTED_TABLES = [
   'account_links', 'accounts', 'audit_events', 'authenticators', 'clients', 'cookie_keys', 'counters', 'email_tokens', 'kv_entries',
@@ -16,17 +14,15 @@ const EXPECTED_TABLES = [
 ];
 
 describe(`migrations on ${backendName()}`, () => {
-  const url = testDatabaseUrl();
-  const schemaName = url ? `t_${randomBytes(6).toString('hex')}` : undefined;
-  const currentSchema = schemaName ?? 'public';
   const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
-  let database: Database;
+  let database: TestDatabase;
+  let schemaName: string | undefined;
 
   const tables = async () =>
     (
       await queryRows<{ table_name: string }>(
         database.db,
-        sql`select table_name from information_schema.tables where table_schema = ${currentSchema} and table_type = 'BASE TABLE' order by table_name`,
+        sql`select table_name from information_schema.tables where table_schema = ${schemaName ?? 'public'} and table_type = 'BASE TABLE' order by table_name`,
       )
     ).map((r) => r.table_name);
   const appliedMigrations = async () => {
@@ -36,21 +32,13 @@ describe(`migrations on ${backendName()}`, () => {
   };
 
   beforeAll(async () => {
-    // not createTestDatabase(): this test wants the database before its first migration
-    database = await openDatabase({ databaseUrl: url, dataDir: '', role: 'server', inMemory: !url, schemaName, poolSize: 2 });
+    // this test wants the database before its first migration
+    database = await createTestDatabase({ migrated: false });
+    ({ schemaName } = database);
   });
-  afterAll(async () => {
-    await database.close();
-    if (url && schemaName) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schemaName} CASCADE`);
-      await client.end();
-    }
-  });
+  afterAll(() => database.dispose());
 
   it('builds every table on an empty database', async () => {
-    if (schemaName) await database.db.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS ${schemaName}`));
     expect(await tables()).toEqual([]);
     await database.migrate();
     expect(await tables()).toEqual(expect.arrayContaining(EXPECTED_TABLES));
