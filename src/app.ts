@@ -101,7 +101,7 @@ function metricsListener(source: MetricsSource, token: string | undefined): (req
 export async function createApp(runtime: Runtime, options: AppOptions = {}): Promise<Gatehouse> {
   const { config, logger, repos } = runtime;
   const secure = config.issuer.startsWith('https:') || config.trustProxy;
-  const views = createViewRenderer({ viewsDir: path.join(root, 'views'), cache: config.env === 'production' });
+  const views = createViewRenderer({ viewsDir: path.join(root, 'views') });
   const metrics = createMetrics();
   runtime.events.observe((event) => metrics.recordMfaEvent(event.action));
   const policy = options.policy ?? createTenantTreePolicy(options.now);

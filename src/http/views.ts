@@ -1,5 +1,6 @@
 // EJS pages inside views/layout.ejs. `<%= %>` escapes; `<%- body %>` is used only by the layout for
-// the already-rendered page. Templates are compiled once and cached in production.
+// the already-rendered page. Each template is compiled once per process: on the embedded default
+// (NODE_ENV unset) too, where compiling on every page was a large share of a sign-in's CPU.
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
@@ -12,8 +13,6 @@ export interface ViewRendererOptions {
   viewsDir: string;
   /** Locals every page gets (e.g. `{ productName: 'Gatehouse' }`); page locals override them. */
   defaults?: Locals;
-  /** Cache compiled templates; pass `config.env === 'production'`. */
-  cache?: boolean;
   /** Layout template name (default 'layout'), or false to render pages bare. */
   layout?: string | false;
 }
@@ -32,7 +31,6 @@ const TEMPLATE_NAME = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
 export function createViewRenderer(options: ViewRendererOptions): ViewRenderer {
   const viewsDir = path.resolve(options.viewsDir);
-  const cache = options.cache ?? false;
   const layout = options.layout ?? 'layout';
 
   const file = (template: string): string => {
@@ -43,7 +41,7 @@ export function createViewRenderer(options: ViewRendererOptions): ViewRenderer {
   };
 
   const renderFile = (template: string, data: Locals): Promise<string> =>
-    ejs.renderFile(file(template), data, { cache, views: [viewsDir], async: false });
+    ejs.renderFile(file(template), data, { cache: true, views: [viewsDir], async: false });
 
   const renderToString = async (template: string, locals: Locals = {}): Promise<string> => {
     const data: Locals = { title: 'Gatehouse', ...options.defaults, ...locals };

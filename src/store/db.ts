@@ -48,10 +48,11 @@ export interface OpenOptions {
   role: 'server' | 'client';
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   schemaName?: string;
-  /** embedded database in memory (tests). */
-  inMemory?: boolean;
-  /** with `inMemory`: start from this dumped data directory (tests copy one migrated database instead of creating each). */
-  image?: Blob;
+  /**
+   * An embedded database directory this process alone uses, instead of DATA_DIR/pg: no lock file and no
+   * socket for commands (tests open a copy of one migrated database each).
+   */
+  privateDirectory?: string;
   poolSize?: number;
   /** `server` role on the embedded database: published to the commands that join it. */
   settings?: ServerSettings;
@@ -74,9 +75,9 @@ const pgliteDriver = async () => {
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  if (options.inMemory) {
+  if (options.privateDirectory) {
     const { PGlite } = await pgliteDriver();
-    return openEmbedded(await PGlite.create(options.image ? { loadDataDir: options.image } : {}), undefined);
+    return openEmbedded(await PGlite.create(options.privateDirectory), undefined);
   }
   return openEmbeddedShared(options);
 }

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { envSchema } from '../../src/config.ts';
 import { root } from '../../src/app.ts';
 import { freePort } from './gatehouse.ts';
-import { copyMigratedDataDir, testDatabaseUrl } from './db.ts';
+import { copyTemplateDataDir, testDatabaseUrl } from './db.ts';
 import { TEST_SETTINGS } from './settings.ts';
 
 /** Node 24 from the project (the system node may be older). */
@@ -143,7 +143,7 @@ export async function startGatehouseProcess(env: ProcessEnv, options: { port?: n
 /** A temporary DATA_DIR, removed by `remove()`; with `migrated`, its embedded database is already created and migrated. */
 export async function tempDataDir(options: { migrated?: boolean } = {}): Promise<{ dir: string; remove(): void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-proc-'));
-  if (options.migrated) await copyMigratedDataDir(path.join(dir, 'pg'));
+  if (options.migrated) await copyTemplateDataDir(path.join(dir, 'pg'));
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -7,7 +7,7 @@ import { serveStatic } from '../../../src/http/static.ts';
 import { createViewRenderer } from '../../../src/http/views.ts';
 import { serve, type Served } from './_serve.ts';
 
-const views = createViewRenderer({ viewsDir: path.resolve('views'), cache: true });
+const views = createViewRenderer({ viewsDir: path.resolve('views') });
 
 describe('view renderer', () => {
   it('renders a page inside the layout with the title, escaping locals', async () => {
