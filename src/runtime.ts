@@ -31,6 +31,7 @@ import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
 import { createDeferredWork } from './deferred-work.ts';
 import { createRequestWrites } from './store/request-writes.ts';
+import { keptUntilChanged } from './store/kept-until-changed.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 import { createSessionEnding } from './domain/sessions.ts';
 import { createUserImport } from './domain/import/users.ts';
@@ -165,7 +166,15 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     userImport: createUserImport({ repos, events, box, postbox }),
     idps: createIdpAdmin({ repos, events, box, upstream }),
     upstream,
-    federation: createFederatedSignIn({ repos, upstream, kv, box, events, issuer: config.issuer }),
+    federation: createFederatedSignIn({
+      // every sign-in page lists the enabled providers: kept in memory until one changes anywhere
+      repos: { ...repos, upstreamIdps: { ...repos.upstreamIdps, listEnabled: keptUntilChanged(repos.upstreamIdps.listEnabled, 'upstream_idps', signals) } },
+      upstream,
+      kv,
+      box,
+      events,
+      issuer: config.issuer,
+    }),
   };
 
   return {
