@@ -129,7 +129,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     mfa: runtime.mfa,
     enrolment: runtime.enrolment,
     webauthn: runtime.webauthn,
-    accounts: repos.accounts,
+    accounts: { findById: repos.accounts.findById, recordLogin: runtime.requestWrites.recordLogin },
     policy,
     events: runtime.events,
     box: runtime.box,
@@ -201,12 +201,15 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
   // Gatehouse's middleware and pages run inside the provider's own Koa app (its use() places them
   // before the protocol routes), so a request makes one Koa context, not two.
   // (@koa/router types its composed middleware with its own context generics; at run time it is plain Koa middleware.)
+  const gatheredWrites: Middleware = (_ctx, next) => runtime.requestWrites.around(next);
   const middleware = [
     requestContext({ logger }),
     deferUntilAnswered(),
     metrics.middleware(),
     securityHeaders({ issuer: config.issuer, machinePaths: MACHINE_PATHS }),
     errorHandler({ logger, views }),
+    // inside the error handler: a request's gathered writes are written before its error page too
+    gatheredWrites,
     // before anything builds a URL from the request or stores a parameter
     requireValidHost({ exempt: OPS_PATHS }),
     refuseNulInRequest(),

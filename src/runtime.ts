@@ -30,6 +30,8 @@ import { createOneTimeLinks, type LinkPurpose } from './domain/one-time-links.ts
 import { createEmailVerification } from './domain/email-verification.ts';
 import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/link-requests.ts';
 import { createDeferredWork } from './deferred-work.ts';
+import { createRequestWrites } from './store/request-writes.ts';
+import { keptUntilChanged } from './store/kept-until-changed.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 import { createSessionEnding } from './domain/sessions.ts';
 import { createUserImport } from './domain/import/users.ts';
@@ -92,7 +94,8 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
   const mailQueue = createMailQueue({ repo: repos.mailQueue, box, onEnqueued: () => mailSender.wake() });
   const postbox = createPostbox(mailQueue);
-  const events = createSecurityEvents(repos.audit, options.notifier ?? createMailNotifier(mailQueue, logger, `${config.issuer}/account/security`));
+  const requestWrites = createRequestWrites(database.db, { record: repos.audit.record, recordLogin: repos.accounts.recordLogin });
+  const events = createSecurityEvents(requestWrites.audit, options.notifier ?? createMailNotifier(mailQueue, logger, `${config.issuer}/account/security`));
   const hasher = createPasswordHasher(config.argon2);
   // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
   // recompute from a guessed email or address.
@@ -163,7 +166,15 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     userImport: createUserImport({ repos, events, box, postbox }),
     idps: createIdpAdmin({ repos, events, box, upstream }),
     upstream,
-    federation: createFederatedSignIn({ repos, upstream, kv, box, events, issuer: config.issuer }),
+    federation: createFederatedSignIn({
+      // every sign-in page lists the enabled providers: kept in memory until one changes anywhere
+      repos: { ...repos, upstreamIdps: { ...repos.upstreamIdps, listEnabled: keptUntilChanged(repos.upstreamIdps.listEnabled, 'upstream_idps', signals) } },
+      upstream,
+      kv,
+      box,
+      events,
+      issuer: config.issuer,
+    }),
   };
 
   return {
@@ -187,6 +198,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     emailVerification,
     emailChange,
     deferred,
+    requestWrites,
     ...services,
     async close() {
       // work still running after its answer, then the delivery in progress, then the stores

@@ -16,6 +16,9 @@ try {
   // USER_HZ is 100 on every common Linux
 }
 
+/** Seconds of CPU in `ticks` of /proc/<pid>/stat. */
+export const ticksToSeconds = (ticks: number) => ticks / ticksPerSecond;
+
 export interface CpuSnapshot {
   /** busy and total ticks of the whole machine (all CPUs) */
   busy: number;

@@ -13,73 +13,12 @@ import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Env } from './
 import { prepareStorage, seedGatehouse, type StorageSetup } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 import { runWrk, type WrkRequest } from './wrk.ts';
+import { summarise } from './profile-summary.ts';
 
 const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? 10);
-const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
 const REDIRECT_URI = 'http://127.0.0.1:9/bench/callback';
 const OUT = path.join(ROOT, 'bench', 'profiles');
 const log = (m: string) => process.stdout.write(`[profile] ${m}\n`);
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** `node_modules/<pkg>` (scoped too), `src/<dir>`, or the kind of frame (`(garbage collector)`, `node:…`). */
-function moduleOf(url: string, name: string): string {
-  if (!url) return name.startsWith('(') ? name : '(native)';
-  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (nm) return nm[1] as string;
-  const src = /\/(src|scripts)\/(.+)$/.exec(url);
-  if (src) return `${src[1]}/${src[2]}`;
-  if (url.startsWith('node:')) return url;
-  return url.replace(/^file:\/\//, '');
-}
-
-/**
- * Top frames by self time over the last `windowSeconds` of the profile: the measured load, which ends
- * right before the server is stopped (start-up, module loading and the warm-up are left out).
- */
-export function summarise(file: string, windowSeconds: number): string {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-  const from = profile.endTime - windowSeconds * 1e6;
-  const hitsOf = new Map<number, number>();
-  let t = profile.startTime;
-  let total = 0;
-  profile.samples.forEach((nodeId, i) => {
-    t += profile.timeDeltas[i] ?? 0;
-    if (t < from) return;
-    hitsOf.set(nodeId, (hitsOf.get(nodeId) ?? 0) + 1);
-    total++;
-  });
-  total ||= 1;
-  const seconds = Math.min(windowSeconds, (profile.endTime - profile.startTime) / 1e6);
-  const byFrame = new Map<string, number>();
-  const byModule = new Map<string, number>();
-  for (const n of profile.nodes) {
-    const hits = hitsOf.get(n.id) ?? 0;
-    if (!hits) continue;
-    const { functionName, url, lineNumber } = n.callFrame;
-    const frame = `${functionName || '(anonymous)'} ${moduleOf(url, functionName)}${url ? `:${lineNumber + 1}` : ''}`;
-    byFrame.set(frame, (byFrame.get(frame) ?? 0) + hits);
-    const mod = moduleOf(url, functionName);
-    byModule.set(mod, (byModule.get(mod) ?? 0) + hits);
-  }
-  const pct = (h: number) => `${((100 * h) / total).toFixed(1)}%`;
-  const idle = byFrame.get('(idle) (idle)') ?? 0;
-  const lines = [`${total} samples over the last ${seconds.toFixed(1)} s (the measured load), busy ${pct(total - idle)}`, '', '| self | frame |', '|---:|---|'];
-  for (const [f, h] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, TOP)) lines.push(`| ${pct(h)} | \`${f}\` |`);
-  lines.push('', '| self | module |', '|---:|---|');
-  for (const [m, h] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`| ${pct(h)} | \`${m}\` |`);
-  return lines.join('\n');
-}
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 
@@ -173,5 +112,6 @@ function resummarise(): void {
   process.stdout.write(`${parts.join('\n')}\n`);
 }
 
-if (process.argv.includes('--summarise')) resummarise();
+if (process.argv.includes('--sign-in')) await import('./sign-in-profile.ts');
+else if (process.argv.includes('--summarise')) resummarise();
 else await main();

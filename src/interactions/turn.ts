@@ -5,7 +5,7 @@ import { errors, type Provider } from 'oidc-provider';
 import { acrFromAmr, amrFor, type Factor } from '../domain/amr.ts';
 import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
-import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
+import type { AuthenticatorKind, MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import type { Webauthn } from '../domain/mfa/webauthn.ts';
 import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
@@ -74,6 +74,8 @@ export interface Turn {
   client: ClientView;
   account: AccountWithTenant | undefined;
   facts: MfaFacts | undefined;
+  /** the kinds of authenticator the chosen account has (empty without MFA). */
+  authenticatorKinds: ReadonlySet<AuthenticatorKind>;
   step: Step;
   request: RequestInfo;
 }
@@ -151,13 +153,16 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
   ]);
   let account: AccountWithTenant | undefined;
   let facts: MfaFacts | undefined;
+  let authenticatorKinds: ReadonlySet<AuthenticatorKind> = new Set();
   if (state.accountId && interaction.prompt.name === 'login') {
     account = await deps.accounts.findById(state.accountId);
     if (!account || account.status !== 'active') throw badRequest('This account is no longer available. Go back to the application and sign in again.');
     const now = new Date();
     const withMfa = account.mfaStatus === 'active';
     // a lock only matters when there is a code to ask for
-    const [lockedUntil, hasWebauthn] = withMfa ? await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.webauthn.hasCredential(account.id)]) : [null, false];
+    let lockedUntil: Date | null = null;
+    if (withMfa) [lockedUntil, authenticatorKinds] = await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.mfa.authenticatorKinds(account.id)]);
+    const hasWebauthn = authenticatorKinds.has('webauthn');
     const mfa = await accountMfa(account, deps.policy, async () => hasWebauthn);
     facts = mfaFacts({ account: mfa, hasWebauthn, client, params: interaction.params, lockedUntil, now });
   }
@@ -170,6 +175,7 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
     client,
     account,
     facts,
+    authenticatorKinds,
     step: nextStep(interaction.prompt.name, state, facts),
     request: requestInfo(ctx),
   };

@@ -2,7 +2,8 @@
 // Lookups for a token (token endpoint, userinfo) are served from memory under the accounts' change
 // generation (src/store/change-signals.ts): disabling, a role, email, tenant-policy or authenticator
 // change on any instance or from the CLI moves it, so the next lookup reads the database again.
-// Lookups without a token (a sign-in's session check) always read it.
+// Lookups without a token (a sign-in's session check) always read it, and leave what they read for the
+// token exchange that follows the sign-in.
 import type { Account, AccessToken, KoaContextWithOIDC } from 'oidc-provider';
 import type { Repos } from '../store/repos.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
@@ -49,9 +50,10 @@ export function createFindAccount(
   const cache = new Map<string, { at: number; generation: number; row: AccountRow }>();
 
   async function read(sub: string, forToken: boolean): Promise<AccountRow> {
-    const generation = forToken ? await signals.generation('accounts') : undefined;
+    // read before the row: a change announced meanwhile leaves the row under the older generation
+    const generation = await signals.generation('accounts');
     if (generation === undefined) return accounts.findById(sub);
-    const hit = cache.get(sub);
+    const hit = forToken ? cache.get(sub) : undefined;
     if (hit && hit.generation === generation && Date.now() - hit.at < MAX_AGE_MS) return hit.row;
     const row = await accounts.findById(sub);
     if (cache.size >= MAX_CACHED) cache.clear();

@@ -1,6 +1,7 @@
 // Repositories whose writes announce a change (src/store/change-signals.ts) once they have committed,
 // so every instance drops what it keeps in memory of clients (the provider's Client adapter) and
-// accounts (findAccount: status, role, email, tenant and its MFA policy, authenticators).
+// accounts (findAccount: status, role, email, tenant and its MFA policy, authenticators) and upstream
+// identity providers (the sign-in page's buttons).
 import type { Repos } from './repos.ts';
 import type { ChangeSignals, ChangeTopic } from './change-signals.ts';
 
@@ -39,5 +40,6 @@ export function announceChanges(repos: Repos, signals: Pick<ChangeSignals, 'chan
       to('accounts'),
     ),
     imports: announcing(repos.imports, ['create', 'update'], to('accounts')),
+    upstreamIdps: announcing(repos.upstreamIdps, ['create', 'update', 'remove'], to('upstream_idps')),
   };
 }

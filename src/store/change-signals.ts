@@ -1,6 +1,7 @@
-// Change signals: how every instance learns at once that clients or accounts changed, so that it may
-// keep them in memory (src/oidc/clients.ts, src/oidc/accounts.ts) and still refuse a disabled client,
-// a rotated secret or a disabled account on the very next request.
+// Change signals: how every instance learns at once that clients, accounts or upstream identity
+// providers changed, so that it may keep them in memory (src/oidc/clients.ts, src/oidc/accounts.ts,
+// the sign-in page's provider buttons) and still refuse a disabled client, a rotated secret or a
+// disabled account on the very next request.
 // - Embedded default: a generation counter per topic in LMDB (multi-process safe). A reader sees the
 //   other process's committed write from its next event-loop turn on, and a read is a lookup in mapped
 //   memory, so it is read on every use: the CLI, as another process, changes what the server caches.
@@ -12,7 +13,7 @@
 import type { RedisClient } from './redis.ts';
 import { key, type LmdbStore } from './lmdb.ts';
 
-export type ChangeTopic = 'clients' | 'accounts';
+export type ChangeTopic = 'clients' | 'accounts' | 'upstream_idps';
 
 export interface ChangeSignals {
   /**

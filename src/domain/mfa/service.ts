@@ -32,6 +32,8 @@ export type VerifyOutcome =
 
 type CheckResult = { ok: true; factor: SecondFactor; remainingRecoveryCodes?: number } | { ok: false };
 
+export type AuthenticatorKind = 'totp' | 'webauthn';
+
 /** The sealing context of a TOTP secret: a secret copied to another account's row does not open. */
 export const totpSecretContext = (accountId: string) => `totp:${accountId}`;
 
@@ -107,7 +109,7 @@ export function createMfaService(deps: {
     },
 
     /** Which kinds of authenticator the account has, so a page offers only the ones it can use. */
-    async authenticatorKinds(accountId: string): Promise<Set<'totp' | 'webauthn'>> {
+    async authenticatorKinds(accountId: string): Promise<Set<AuthenticatorKind>> {
       return new Set((await authenticators.listForAccount(accountId)).map((a) => a.kind));
     },
 

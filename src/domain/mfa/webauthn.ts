@@ -166,10 +166,6 @@ export function createWebauthn(deps: {
   }
 
   return {
-    async hasCredential(accountId: string): Promise<boolean> {
-      return (await credentialsOf(accountId)).length > 0;
-    },
-
     /** Options for `navigator.credentials.create`: resident key and user verification preferred, attestation none. */
     async startRegistration(owner: MfaOwner, binding: string, now = new Date()): Promise<Ceremony<PublicKeyCredentialCreationOptionsJSON>> {
       const existing = await credentialsOf(owner.id);

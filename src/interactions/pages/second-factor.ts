@@ -17,15 +17,15 @@ const FORM = {
 } as const satisfies Record<CodeKind, { template: string; title: string }>;
 
 /** What this page may offer: the passkey when the account has one; codes unless only a passkey will do. */
-async function offers(turn: Turn) {
-  const kinds = await turn.deps.mfa.authenticatorKinds(accountOf(turn).id);
+function offers(turn: Turn) {
+  const kinds = turn.authenticatorKinds;
   const passkey = kinds.has('webauthn');
   const codes = !(passkey && needsPasskey(turn));
   return { passkey, totp: codes && kinds.has('totp'), recovery: codes };
 }
 
 async function showForm(turn: Turn, kind: CodeKind, error?: string) {
-  const offered = await offers(turn);
+  const offered = offers(turn);
   const title = kind === 'otp' && offered.passkey ? 'Use your passkey or security key' : FORM[kind].title;
   return render(turn, FORM[kind].template, {
     title,
@@ -105,7 +105,7 @@ const checkCode =
   async (turn) => {
     const { deps } = turn;
     // a code proves possession but can be phished; when only a passkey will do, it is not even checked
-    if (!(await offers(turn)).recovery) throw passkeyRequired();
+    if (!offers(turn).recovery) throw passkeyRequired();
     const owner = ownerOf(accountOf(turn));
     const code = field(turn.ctx, 'code');
     const outcome = kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);

@@ -43,22 +43,25 @@ export interface AuditRepo {
 
 const MAX_PAGE = 1000;
 
+/** The row of an event (also written in batches: src/store/request-writes.ts). */
+export const auditRow = (event: NewAuditEvent) => ({
+  action: event.action,
+  actorAccountId: event.actorAccountId ?? null,
+  actor: event.actor ?? null,
+  tenantId: event.tenantId ?? null,
+  target: event.target ?? null,
+  ip: event.ip ?? null,
+  userAgent: event.userAgent ?? null,
+  requestId: event.requestId ?? null,
+  detail: event.detail ?? {},
+});
+
 export function createAuditRepo(db: Db): AuditRepo {
   return {
     async record(event) {
       const [row] = await db
         .insert(auditEvents)
-        .values({
-          action: event.action,
-          actorAccountId: event.actorAccountId ?? null,
-          actor: event.actor ?? null,
-          tenantId: event.tenantId ?? null,
-          target: event.target ?? null,
-          ip: event.ip ?? null,
-          userAgent: event.userAgent ?? null,
-          requestId: event.requestId ?? null,
-          detail: event.detail ?? {},
-        })
+        .values(auditRow(event))
         .returning();
       if (!row) throw new GatehouseError('audit_not_recorded', 500, 'The audit event could not be recorded.');
       return row;

@@ -74,6 +74,13 @@ export interface AuthenticatorRepoOptions {
 }
 
 export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOptions = {}): AuthenticatorRepo {
+  // prepared once: every page of a sign-in with MFA lists them
+  const ofAccount = db
+    .select()
+    .from(authenticators)
+    .where(eq(authenticators.accountId, sql.placeholder('accountId')))
+    .orderBy(asc(authenticators.createdAt), asc(authenticators.id))
+    .prepare('gatehouse_authenticators_of_account');
   const totpValues = (input: NewTotpAuthenticator) => ({
     accountId: input.accountId,
     kind: 'totp' as const,
@@ -94,7 +101,7 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
   return {
     async listForAccount(accountId) {
       if (!isUuid(accountId)) return [];
-      return db.select().from(authenticators).where(eq(authenticators.accountId, accountId)).orderBy(asc(authenticators.createdAt), asc(authenticators.id));
+      return ofAccount.execute({ accountId });
     },
 
     async countForAccount(accountId) {

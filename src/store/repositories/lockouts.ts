@@ -46,9 +46,11 @@ interface ReservedRow {
 const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
 export function createLockoutRepo(db: Db): LockoutRepo {
+  // prepared once: every page of a sign-in with MFA reads it
+  const byAccount = db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, sql.placeholder('accountId'))).prepare('gatehouse_lockout_by_account');
   const get = async (accountId: string): Promise<LockoutRow | undefined> => {
     if (!isUuid(accountId)) return undefined;
-    const [row] = await db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, accountId));
+    const [row] = await byAccount.execute({ accountId });
     return row && { failures: row.failures, lockedUntil: row.lockedUntil, lockCount: row.lockCount };
   };
 

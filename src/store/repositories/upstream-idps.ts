@@ -29,6 +29,8 @@ export interface UpstreamIdpRepo {
 }
 
 export function createUpstreamIdpRepo(db: Db): UpstreamIdpRepo {
+  // prepared once: every sign-in page lists the buttons
+  const enabled = db.select().from(upstreamIdps).where(eq(upstreamIdps.enabled, true)).orderBy(asc(upstreamIdps.displayName), asc(upstreamIdps.id)).prepare('gatehouse_enabled_upstream_idps');
   return {
     async create(input) {
       try {
@@ -71,7 +73,7 @@ export function createUpstreamIdpRepo(db: Db): UpstreamIdpRepo {
     },
 
     async listEnabled() {
-      return db.select().from(upstreamIdps).where(eq(upstreamIdps.enabled, true)).orderBy(asc(upstreamIdps.displayName), asc(upstreamIdps.id));
+      return enabled.execute();
     },
 
     async update(id, changes) {

@@ -40,6 +40,16 @@ describe('password sign-in with a standard OIDC client', () => {
     expect(decodeProtectedHeader(tokens.id_token ?? '').alg).toBe('ES256');
   });
 
+  it("records the sign-in's audit events and last login by the time each page answers", async () => {
+    const fresh = await seedAccount(gh.runtime, tenant.id);
+    const since = new Date(Date.now() - 1000);
+    await passwordSignIn(config, fresh.email);
+    const events = (await gh.runtime.repos.audit.list({ target: fresh.id, limit: 10 })).filter((e) => e.action.startsWith('auth.'));
+    expect(events.map((e) => e.action).reverse()).toEqual(['auth.password.succeeded', 'auth.signed_in']);
+    expect(events[0]).toMatchObject({ tenantId: tenant.id, actorAccountId: fresh.id, detail: { amr: ['pwd'], client_id: client.clientId } });
+    expect((await gh.runtime.repos.accounts.findById(fresh.id))?.lastLoginAt?.getTime()).toBeGreaterThanOrEqual(since.getTime());
+  });
+
   it('rotates refresh tokens and refuses the old one', async () => {
     const { tokens } = await passwordSignIn(config, account.email);
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '');

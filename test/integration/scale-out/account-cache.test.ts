@@ -78,6 +78,15 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
     expect(await nameOnB(account.id)).toBe('Unannounced Name');
   });
 
+  it("leaves what a sign-in's lookup (without a token) read for the token exchange that follows", async () => {
+    const account = await seedAccount(a, tenantId, { name: 'At Sign-in' });
+    expect(await nameOnB(account.id, false)).toBe('At Sign-in');
+    await renameBehindTheBack(account.id, 'Unannounced Name');
+    expect(await nameOnB(account.id)).toBe('At Sign-in'); // the token lookup did not read again
+    await a.repos.accounts.setRole(account.id, 'support');
+    expect(await nameOnB(account.id)).toBe('Unannounced Name');
+  });
+
   it('refuses at once on B an account disabled on A, and serves it again once reactivated on A', async () => {
     const account = await seedAccount(a, tenantId);
     expect(await findOnB(ctx, account.id, token)).toMatchObject({ accountId: account.id });

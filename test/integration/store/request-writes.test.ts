@@ -1,0 +1,104 @@
+// One request's audit events and last-login update are written in one statement when it ends, also
+// when it fails; outside a request, and after its writes were written, each write goes straight through.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createRepos, type Repos } from '../../../src/store/repos.ts';
+import { createRequestWrites, type RequestWrites } from '../../../src/store/request-writes.ts';
+import type { Db } from '../../../src/store/db.ts';
+import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+
+/** The database handle, counting the statements sent through `execute` (the batch) and the repositories' inserts. */
+function counting(db: Db): { db: Db; executed: () => number } {
+  let executed = 0;
+  const wrapped = new Proxy(db, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (name === 'execute' && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          executed++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return value;
+    },
+  });
+  return { db: wrapped, executed: () => executed };
+}
+
+describe(`request writes on ${backendName()}`, () => {
+  let database: TestDatabase;
+  let repos: Repos;
+  let tenantId: string;
+  let accountId: string;
+  let statements: () => number;
+  let writes: RequestWrites;
+  const direct: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    repos = createRepos(database.db, { transactional: database.transactional });
+    const platform = await repos.tenants.ensurePlatform('Platform');
+    tenantId = (await repos.tenants.create({ kind: 'distributor', name: 'Writes', parentId: platform.id })).id;
+    accountId = (await repos.accounts.create({ tenantId, email: 'writes@example.test', passwordHash: null })).id;
+    const { db, executed } = counting(database.db);
+    statements = executed;
+    writes = createRequestWrites(db, {
+      record: (event) => {
+        direct.push(event.action);
+        return repos.audit.record(event);
+      },
+      recordLogin: (id) => {
+        direct.push('login');
+        return repos.accounts.recordLogin(id);
+      },
+    });
+  });
+  afterAll(() => database.dispose());
+
+  const lastLogin = async () => (await repos.accounts.listByTenant(tenantId)).find((a) => a.id === accountId)?.lastLoginAt ?? null;
+  const actions = async (target: string) => (await repos.audit.list({ target, limit: 10 })).map((e) => e.action).reverse();
+
+  it("writes a request's events and its last login in one statement when the request ends", async () => {
+    const before = statements();
+    let seenInside: string[] = [];
+    await writes.around(async () => {
+      await writes.audit.record({ action: 'auth.password.succeeded', target: 'one', tenantId, ip: '192.0.2.1', detail: { accounts: 1 } });
+      await writes.recordLogin(accountId);
+      await writes.audit.record({ action: 'auth.signed_in', target: 'one', tenantId, actorAccountId: accountId });
+      seenInside = await actions('one');
+    });
+    expect(seenInside).toEqual([]);
+    expect(statements() - before).toBe(1);
+    expect(direct).toEqual([]);
+    expect(await actions('one')).toEqual(['auth.password.succeeded', 'auth.signed_in']);
+    const [first] = await repos.audit.list({ target: 'one', action: 'auth.password.succeeded', limit: 1 });
+    expect(first).toMatchObject({ tenantId, ip: '192.0.2.1', detail: { accounts: 1 } });
+    expect(await lastLogin()).toBeInstanceOf(Date);
+  });
+
+  it('writes them when the request fails too, and the failure still reaches the caller', async () => {
+    const failure = writes.around(async () => {
+      await writes.audit.record({ action: 'auth.password.succeeded', target: 'two' });
+      throw new Error('after the password check');
+    });
+    await expect(failure).rejects.toThrow('after the password check');
+    expect(await actions('two')).toEqual(['auth.password.succeeded']);
+  });
+
+  it('writes straight through outside a request and once a request has been written', async () => {
+    await writes.audit.record({ action: 'keys.rotated', target: 'three' });
+    let later: Promise<void> | undefined;
+    await writes.around(async () => {
+      // work deferred until after the answer runs in the request's context, after its writes
+      later = new Promise<void>((resolve) => setImmediate(resolve)).then(() => writes.audit.record({ action: 'auth.rate_limited', target: 'three' }));
+    });
+    await later;
+    expect(direct).toEqual(['keys.rotated', 'auth.rate_limited']);
+    expect(await actions('three')).toEqual(['keys.rotated', 'auth.rate_limited']);
+  });
+
+  it('sends no statement for a request without such writes', async () => {
+    const before = statements();
+    expect(await writes.around(async () => 42)).toBe(42);
+    expect(statements()).toBe(before);
+  });
+});
