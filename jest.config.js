@@ -2,7 +2,7 @@
  * Jest runs the TypeScript sources as native ESM (test/ts-transform.js); imports keep their `.ts` extension.
  *
  * Four projects, one per kind of test (`--selectProjects unit` runs one). Test files run in parallel
- * workers: each has its own database (a PostgreSQL schema or an in-memory PGlite), its own Redis key
+ * workers: each has its own database (a PostgreSQL schema or a copy of a migrated PGlite directory), its own Redis key
  * prefix, free ports and temporary directories (test/helpers), so no file sees another's data.
  * TEST_WORKERS sets the number of workers (default: one per core, plus one).
  *

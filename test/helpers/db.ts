@@ -62,7 +62,7 @@ export async function copyTemplateDataDir(target: string, kind: 'empty' | 'migra
 }
 
 /**
- * A database of its own for one test file: on `databaseUrl` (default: the run's), else in-memory PGlite;
+ * A database of its own for one test file: on `databaseUrl` (default: the run's), else a PGlite directory;
  * migrated unless `migrated: false` (for tests of the migrations themselves).
  */
 export async function createTestDatabase(options: { databaseUrl?: string | undefined; migrated?: boolean } = {}): Promise<TestDatabase> {

@@ -1,5 +1,5 @@
 // An in-process Gatehouse on a free loopback port, over the test database (an isolated PostgreSQL
-// schema or in-memory PGlite) and, when REDIS_URL is set, Redis under a key prefix of its own.
+// schema or a copied PGlite directory) and, when REDIS_URL is set, Redis under a key prefix of its own.
 import { freePort } from './ports.ts';
 import os from 'node:os';
 import fs from 'node:fs';
