@@ -4,13 +4,20 @@
 // answer is sent, also when the request failed, so what a request recorded before an error stays
 // recorded and a client that reads the audit log after an answer finds it. Outside a request (the CLI,
 // start-up) and once a request's writes are written (work deferred until after the answer), each write
-// goes straight to the database, as before.
+// goes straight to the database, as before. A request that records many events (a bulk import) writes
+// them in statements of at most MAX_EVENTS_PER_STATEMENT as it goes.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { accounts, auditEvents } from './schema.ts';
 import { auditRow, type NewAuditEvent } from './repositories/audit.ts';
 import { isUuid } from './repositories/pg-errors.ts';
+
+/**
+ * PostgreSQL takes at most 65,535 parameters in one statement, nine per audit row: an import of 10,000
+ * users records up to 20,000 events in one request.
+ */
+export const MAX_EVENTS_PER_STATEMENT = 1_000;
 
 interface Pending {
   open: boolean;
@@ -41,9 +48,17 @@ export function createRequestWrites(db: Db, direct: { record(event: NewAuditEven
     return p?.open ? p : undefined;
   };
 
+  /** Writes what the request gathered so far, taking it out of the request's buffer first. */
+  async function flush(p: Pending): Promise<void> {
+    const events = p.events.splice(0);
+    const logins = new Map(p.logins);
+    p.logins.clear();
+    if (events.length > 0 || logins.size > 0) await db.execute(requestWritesStatement(db, events, logins));
+  }
+
   async function write(p: Pending): Promise<void> {
     p.open = false;
-    if (p.events.length > 0 || p.logins.size > 0) await db.execute(requestWritesStatement(db, p.events, p.logins));
+    await flush(p);
   }
 
   return {
@@ -58,8 +73,13 @@ export function createRequestWrites(db: Db, direct: { record(event: NewAuditEven
     audit: {
       async record(event) {
         const p = pending();
-        if (p) p.events.push(event);
-        else await direct.record(event);
+        if (!p) {
+          await direct.record(event);
+          return;
+        }
+        p.events.push(event);
+        // a bulk import records an event per user: written in statements of a bounded size as it goes
+        if (p.events.length >= MAX_EVENTS_PER_STATEMENT) await flush(p);
       },
     },
     async recordLogin(id) {

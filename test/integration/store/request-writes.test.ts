@@ -2,8 +2,9 @@
 // when it fails; outside a request, and after its writes were written, each write goes straight through.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
-import { createRequestWrites, type RequestWrites } from '../../../src/store/request-writes.ts';
-import type { Db } from '../../../src/store/db.ts';
+import { MAX_EVENTS_PER_STATEMENT, createRequestWrites, type RequestWrites } from '../../../src/store/request-writes.ts';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../../src/store/db.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 /** The database handle, counting the statements sent through `execute` (the batch) and the repositories' inserts. */
@@ -94,6 +95,19 @@ describe(`request writes on ${backendName()}`, () => {
     await later;
     expect(direct).toEqual(['keys.rotated', 'auth.rate_limited']);
     expect(await actions('three')).toEqual(['keys.rotated', 'auth.rate_limited']);
+  });
+
+  it('writes a bulk request in statements of a bounded size as it goes, and every event arrives', async () => {
+    const count = 2 * MAX_EVENTS_PER_STATEMENT + 500; // an import of 10,000 users would exceed PostgreSQL's 65,535 parameters in one statement
+    const before = statements();
+    await writes.around(async () => {
+      for (let i = 0; i < count; i++) await writes.audit.record({ action: 'account.imported', target: 'bulk', tenantId, detail: { row: i } });
+      expect(statements() - before).toBe(2);
+    });
+    expect(statements() - before).toBe(3);
+    expect(await repos.audit.list({ target: 'bulk', limit: 1 })).toHaveLength(1);
+    const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from audit_events where target = 'bulk'`);
+    expect(row?.n).toBe(count);
   });
 
   it('sends no statement for a request without such writes', async () => {
