@@ -53,9 +53,17 @@ export interface RequestContextOptions {
 }
 
 /**
+ * The level of a request's line. Answered requests are the bulk of the traffic (thousands of token and
+ * introspection requests per second) and are logged at `debug`; refused ones (4xx: a wrong password, a
+ * bad client secret, a forged form) at `info`, failures at `error`. Who signed in, failed or was locked
+ * out is recorded in the audit log, not read from request lines.
+ */
+export const requestLineLevel = (status: number): 'debug' | 'info' | 'error' => (status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug');
+
+/**
  * Outermost middleware: assigns `ctx.state.requestId` (and `ctx.state.log`, a child logger carrying
- * it), echoes it in `X-Request-Id`, and logs one JSON line when the handlers are done:
- * method, route, path (no query string), status, duration, request id.
+ * it), echoes it in `X-Request-Id`, and logs one JSON line when the handlers are done, at the level
+ * `requestLineLevel` gives: method, route, path (no query string), status, duration, request id.
  */
 export function requestContext(options: RequestContextOptions): Middleware {
   const trustIncoming = options.trustIncomingId ?? true;
@@ -78,7 +86,7 @@ export function requestContext(options: RequestContextOptions): Middleware {
       throw err;
     } finally {
       const status = failed === undefined ? ctx.status : statusOf(failed);
-      const level = status >= 500 ? 'error' : 'info';
+      const level = requestLineLevel(status);
       if (lines.isLevelEnabled(level)) {
         const durationMs = Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100;
         lines[level]({ requestId, method: ctx.method, route: routeLabel(ctx), path: loggablePath(ctx.path), status, durationMs }, 'request');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import { createLogger } from '../../../src/http/logger.ts';
-import { isAcceptableRequestId, loggablePath, requestContext } from '../../../src/http/request-context.ts';
+import { isAcceptableRequestId, loggablePath, requestContext, requestLineLevel } from '../../../src/http/request-context.ts';
 import { captureLines, serve, type Served } from './_serve.ts';
 
 describe('request ids', () => {
@@ -36,7 +36,7 @@ describe('requestContext middleware', () => {
     router.get('/interaction/:uid/login', (ctx) => {
       ctx.body = { id: ctx.state.requestId };
     });
-    app.use(requestContext({ logger: createLogger({ logLevel: 'info' }, capture) }));
+    app.use(requestContext({ logger: createLogger({ logLevel: 'debug' }, capture) }));
     app.use(router.routes());
     app.use((ctx) => {
       if (ctx.path === '/auth/abc') ctx.body = 'ok';
@@ -64,14 +64,48 @@ describe('requestContext middleware', () => {
     const lines = capture.lines.filter((l) => l.requestId === id);
     expect(lines).toHaveLength(1);
     const line = lines[0] ?? {};
-    expect(line).toMatchObject({ msg: 'request', method: 'GET', route: '/interaction/:uid/login', path: '/interaction/:id/login', status: 200, level: 'info' });
+    expect(line).toMatchObject({ msg: 'request', method: 'GET', route: '/interaction/:uid/login', path: '/interaction/:id/login', status: 200, level: 'debug' });
     expect(typeof line.durationMs).toBe('number');
     expect(JSON.stringify(line)).not.toMatch(/SECRET123|token=|Xk3v9LqP/);
+  });
+
+  it.each([
+    [200, 'debug'],
+    [302, 'debug'],
+    [400, 'info'],
+    [401, 'info'],
+    [429, 'info'],
+    [500, 'error'],
+    [503, 'error'],
+  ])('a %p answer is logged at %p', (status, level) => {
+    expect(requestLineLevel(status)).toBe(level);
   });
 
   it('labels provider routes by their first segment', async () => {
     const res = await s.fetch('/auth/abc');
     const line = capture.lines.find((l) => l.requestId === res.headers.get('x-request-id'));
     expect(line).toMatchObject({ route: '/auth', status: 200 });
+  });
+});
+
+describe('request lines at the default level (info)', () => {
+  const capture = captureLines();
+  let s: Served;
+  beforeAll(async () => {
+    const app = new Koa();
+    app.use(requestContext({ logger: createLogger({ logLevel: 'info' }, capture) }));
+    app.use((ctx) => {
+      ctx.status = ctx.path === '/refused' ? 401 : 200;
+      ctx.body = 'done';
+    });
+    s = await serve(app);
+  });
+  afterAll(() => s.close());
+
+  it('leaves answered requests out and logs refused ones', async () => {
+    const answered = (await s.fetch('/token')).headers.get('x-request-id');
+    const refused = (await s.fetch('/refused')).headers.get('x-request-id');
+    expect(capture.lines.filter((l) => l.requestId === answered)).toEqual([]);
+    expect(capture.lines.filter((l) => l.requestId === refused)).toEqual([expect.objectContaining({ msg: 'request', status: 401, level: 'info' })]);
   });
 });
