@@ -7,10 +7,11 @@
 // goes straight to the database, as before. A request that records many events (a bulk import) writes
 // them in statements of at most MAX_EVENTS_PER_STATEMENT as it goes.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.ts';
-import { accounts, auditEvents } from './schema.ts';
+import { auditEvents } from './schema.ts';
 import { auditRow, type NewAuditEvent } from './repositories/audit.ts';
+import { lastLoginUpdate } from './repositories/accounts.ts';
 import { isUuid } from './repositories/pg-errors.ts';
 
 /**
@@ -36,7 +37,7 @@ export interface RequestWrites {
 
 /** One statement: the audit rows, with the last-login updates as data-modifying CTEs before them. */
 export function requestWritesStatement(db: Db, events: readonly NewAuditEvent[], logins: ReadonlyMap<string, Date>): SQL {
-  const updates = [...logins].map(([id, at], i) => sql`${sql.identifier(`login_${i}`)} as (${db.update(accounts).set({ lastLoginAt: at }).where(eq(accounts.id, id)).getSQL()})`);
+  const updates = [...logins].map(([id, at], i) => sql`${sql.identifier(`login_${i}`)} as (${lastLoginUpdate(db, id, at).getSQL()})`);
   const main = events.length > 0 ? db.insert(auditEvents).values(events.map(auditRow)).getSQL() : sql`select 1`;
   return updates.length > 0 ? sql`with ${sql.join(updates, sql`, `)} ${main}` : main;
 }

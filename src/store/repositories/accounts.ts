@@ -149,6 +149,9 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const normaliseEmail = (email: string) => email.trim();
 
+/** The last-login update of one account: run alone (recordLogin) or inside a request's gathered writes. */
+export const lastLoginUpdate = (db: Db, id: string, at: Date) => db.update(accounts).set({ lastLoginAt: at }).where(eq(accounts.id, id));
+
 export function createAccountRepo(db: Db): AccountRepo {
   // Prepared once: the sign-in path runs these on every page, and building them cost more CPU than running them.
   const byId = db
@@ -273,7 +276,7 @@ export function createAccountRepo(db: Db): AccountRepo {
 
     async recordLogin(id) {
       if (!isUuid(id)) return;
-      await db.update(accounts).set({ lastLoginAt: new Date() }).where(eq(accounts.id, id));
+      await lastLoginUpdate(db, id, new Date());
     },
 
     async setStatus(id, status) {
