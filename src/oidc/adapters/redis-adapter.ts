@@ -12,7 +12,7 @@
 // touch the keys of one slot only: there every script touches one key, indexes are written before the
 // artifact they point to and removed after it, and readers already check an index against the artifact
 // it names. The key names are the same in both modes.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 import { isRedisCluster, luaScript, runScript, type RedisClient } from '../../store/redis.ts';
 import { alreadyConsumed, payloadIndexes, refuseUnstorable, unstorable, type GatehouseAdapterClass } from './sql-adapter.ts';
 
@@ -76,6 +76,22 @@ for _, member in ipairs(members) do redis.call('DEL', member) end
 redis.call('DEL', KEYS[1])
 return #members`);
 
+// A token with what oidc-provider reads right after it (one server only): its grant, and its session
+// when the token ends with it. One round trip instead of four, and one instant for all three.
+const READ_TOKEN_WITH_RELATED = luaScript(`
+local token = redis.call('HMGET', KEYS[1], 'p', 'c')
+if not token[1] then return {} end
+local ok, payload = pcall(cjson.decode, token[1])
+if not ok or type(payload) ~= 'table' then return {token} end
+local base = ARGV[1]
+local grant, sessionId, session = false, false, false
+if type(payload.grantId) == 'string' then grant = redis.call('HMGET', base .. 'Grant:' .. payload.grantId, 'p', 'c') end
+if payload.expiresWithSession == true and type(payload.sessionUid) == 'string' then
+  sessionId = redis.call('GET', base .. 'uid:Session:' .. payload.sessionUid)
+  if sessionId then session = redis.call('HMGET', base .. 'Session:' .. sessionId, 'p', 'c') end
+end
+return {token, grant, sessionId, session}`);
+
 // The cluster's one-key scripts: the artifact alone (keeping its consumed mark), and one index member.
 const WRITE_ARTIFACT = luaScript(`
 local key, ttl = KEYS[1], ARGV[2]
@@ -119,6 +135,42 @@ return 1`);
 
 const flag = (value: unknown) => (value === null || value === undefined ? '0' : '1');
 
+/** The tokens whose lookup is followed by their grant's and their session's (introspection, userinfo, refresh). */
+const READ_WITH_RELATED = new Set(['AccessToken', 'RefreshToken']);
+
+type StoredFields = readonly (string | null)[] | null;
+
+/** A stored `{ p, c }` hash as oidc-provider's payload. */
+function payloadOf(fields: StoredFields): AdapterPayload | undefined {
+  const [raw, consumed] = fields ?? [];
+  if (typeof raw !== 'string') return undefined;
+  const payload = JSON.parse(raw) as AdapterPayload;
+  return typeof consumed === 'string' ? { ...payload, consumed: Number(consumed) } : payload;
+}
+
+/**
+ * What a token read brought along for the rest of the same request, by request (oidc-provider's context):
+ * `Grant:<id>` and `uid:<session uid>` → the payload, or undefined for "not there". Each entry is taken
+ * once, never outlives its request and is dropped by any write the request makes, so nothing is served
+ * that the request did not read itself.
+ */
+const readAhead = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
+
+/** A write in this request makes what it read ahead stale: the next lookups read again. */
+function forgetReadAhead(): void {
+  const ctx: unknown = Provider.ctx;
+  if (ctx) readAhead.delete(ctx);
+}
+
+function takeReadAhead(key: string): { payload: AdapterPayload | undefined } | undefined {
+  const ctx: unknown = Provider.ctx;
+  const entries = ctx ? readAhead.get(ctx) : undefined;
+  if (!entries?.has(key)) return undefined;
+  const payload = entries.get(key);
+  entries.delete(key);
+  return { payload };
+}
+
 export function createRedisAdapter(redis: RedisClient, prefix: string): GatehouseAdapterClass {
   const base = `${prefix}oidc:`;
   const artifactKey = (model: string, id: string) => `${base}${model}:${id}`;
@@ -128,11 +180,21 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
   const accountKey = (accountId: string) => `${base}account:${accountId}`;
   const cluster = isRedisCluster(redis);
 
-  const read = async (model: string, id: string): Promise<AdapterPayload | undefined> => {
-    const [raw, consumed] = await redis.hmGet(artifactKey(model, id), ['p', 'c']);
-    if (typeof raw !== 'string') return undefined;
-    const payload = JSON.parse(raw) as AdapterPayload;
-    return typeof consumed === 'string' ? { ...payload, consumed: Number(consumed) } : payload;
+  const read = async (model: string, id: string): Promise<AdapterPayload | undefined> => payloadOf(await redis.hmGet(artifactKey(model, id), ['p', 'c']));
+
+  /** A token, and its grant and session kept for the lookups that follow it in this request. */
+  const readWithRelated = async (model: string, id: string, ctx: object): Promise<AdapterPayload | undefined> => {
+    const [token, grant, sessionId, session] = (await runScript(redis, READ_TOKEN_WITH_RELATED, [artifactKey(model, id)], [base])) as [StoredFields?, StoredFields?, (string | null)?, StoredFields?];
+    const payload = payloadOf(token ?? null);
+    if (!payload) return undefined;
+    const entries = readAhead.get(ctx) ?? new Map<string, AdapterPayload | undefined>();
+    if (typeof payload.grantId === 'string' && grant !== undefined) entries.set(`Grant:${payload.grantId}`, payloadOf(grant));
+    if (payload.expiresWithSession === true && typeof payload.sessionUid === 'string' && sessionId !== undefined) {
+      const stored = typeof sessionId === 'string' ? payloadOf(session ?? null) : undefined;
+      entries.set(`uid:${payload.sessionUid}`, stored?.uid === payload.sessionUid ? stored : undefined);
+    }
+    readAhead.set(ctx, entries);
+    return payload;
   };
 
   return class RedisAdapter implements Adapter {
@@ -151,6 +213,7 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      forgetReadAhead();
       const indexes = payloadIndexes(this.model, payload);
       const ttl = typeof expiresIn === 'number' ? String(Math.max(1, Math.ceil(expiresIn * 1000))) : 'none';
       const consumed = payload.consumed ? String(typeof payload.consumed === 'number' ? payload.consumed : Math.floor(Date.now() / 1000)) : '';
@@ -192,11 +255,21 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       refuseUnstorable(id);
+      if (this.model === 'Grant') {
+        const ahead = takeReadAhead(`Grant:${id}`);
+        if (ahead) return ahead.payload;
+      }
+      const ctx: unknown = Provider.ctx;
+      if (!cluster && ctx && READ_WITH_RELATED.has(this.model)) return readWithRelated(this.model, id, ctx);
       return read(this.model, id);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
       refuseUnstorable(uid);
+      if (this.model === 'Session') {
+        const ahead = takeReadAhead(`uid:${uid}`);
+        if (ahead) return ahead.payload;
+      }
       const id = await redis.get(uidKey(this.model, uid));
       if (id === null) return undefined;
       const payload = await read(this.model, id);
@@ -213,12 +286,14 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
 
     /** One winner: a second consume of the same artifact (parallel code exchange) fails with invalid_grant. */
     async consume(id: string): Promise<void> {
+      forgetReadAhead();
       if (unstorable(id)) throw alreadyConsumed();
       const won = await runScript(redis, CONSUME, [artifactKey(this.model, id)], [String(Math.floor(Date.now() / 1000))]);
       if (Number(won) !== 1) throw alreadyConsumed();
     }
 
     async destroy(id: string): Promise<void> {
+      forgetReadAhead();
       if (unstorable(id)) return;
       if (cluster) {
         const key = artifactKey(this.model, id);
@@ -237,6 +312,7 @@ export function createRedisAdapter(redis: RedisClient, prefix: string): Gatehous
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetReadAhead();
       if (cluster) {
         for (;;) {
           const members = await redis.sMembers(grantKey(grantId));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createClient } from 'redis';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/http/logger.ts';
 import { openRuntime, type Runtime } from '../../../src/runtime.ts';
@@ -20,7 +21,7 @@ import { freePort } from '../../helpers/gatehouse.ts';
 import { postgresUnderTest } from '../../helpers/db.ts';
 import { redisUnderTest } from '../../helpers/redis.ts';
 import { TEST_SETTINGS } from '../../helpers/settings.ts';
-import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
+import { PASSWORD, REDIRECT_URI, finishAuthorization, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent, findForm, textOf, type Page } from '../../helpers/user-agent.ts';
 import { cliJson, createScratchPostgresDatabase, startGatehouseProcess, type GatehouseProcess, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
 
@@ -135,6 +136,67 @@ describe('two Gatehouse instances on one PostgreSQL + Redis', () => {
     expect(fourth.status).toBe(429);
     expect(textOf(fourth.html)).toContain('Too many sign-in attempts.');
     expect((await attempt(urlB(), PASSWORD)).status).toBe(429);
+  });
+
+  describe('a token read with its grant and session in one round trip (src/oidc/adapters/redis-adapter.ts)', () => {
+    const basic = () => `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret ?? ''}`).toString('base64')}`;
+    const introspect = async (base: string, token: string) => {
+      const res = await fetch(`${base}/token/introspection`, { method: 'POST', headers: { ...FORM, authorization: basic() }, body: new URLSearchParams({ token }) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { active: boolean; sub?: string };
+    };
+    const signedIn = async () => {
+      const account = await seedAccount(runtime as Runtime, tenant.id);
+      const { tokens } = await passwordSignIn(config, account.email, PASSWORD);
+      return { account, tokens };
+    };
+
+    it('asks Redis once for the token, its grant and its session when B introspects it', async () => {
+      const { account, tokens } = await signedIn();
+      expect(await introspect(urlB(), tokens.access_token)).toMatchObject({ active: true, sub: account.id });
+      const monitor = createClient({ url: redisUnderTest() });
+      await monitor.connect();
+      const lines: string[] = [];
+      await monitor.monitor((line) => lines.push(line));
+      try {
+        expect(await introspect(urlB(), tokens.access_token)).toMatchObject({ active: true, sub: account.id });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      } finally {
+        monitor.destroy();
+      }
+      // MONITOR shows each command as `<time> [<db> <client address>] "COMMAND" …`, a script's own reads as `[<db> lua]`
+      const byScript = (l: string) => l.includes(' lua]');
+      const tokenRead = lines.filter((l) => l.includes(`AccessToken:${tokens.access_token}`) && !byScript(l));
+      expect(tokenRead).toHaveLength(1);
+      expect(tokenRead[0]).toContain('"EVALSHA"');
+      // (without a type hint the refresh tokens are searched too, by the same script, in the same round trip)
+      expect(lines.filter(byScript).map((l) => /lua\] "(\w+)" "[^"]*:(\w+):/.exec(l)?.slice(1).join(' '))).toEqual(expect.arrayContaining(['HMGET AccessToken', 'HMGET Grant', 'GET Session', 'HMGET Session']));
+      // and no other command of B's connection in that window reads a grant or a session
+      const connection = /\[\d+ ([^\]]+)\]/.exec(tokenRead[0] ?? '')?.[1] ?? 'none';
+      const fromB = lines.filter((l) => l.includes(` ${connection}]`));
+      expect(fromB.length).toBeGreaterThan(0);
+      expect(fromB.filter((l) => /:Grant:|:Session:/.test(l))).toEqual([]);
+    });
+
+    it('refuses the token on B as soon as the CLI ended the user’s sessions, also while B is asked in parallel', async () => {
+      const { account, tokens } = await signedIn();
+      expect(await introspect(urlB(), tokens.access_token)).toMatchObject({ active: true });
+      const during = Promise.all(Array.from({ length: 20 }, () => introspect(urlB(), tokens.access_token)));
+      await cliJson(['user', 'sessions', 'end', '--tenant', tenant.id, '--email', account.email], env);
+      await during;
+      const after = await Promise.all(Array.from({ length: 10 }, () => introspect(urlB(), tokens.access_token)));
+      expect(after).toEqual(Array.from({ length: 10 }, () => ({ active: false })));
+      expect((await fetch(`${urlB()}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
+    });
+
+    it('refuses the access token on B as soon as A revoked the refresh token (the whole grant)', async () => {
+      const { tokens } = await signedIn();
+      expect(await introspect(urlB(), tokens.access_token)).toMatchObject({ active: true });
+      const revoked = await fetch(`${urlA()}/token/revocation`, { method: 'POST', headers: { ...FORM, authorization: basic() }, body: new URLSearchParams({ token: tokens.refresh_token ?? '', token_type_hint: 'refresh_token' }) });
+      expect(revoked.status).toBe(200);
+      expect(await introspect(urlB(), tokens.access_token)).toEqual({ active: false });
+      expect((await fetch(`${urlB()}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
+    });
   });
 
   it('serves a key rotated with the CLI from both instances, and both sign with the new active key', async () => {
