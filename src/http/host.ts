@@ -56,13 +56,13 @@ function presentedHost(ctx: Context): string {
  * balancers send without a proper Host) pass unchecked: they build no URLs.
  */
 export function requireValidHost(options: { exempt?: ReadonlySet<string> } = {}): Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (!options.exempt?.has(ctx.path)) {
       const host = presentedHost(ctx);
       if (!isValidAuthority(host)) throw invalidHost(`host: ${JSON.stringify(host.slice(0, 100))}`);
       const protocol = ctx.protocol;
       if (protocol !== 'http' && protocol !== 'https') throw invalidHost(`protocol: ${JSON.stringify(protocol.slice(0, 20))}`);
     }
-    await next();
+    return next();
   };
 }

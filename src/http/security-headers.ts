@@ -64,7 +64,7 @@ export function securityHeaders(options: SecurityHeadersOptions): Middleware {
   const maxAge = options.hstsMaxAgeSeconds ?? 31_536_000;
   const hsts = new URL(options.issuer).protocol === 'https:' && maxAge > 0 ? `max-age=${maxAge}` : undefined;
   const machinePaths = new Set(options.machinePaths ?? []);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     if (hsts) ctx.set('Strict-Transport-Security', hsts);
@@ -74,7 +74,7 @@ export function securityHeaders(options: SecurityHeadersOptions): Middleware {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Permissions-Policy', PERMISSIONS_POLICY);
-    await next();
+    return next();
   };
 }
 
@@ -93,9 +93,9 @@ export function setFormAction(ctx: Context, sources: readonly string[]): void {
 /** Router-level middleware tightening `form-action` (e.g. `["'self'"]` for the account console). */
 export const restrictFormAction =
   (sources: readonly string[]): Middleware =>
-  async (ctx, next) => {
+  (ctx, next) => {
     setFormAction(ctx, sources);
-    await next();
+    return next();
   };
 
 /** `Cache-Control: no-store` for pages with credentials, codes or personal data (auth pages). */
