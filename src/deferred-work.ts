@@ -7,25 +7,20 @@
 // deferring, and the embedded database runs its statements on this thread, so the deferred lookup
 // would delay the answer of a known address only.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from './http/logger.ts';
 
-/** The response of the request being handled. */
-const answered = new AsyncLocalStorage<ServerResponse>();
+const answered = new AsyncLocalStorage<Promise<void>>();
 
 /** Middleware: work deferred while handling this request waits until its response is finished (or the connection closed). */
 export function deferUntilAnswered(): Middleware {
-  return (ctx, next) => answered.run(ctx.res, next);
-}
-
-/** Resolves once `res` is finished or its connection closed (at once if that already happened). */
-function sent(res: ServerResponse): Promise<void> {
-  if (res.writableFinished || res.closed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    res.once('finish', () => resolve());
-    res.once('close', () => resolve());
-  });
+  return (ctx, next) => {
+    const sent = new Promise<void>((resolve) => {
+      ctx.res.once('finish', () => resolve());
+      ctx.res.once('close', () => resolve());
+    });
+    return answered.run(sent, next);
+  };
 }
 
 export interface DeferredWork {
@@ -38,8 +33,7 @@ export function createDeferredWork(logger: Logger): DeferredWork {
   const pending = new Set<Promise<void>>();
   return {
     defer(label, work) {
-      const res = answered.getStore();
-      const running = (res ? sent(res) : new Promise<void>((resolve) => setImmediate(resolve)))
+      const running = (answered.getStore() ?? new Promise<void>((resolve) => setImmediate(resolve)))
         .then(work)
         .catch((err: unknown) => logger.error({ err, work: label }, 'deferred work failed'))
         .finally(() => pending.delete(running));
