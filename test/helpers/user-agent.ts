@@ -53,7 +53,13 @@ export class UserAgent {
     const cookie = this.cookieHeader(target);
     if (cookie) headers.set('cookie', cookie);
     const signal = init.signal ?? (this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs));
-    const res = await fetch(target, { ...init, headers, redirect: 'manual', ...(signal ? { signal } : {}) });
+    const send = () => fetch(target, { ...init, headers, redirect: 'manual', ...(signal ? { signal } : {}) });
+    // As browsers do: a kept-alive connection the server closed just as the request went out fails
+    // before any answer; the request goes once more, on a new connection.
+    const res = await send().catch((error: unknown) => {
+      if (connectionDropped(error)) return send();
+      throw error;
+    });
     this.remember(res);
     return res;
   }
@@ -116,3 +122,9 @@ export function findForm(html: string, actionPart: string): { action: string; hi
 
 /** Text content of the first element matching a tag/class, for assertions on messages. */
 export const textOf = (html: string) => decode(html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' '));
+
+/** fetch failed because the connection closed or reset before any answer came. */
+function connectionDropped(error: unknown): boolean {
+  const cause = error instanceof TypeError ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET';
+}
