@@ -151,6 +151,11 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
     deps.states.load(interaction.uid).then((saved) => saved ?? initialState(deps, interaction)),
     clientOf(provider, interaction),
   ]);
+  return turnAt(ctx, deps, interaction, client, state);
+}
+
+/** The turn of this interaction in `state`: the chosen account, its MFA facts, and the step they name. */
+async function turnAt(ctx: Context, deps: InteractionDeps, interaction: Interaction, client: ClientView, state: InteractionState): Promise<Turn> {
   let account: AccountWithTenant | undefined;
   let facts: MfaFacts | undefined;
   let authenticatorKinds: ReadonlySet<AuthenticatorKind> = new Set();
@@ -192,8 +197,14 @@ export function render(turn: Turn, template: string, locals: Record<string, unkn
   return turn.deps.render(turn.ctx, template, { uid: turn.uid, csrfToken: turn.ctx.state.csrfToken as string, clientName: turn.client.name, ...locals });
 }
 
-/** Stores the new state and sends the browser to the interaction's page, which shows the next step (POST → redirect → GET). */
+/**
+ * Goes on from a page's action with the new state: when nothing is left to ask, the sign-in ends in
+ * this request (no extra page load just to finish); otherwise the state is stored and the browser goes
+ * to the interaction's page, which shows the next step (POST → redirect → GET).
+ */
 export async function advance(turn: Turn, state: InteractionState): Promise<void> {
+  const next = await turnAt(turn.ctx, turn.deps, turn.interaction, turn.client, state);
+  if (next.step === 'finish') return finish(next, state);
   await turn.deps.states.save(turn.uid, state);
   turn.ctx.status = 303;
   turn.ctx.redirect(`/interaction/${turn.uid}`);
