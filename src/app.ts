@@ -12,6 +12,7 @@ import { deferUntilAnswered } from './deferred-work.ts';
 import { securityHeaders, noStore, restrictFormAction } from './http/security-headers.ts';
 import { createViewRenderer, type ViewRenderer } from './http/views.ts';
 import { serveStatic } from './http/static.ts';
+import { only, routeByPath, under } from './http/path-routes.ts';
 import { createOpsRouter, metricsEndpoint, type MetricsSource } from './http/ops-routes.ts';
 import { clusterMetricsSource } from './cluster-metrics.ts';
 import { csrfProtection } from './http/csrf.ts';
@@ -41,15 +42,6 @@ import { createNewBrowserNotice } from './domain/new-browser.ts';
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-/** Protocol requests (token, introspection) skip the page routers instead of being matched against every route. */
-const under =
-  (prefix: string, routes: Middleware): Middleware =>
-  (ctx, next) =>
-    ctx.path.startsWith(prefix) ? routes(ctx, next) : next();
-const only =
-  (paths: ReadonlySet<string>, routes: Middleware): Middleware =>
-  (ctx, next) =>
-    paths.has(ctx.path) ? routes(ctx, next) : next();
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -215,22 +207,24 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     refuseNulInRequest(),
     // oidc-provider 9 has no 404 handler: unknown paths get the same 404 page or JSON as the rest
     notFoundHandler(),
-    serveStatic({ root: path.join(root, 'public') }),
-    // the browser half of the passkey ceremonies, straight from the installed package (its UMD bundle)
-    serveStatic({ root: path.join(root, 'node_modules/@simplewebauthn/browser/dist/bundle'), prefix: '/assets/simplewebauthn' }),
-    only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
-    // allowedMethods() wraps the routes: a known address asked with the wrong method answers 405 + Allow
-    under('/interaction/', interactionRouter.allowedMethods() as unknown as Middleware),
-    under('/interaction/', interactionRouter.routes() as unknown as Middleware),
-    under('/setup/', setupRouter.routes() as unknown as Middleware),
-    under('/password/', passwordRouter.routes() as unknown as Middleware),
-    under('/password/set/', invitationRouter.routes() as unknown as Middleware),
-    under('/email/', emailRouter.routes() as unknown as Middleware),
-    under('/api/', admin.api),
-    under('/scim/', admin.scim),
-    under('/admin', admin.pages),
-    under('/account', account.pages),
-    under('/federation/', federationRouter.routes() as unknown as Middleware),
+    routeByPath([
+      under('/assets/', serveStatic({ root: path.join(root, 'public') })),
+      // the browser half of the passkey ceremonies, straight from the installed package (its UMD bundle)
+      under('/assets/simplewebauthn/', serveStatic({ root: path.join(root, 'node_modules/@simplewebauthn/browser/dist/bundle'), prefix: '/assets/simplewebauthn' })),
+      only(OPS_PATHS, opsRouter.routes() as unknown as Middleware),
+      // allowedMethods() wraps the routes: a known address asked with the wrong method answers 405 + Allow
+      under('/interaction/', interactionRouter.allowedMethods() as unknown as Middleware),
+      under('/interaction/', interactionRouter.routes() as unknown as Middleware),
+      under('/setup/', setupRouter.routes() as unknown as Middleware),
+      under('/password/', passwordRouter.routes() as unknown as Middleware),
+      under('/password/set/', invitationRouter.routes() as unknown as Middleware),
+      under('/email/', emailRouter.routes() as unknown as Middleware),
+      under('/api/', admin.api),
+      under('/scim/', admin.scim),
+      under('/admin', admin.pages),
+      under('/account', account.pages),
+      under('/federation/', federationRouter.routes() as unknown as Middleware),
+    ]),
   ];
   const assemble = (keys: KeyMaterial) => {
     const p = factory.build(keys);
