@@ -201,9 +201,14 @@ export function render(turn: Turn, template: string, locals: Record<string, unkn
  * Goes on from a page's action with the new state: when nothing is left to ask, the sign-in ends in
  * this request (no extra page load just to finish); otherwise the state is stored and the browser goes
  * to the interaction's page, which shows the next step (POST → redirect → GET).
+ * `sameAccountFacts`: the action changed only what the sign-in proved (a code was accepted), not the
+ * account, its authenticators or its policy, so the facts this request read still decide the next step.
  */
-export async function advance(turn: Turn, state: InteractionState): Promise<void> {
-  const next = await turnAt(turn.ctx, turn.deps, turn.interaction, turn.client, state);
+export async function advance(turn: Turn, state: InteractionState, options: { sameAccountFacts?: boolean } = {}): Promise<void> {
+  const next =
+    options.sameAccountFacts && turn.account && state.accountId === turn.account.id
+      ? { ...turn, state, step: nextStep(turn.interaction.prompt.name, state, turn.facts) }
+      : await turnAt(turn.ctx, turn.deps, turn.interaction, turn.client, state);
   if (next.step === 'finish') return finish(next, state);
   await turn.deps.states.save(turn.uid, state);
   turn.ctx.status = 303;

@@ -114,9 +114,11 @@ const checkCode =
     deps.onSignIn?.(outcome.factor === 'otp' ? 'mfa_verified' : 'recovery_code_used');
     const factors = [...turn.state.factors, outcome.factor];
     // After a recovery code, one more page says how many are left before the user goes on.
-    if (outcome.remainingRecoveryCodes !== undefined) return advance(turn, { ...turn.state, factors, remainingRecoveryCodes: outcome.remainingRecoveryCodes });
+    if (outcome.remainingRecoveryCodes !== undefined) {
+      return advance(turn, { ...turn.state, factors, remainingRecoveryCodes: outcome.remainingRecoveryCodes }, { sameAccountFacts: true });
+    }
     // A code may not be all this sign-in needs (phr asks for a passkey next): the next step decides.
-    return advance(turn, { ...turn.state, factors });
+    return advance(turn, { ...turn.state, factors }, { sameAccountFacts: true });
   };
 
 const checkPasskey: Handler = async (turn) => {

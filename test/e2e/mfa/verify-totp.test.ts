@@ -57,6 +57,18 @@ describe(`TOTP verify at sign-in (${backendName()})`, () => {
     expect((await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '')).claims()).toMatchObject(MFA);
   });
 
+  it('ends the sign-in in the request that accepted the code', async () => {
+    const account = await seedAccount(gh.runtime, tenant.id);
+    const app = await importAuthenticator(gh.runtime, account);
+    const { agent, start, page } = await toVerifyPage(account.email);
+    const form = agent.formRequest(page, '/verify', { code: await app.nextCode() });
+    const res = await agent.request(form.url, { method: 'POST', headers: form.headers, body: form.body });
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('location') ?? '', gh.issuer);
+    expect(location.pathname).toMatch(/^\/auth\/[^/]+$/);
+    expect((await finishAuthorization(config, start, await agent.get(location.href, REDIRECT_URI))).claims()).toMatchObject({ sub: account.id, ...MFA });
+  });
+
   it('refuses a code whose time step was already accepted (replay), with a page that asks for a new code', async () => {
     const account = await seedAccount(gh.runtime, tenant.id);
     const app = await importAuthenticator(gh.runtime, account);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
-import { PASSWORD, REDIRECT_URI, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant } from '../../helpers/seed.ts';
+import { PASSWORD, REDIRECT_URI, finishAuthorization, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent } from '../../helpers/user-agent.ts';
 
 describe('password sign-in with a standard OIDC client', () => {
@@ -48,6 +48,19 @@ describe('password sign-in with a standard OIDC client', () => {
     expect(events.map((e) => e.action).reverse()).toEqual(['auth.password.succeeded', 'auth.signed_in']);
     expect(events[0]).toMatchObject({ tenantId: tenant.id, actorAccountId: fresh.id, detail: { amr: ['pwd'], client_id: client.clientId } });
     expect((await gh.runtime.repos.accounts.findById(fresh.id))?.lastLoginAt?.getTime()).toBeGreaterThanOrEqual(since.getTime());
+  });
+
+  it('ends the sign-in in the request that accepted the password when nothing more is asked', async () => {
+    const agent = new UserAgent();
+    const start = await startAuthorization(config);
+    const login = await agent.get(start.url.href, REDIRECT_URI);
+    const form = agent.formRequest(login, '/login', { email: account.email, password: PASSWORD });
+    const res = await agent.request(form.url, { method: 'POST', headers: form.headers, body: form.body });
+    // straight back to the authorization endpoint, not to an interaction page that would only finish
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('location') ?? '', gh.issuer).pathname).toMatch(/^\/auth\/[^/]+$/);
+    const callback = await agent.get(new URL(res.headers.get('location') ?? '', gh.issuer).href, REDIRECT_URI);
+    expect((await finishAuthorization(config, start, callback)).claims()).toMatchObject({ sub: account.id, amr: ['pwd'] });
   });
 
   it('rotates refresh tokens and refuses the old one', async () => {
