@@ -24,6 +24,7 @@ export const storageIndependent = [
   'test/integration/package/', // the bin and the package's exports as a user runs them
   'test/integration/cli/usage-errors.test.ts', // refused before any storage is opened
   'test/integration/cli/next-to-embedded-server.test.ts', // an embedded DATA_DIR of its own
+  'test/integration/store/embedded-buffers.test.ts', // an embedded DATA_DIR of its own
   'test/browser/demo-passkey.test.ts', // `npm run demo`, which always runs the embedded default in a directory of its own
 ];
 
