@@ -12,7 +12,7 @@ import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
 import type { NewBrowserNotice } from '../domain/new-browser.ts';
 import { KNOWN_BROWSER_MAX_AGE_SECONDS, knownBrowserCookieName, writeCookie } from './remember-cookie.ts';
 import { accountMfa, type MfaPolicySource } from '../domain/mfa/policy-source.ts';
-import { mfaFacts, type MfaFacts } from '../domain/mfa/requirement.ts';
+import { mfaFacts, secondFactorPending, type MfaFacts } from '../domain/mfa/requirement.ts';
 import type { RequestInfo, SecurityEvents } from '../domain/events.ts';
 import type { LinkRequestOutcome } from '../domain/link-requests.ts';
 import type { SecretBox } from '../domain/secrets.ts';
@@ -151,17 +151,29 @@ export async function loadTurn(ctx: Context, deps: InteractionDeps): Promise<Tur
     deps.states.load(interaction.uid).then((saved) => saved ?? initialState(deps, interaction)),
     clientOf(provider, interaction),
   ]);
-  return turnAt(ctx, deps, interaction, client, state);
+  return turnAt(ctx, deps, interaction, client, state, await chosenAccount(deps, interaction, state));
 }
 
-/** The turn of this interaction in `state`: the chosen account, its MFA facts, and the step they name. */
-async function turnAt(ctx: Context, deps: InteractionDeps, interaction: Interaction, client: ClientView, state: InteractionState): Promise<Turn> {
-  let account: AccountWithTenant | undefined;
+/** The account `state` has chosen, still active; none before the choice, nor outside the login prompt. */
+async function chosenAccount(deps: InteractionDeps, interaction: Interaction, state: InteractionState): Promise<AccountWithTenant | undefined> {
+  if (!state.accountId || interaction.prompt.name !== 'login') return undefined;
+  const account = await deps.accounts.findById(state.accountId);
+  if (!account || account.status !== 'active') throw badRequest('This account is no longer available. Go back to the application and sign in again.');
+  return account;
+}
+
+/** The turn of this interaction in `state`: the chosen account's MFA facts, and the step they name. */
+async function turnAt(
+  ctx: Context,
+  deps: InteractionDeps,
+  interaction: Interaction,
+  client: ClientView,
+  state: InteractionState,
+  account: AccountWithTenant | undefined,
+): Promise<Turn> {
   let facts: MfaFacts | undefined;
   let authenticatorKinds: ReadonlySet<AuthenticatorKind> = new Set();
-  if (state.accountId && interaction.prompt.name === 'login') {
-    account = await deps.accounts.findById(state.accountId);
-    if (!account || account.status !== 'active') throw badRequest('This account is no longer available. Go back to the application and sign in again.');
+  if (account) {
     const now = new Date();
     const withMfa = account.mfaStatus === 'active';
     // a lock only matters when there is a code to ask for
@@ -205,14 +217,22 @@ export function render(turn: Turn, template: string, locals: Record<string, unkn
  * account, its authenticators or its policy, so the facts this request read still decide the next step.
  */
 export async function advance(turn: Turn, state: InteractionState, options: { sameAccountFacts?: boolean } = {}): Promise<void> {
-  const next =
-    options.sameAccountFacts && turn.account && state.accountId === turn.account.id
-      ? { ...turn, state, step: nextStep(turn.interaction.prompt.name, state, turn.facts) }
-      : await turnAt(turn.ctx, turn.deps, turn.interaction, turn.client, state);
-  if (next.step === 'finish') return finish(next, state);
+  const next = await turnAfter(turn, state, options.sameAccountFacts === true);
+  if (next?.step === 'finish') return finish(next, state);
   await turn.deps.states.save(turn.uid, state);
   turn.ctx.status = 303;
   turn.ctx.redirect(`/interaction/${turn.uid}`);
+}
+
+/** The turn an action leads to; undefined when the account alone shows that a page comes next. */
+async function turnAfter(turn: Turn, state: InteractionState, sameAccountFacts: boolean): Promise<Turn | undefined> {
+  if (sameAccountFacts && turn.account && state.accountId === turn.account.id) {
+    return { ...turn, state, step: nextStep(turn.interaction.prompt.name, state, turn.facts) };
+  }
+  const account = await chosenAccount(turn.deps, turn.interaction, state);
+  // the page that asks for the second factor reads the lock and the authenticators itself
+  if (account && secondFactorPending(account.mfaStatus === 'active', state.factors)) return undefined;
+  return turnAt(turn.ctx, turn.deps, turn.interaction, turn.client, state, account);
 }
 
 /** Ends the login interaction, once, with the amr/acr the collected factors prove. */

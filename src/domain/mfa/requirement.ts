@@ -111,6 +111,12 @@ export function acceptableAcr(facts: Parameters<typeof maySkipSetup>[0]): Reques
   return facts.hasAuthenticator ? 'mfa' : undefined;
 }
 
+/**
+ * An account that has an authenticator uses it (`requiredAcr`): until a second factor is proved, the
+ * sign-in has a code to ask for or a lock to show, whatever the other facts say.
+ */
+export const secondFactorPending = (hasAuthenticator: boolean, proved: readonly Factor[]): boolean => hasAuthenticator && !provesMfa(proved);
+
 /** What is still missing, given the factors this sign-in has proved so far. */
 export function mfaRequirement(facts: MfaFacts, proved: readonly Factor[] = []): MfaRequirement {
   const required = requiredAcr(facts);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { acceptableAcr, maySkipSetup, mfaRequiredBy, mfaRequirement, requiredAcr, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
+import { acceptableAcr, maySkipSetup, mfaRequiredBy, mfaRequirement, requiredAcr, secondFactorPending, type MfaFacts } from '../../../src/domain/mfa/requirement.ts';
 import type { Factor } from '../../../src/domain/amr.ts';
 
 const now = new Date('2025-06-01T12:00:00Z');
@@ -66,6 +66,40 @@ describe('what is still missing once factors are proved', () => {
     ['passkey proved, the tenant policy requires phr → none', { hasAuthenticator: true, hasWebauthn: true, policyRequiresPhr: true }, ['pwd', 'hwk'], 'none'],
   ])('%s', (_rule, input, proved, expected) => {
     expect(mfaRequirement({ ...base, ...input }, proved)).toBe(expected);
+  });
+});
+
+describe('a second factor still pending, from the account alone', () => {
+  const provedSets: Factor[][] = [['pwd'], ['fed'], ['fed_mfa'], ['pwd', 'otp'], ['pwd', 'recovery_code'], ['pwd', 'hwk'], ['passkey_hwk'], ['pwd', 'remembered']];
+  const variants: Partial<MfaFacts>[] = [];
+  for (const hasWebauthn of [false, true])
+    for (const policyRequiresMfa of [false, true])
+      for (const policyRequiresPhr of [false, true])
+        for (const clientRequiresMfa of [false, true])
+          for (const clientRequiresPhr of [false, true])
+            for (const requestedAcr of [undefined, '1fa', 'mfa', 'phr'] as const)
+              for (const lockedUntil of [null, later]) variants.push({ hasWebauthn, policyRequiresMfa, policyRequiresPhr, clientRequiresMfa, clientRequiresPhr, requestedAcr, lockedUntil });
+
+  it('says so only when, whatever the other facts, something is still to ask', () => {
+    let pending = 0;
+    for (const proved of provedSets) {
+      if (!secondFactorPending(true, proved)) continue;
+      for (const variant of variants) {
+        pending++;
+        expect({ proved, variant, requirement: mfaRequirement({ ...base, ...variant, hasAuthenticator: true }, proved) }).not.toMatchObject({ requirement: 'none' });
+      }
+    }
+    expect(pending).toBeGreaterThan(variants.length); // the password, and an upstream sign-in without MFA
+  });
+
+  it.each<[Factor[], boolean, boolean]>([
+    [['pwd'], true, true],
+    [['fed'], true, true],
+    [['pwd', 'otp'], true, false],
+    [['passkey_hwk'], true, false],
+    [['pwd'], false, false],
+  ])('%j with an authenticator %s → %s', (proved, hasAuthenticator, expected) => {
+    expect(secondFactorPending(hasAuthenticator, proved)).toBe(expected);
   });
 });
 
