@@ -4,7 +4,7 @@
 // HMAC-SHA256 under a secret derived from GATEHOUSE_SECRET_KEY, so emails and IP addresses never reach
 // the store in clear, and a copy of the store cannot be matched against a list of guessed emails (a
 // plain SHA-256 of an email can).
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 
 /**
  * Atomically adds one to `key` and returns the new count. The key already names its window, so the
@@ -38,24 +38,26 @@ export interface RateLimiterOptions {
    * The HMAC key, shared by all instances (derive it from the configured secret key:
    * `box.deriveKey('rate-limit')`).
    */
-  secret: string | Buffer;
+  secret: string | KeyObject;
   /** Clock in milliseconds (tests). */
   now?: () => number;
 }
 
 export const RATE_KEY_PREFIX = 'rl:';
 
+const keyBytes = (secret: string | KeyObject): number => (typeof secret === 'string' ? secret.length : (secret.symmetricKeySize ?? 0));
+
 /** The keyed digest of a name (an email, an address, a pair of them): what the store sees. */
-export const keyedDigest = (name: string, secret: string | Buffer): string => createHmac('sha256', secret).update(name).digest('hex');
+export const keyedDigest = (name: string, secret: string | KeyObject): string => createHmac('sha256', secret).update(name).digest('hex');
 
 /** The stored form of a key: prefix + HMAC-SHA256 hex + window start (seconds). */
-export function rateLimitKey(key: string, windowStartSeconds: number, secret: string | Buffer): string {
+export function rateLimitKey(key: string, windowStartSeconds: number, secret: string | KeyObject): string {
   return `${RATE_KEY_PREFIX}${keyedDigest(key, secret)}:${windowStartSeconds}`;
 }
 
 export function createRateLimiter(store: CounterStore, options: RateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
-  if (!options.secret || options.secret.length < 16) throw new RangeError('the rate-limit secret must be at least 16 bytes');
+  if (keyBytes(options.secret) < 16) throw new RangeError('the rate-limit secret must be at least 16 bytes');
   const windowOf = (windowSeconds: number) => {
     if (!Number.isInteger(windowSeconds) || windowSeconds < 1) throw new RangeError('windowSeconds must be a positive whole number');
     const nowSeconds = now() / 1000;
@@ -81,7 +83,7 @@ export interface Marks {
   set(key: string, ttlSeconds: number): Promise<void>;
 }
 
-export function createMarks(store: { get(key: string): Promise<unknown>; set(key: string, value: unknown, ttlSeconds: number): Promise<void> }, secret: string | Buffer): Marks {
+export function createMarks(store: { get(key: string): Promise<unknown>; set(key: string, value: unknown, ttlSeconds: number): Promise<void> }, secret: string | KeyObject): Marks {
   const stored = (key: string) => `mk:${keyedDigest(key, secret)}`;
   return {
     has: async (key) => (await store.get(stored(key))) === true,

@@ -1,4 +1,5 @@
 // The password step as a use case with two small fakes (a use case takes only the repositories it needs): no HTTP, no SQL.
+import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { createPasswordAuthenticator, type LoginThrottle, type PasswordLimits } from '../../../src/domain/authentication.ts';
 import { createMarks, createRateLimiter } from '../../../src/http/rate-limit.ts';
@@ -30,9 +31,9 @@ function memoryThrottle(): LoginThrottle {
       },
       remove: async (key) => void counts.delete(key),
     },
-    { secret: Buffer.alloc(32, 1) },
+    { secret: createSecretKey(Buffer.alloc(32, 1)) },
   );
-  return { limit: limiter.limit, reset: limiter.reset, marks: createMarks({ get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) }, Buffer.alloc(32, 2)) };
+  return { limit: limiter.limit, reset: limiter.reset, marks: createMarks({ get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) }, createSecretKey(Buffer.alloc(32, 2))) };
 }
 
 function fakes(accounts: FakeAccount[], allowed = true) {

@@ -1,8 +1,8 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { createMarks, createRateLimiter, rateLimitKey, type CounterStore } from '../../../src/http/rate-limit.ts';
 
-const SECRET = Buffer.alloc(32, 7);
+const SECRET = createSecretKey(Buffer.alloc(32, 7));
 
 /** An in-memory stand-in for the storage layer's atomic fixed-window INCR. */
 function fakeStore(): CounterStore & { keys: string[] } {
@@ -50,7 +50,7 @@ describe('rate limiter (fixed window, shared counter)', () => {
     await limiter.limit('login:email:alice@example.com', 5, 900);
     await limiter.limit('login:ip:198.51.100.7', 5, 900);
     const plain = ['login:email:alice@example.com', 'login:ip:198.51.100.7'].map((k) => createHash('sha256').update(k).digest('hex'));
-    const keyed = ['login:email:alice@example.com', 'login:ip:198.51.100.7'].map((k) => createHmac('sha256', SECRET).update(k).digest('hex'));
+    const keyed = ['login:email:alice@example.com', 'login:ip:198.51.100.7'].map((k) => createHmac('sha256', Buffer.alloc(32, 7)).update(k).digest('hex'));
     expect(store.keys).toEqual(keyed.map((d) => `rl:${d}:0`));
     for (const key of store.keys) {
       expect(key).not.toMatch(/alice|example|198\.51/);
