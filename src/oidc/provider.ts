@@ -5,6 +5,7 @@ import { ACR_VALUES_SUPPORTED } from '../domain/amr.ts';
 import { createInteractionPolicy } from './policy.ts';
 import { useHashedClientSecrets } from './clients.ts';
 import type { KeyMaterial } from './keys.ts';
+import { cookieKeyring } from './cookie-keyring.ts';
 
 export const API_AUDIENCE = 'gatehouse-api';
 /** The single scope of the first API resource; the bench's bare-provider baseline still uses it. */
@@ -98,7 +99,7 @@ export function createProvider(config: Config, keys: KeyMaterial, hooks: Provide
     findAccount: hooks.findAccount,
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
-      keys: keys.cookieKeys,
+      keys: cookieKeyring(keys.cookieKeys),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
