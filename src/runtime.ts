@@ -94,7 +94,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   const mailSender = createMailSender({ repo: repos.mailQueue, box, transport: mailer, logger, options: options.mailSender ?? {} });
   const mailQueue = createMailQueue({ repo: repos.mailQueue, box, onEnqueued: () => mailSender.wake() });
   const postbox = createPostbox(mailQueue);
-  const requestWrites = createRequestWrites(database.db, { record: repos.audit.record, recordLogin: repos.accounts.recordLogin });
+  const requestWrites = createRequestWrites(database.db, { record: repos.audit.record, recordLogin: repos.accounts.recordLogin, resetLockout: repos.lockouts.reset });
   const events = createSecurityEvents(requestWrites.audit, options.notifier ?? createMailNotifier(mailQueue, logger, `${config.issuer}/account/security`));
   const hasher = createPasswordHasher(config.argon2);
   // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
@@ -128,7 +128,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     mfa: createMfaService({
       authenticators: repos.authenticators,
       recoveryCodes: repos.recoveryCodes,
-      lockouts: repos.lockouts,
+      lockouts: { ...repos.lockouts, reset: requestWrites.resetLockout },
       events,
       box,
       hasher,

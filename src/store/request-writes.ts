@@ -1,5 +1,5 @@
-// The audit events and the last-login update of one request, written in one statement when the request
-// ends instead of one round trip each (a sign-in's last page records both): on the embedded database
+// The audit events, the last-login update and the lockout reset of one request, written in one statement
+// when the request ends instead of one round trip each (a sign-in's last page records them all): on the embedded database
 // every statement runs on this thread, so each one saved is CPU saved. The statement runs before the
 // answer is sent, also when the request failed, so what a request recorded before an error stays
 // recorded and a client that reads the audit log after an answer finds it. Outside a request (the CLI,
@@ -12,6 +12,7 @@ import type { Db } from './db.ts';
 import { auditEvents } from './schema.ts';
 import { auditRow, type NewAuditEvent } from './repositories/audit.ts';
 import { lastLoginUpdate } from './repositories/accounts.ts';
+import { lockoutReset } from './repositories/lockouts.ts';
 import { isUuid } from './repositories/pg-errors.ts';
 
 /**
@@ -25,6 +26,8 @@ interface Pending {
   events: NewAuditEvent[];
   /** account id → when it signed in. */
   logins: Map<string, Date>;
+  /** accounts whose second-factor failures and lock are cleared. */
+  lockoutResets: Set<string>;
 }
 
 export interface RequestWrites {
@@ -33,16 +36,24 @@ export interface RequestWrites {
   /** The audit sink of the security events. */
   audit: { record(event: NewAuditEvent): Promise<void> };
   recordLogin(id: string): Promise<void>;
+  /** Clears the account's second-factor failures and lock (after a successful second factor). */
+  resetLockout(id: string): Promise<void>;
 }
 
-/** One statement: the audit rows, with the last-login updates as data-modifying CTEs before them. */
-export function requestWritesStatement(db: Db, events: readonly NewAuditEvent[], logins: ReadonlyMap<string, Date>): SQL {
-  const updates = [...logins].map(([id, at], i) => sql`${sql.identifier(`login_${i}`)} as (${lastLoginUpdate(db, id, at).getSQL()})`);
+/** One statement: the audit rows, with the last-login updates and lockout resets as data-modifying CTEs before them. */
+export function requestWritesStatement(db: Db, events: readonly NewAuditEvent[], logins: ReadonlyMap<string, Date>, lockoutResets: ReadonlySet<string>): SQL {
+  const updates = [
+    ...[...logins].map(([id, at], i) => sql`${sql.identifier(`login_${i}`)} as (${lastLoginUpdate(db, id, at).getSQL()})`),
+    ...[...lockoutResets].map((id, i) => sql`${sql.identifier(`lockout_${i}`)} as (${lockoutReset(db, id).getSQL()})`),
+  ];
   const main = events.length > 0 ? db.insert(auditEvents).values(events.map(auditRow)).getSQL() : sql`select 1`;
   return updates.length > 0 ? sql`with ${sql.join(updates, sql`, `)} ${main}` : main;
 }
 
-export function createRequestWrites(db: Db, direct: { record(event: NewAuditEvent): Promise<unknown>; recordLogin(id: string): Promise<void> }): RequestWrites {
+export function createRequestWrites(
+  db: Db,
+  direct: { record(event: NewAuditEvent): Promise<unknown>; recordLogin(id: string): Promise<void>; resetLockout(id: string): Promise<void> },
+): RequestWrites {
   const requests = new AsyncLocalStorage<Pending>();
   const pending = () => {
     const p = requests.getStore();
@@ -54,7 +65,9 @@ export function createRequestWrites(db: Db, direct: { record(event: NewAuditEven
     const events = p.events.splice(0);
     const logins = new Map(p.logins);
     p.logins.clear();
-    if (events.length > 0 || logins.size > 0) await db.execute(requestWritesStatement(db, events, logins));
+    const resets = new Set(p.lockoutResets);
+    p.lockoutResets.clear();
+    if (events.length > 0 || logins.size > 0 || resets.size > 0) await db.execute(requestWritesStatement(db, events, logins, resets));
   }
 
   async function write(p: Pending): Promise<void> {
@@ -64,7 +77,7 @@ export function createRequestWrites(db: Db, direct: { record(event: NewAuditEven
 
   return {
     async around(work) {
-      const p: Pending = { open: true, events: [], logins: new Map() };
+      const p: Pending = { open: true, events: [], logins: new Map(), lockoutResets: new Set() };
       try {
         return await requests.run(p, work);
       } finally {
@@ -87,6 +100,11 @@ export function createRequestWrites(db: Db, direct: { record(event: NewAuditEven
       const p = pending();
       if (!p) return direct.recordLogin(id);
       if (isUuid(id)) p.logins.set(id, new Date());
+    },
+    async resetLockout(id) {
+      const p = pending();
+      if (!p) return direct.resetLockout(id);
+      if (isUuid(id)) p.lockoutResets.add(id);
     },
   };
 }

@@ -45,6 +45,10 @@ interface ReservedRow {
 
 const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
+/** After a successful second factor: the statement that clears an account's failures and lock. */
+export const lockoutReset = (db: Db, accountId: string) =>
+  db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: new Date() }).where(eq(mfaLockouts.accountId, accountId));
+
 export function createLockoutRepo(db: Db): LockoutRepo {
   // prepared once: every page of a sign-in with MFA reads it
   const byAccount = db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, sql.placeholder('accountId'))).prepare('gatehouse_lockout_by_account');
@@ -93,10 +97,7 @@ export function createLockoutRepo(db: Db): LockoutRepo {
 
     async reset(accountId) {
       if (!isUuid(accountId)) return;
-      await db
-        .update(mfaLockouts)
-        .set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: new Date() })
-        .where(eq(mfaLockouts.accountId, accountId));
+      await lockoutReset(db, accountId);
     },
   };
 }

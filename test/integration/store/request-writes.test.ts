@@ -1,4 +1,4 @@
-// One request's audit events and last-login update are written in one statement when it ends, also
+// One request's audit events, last-login update and lockout reset are written in one statement when it ends, also
 // when it fails; outside a request, and after its writes were written, each write goes straight through.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
@@ -51,6 +51,10 @@ describe(`request writes on ${backendName()}`, () => {
         direct.push('login');
         return repos.accounts.recordLogin(id);
       },
+      resetLockout: (id) => {
+        direct.push('lockout reset');
+        return repos.lockouts.reset(id);
+      },
     });
   });
   afterAll(() => database.dispose());
@@ -76,6 +80,26 @@ describe(`request writes on ${backendName()}`, () => {
     expect(await lastLogin()).toBeInstanceOf(Date);
   });
 
+  it("clears the account's second-factor failures in the same statement as its events and last login", async () => {
+    const policy = { threshold: 5, lockSeconds: [60] };
+    await repos.lockouts.reserveAttempt(accountId, policy, new Date());
+    await repos.lockouts.reserveAttempt(accountId, policy, new Date());
+    expect((await repos.lockouts.get(accountId))?.failures).toBe(2);
+    const before = statements();
+    let failuresInside: number | undefined;
+    await writes.around(async () => {
+      await writes.resetLockout(accountId);
+      await writes.recordLogin(accountId);
+      await writes.audit.record({ action: 'mfa.totp.verified', target: 'reset', tenantId, actorAccountId: accountId });
+      failuresInside = (await repos.lockouts.get(accountId))?.failures;
+    });
+    expect(failuresInside).toBe(2);
+    expect(statements() - before).toBe(1);
+    expect(direct).toEqual([]);
+    expect(await repos.lockouts.get(accountId)).toMatchObject({ failures: 0, lockCount: 0, lockedUntil: null });
+    expect(await actions('reset')).toEqual(['mfa.totp.verified']);
+  });
+
   it('writes them when the request fails too, and the failure still reaches the caller', async () => {
     const failure = writes.around(async () => {
       await writes.audit.record({ action: 'auth.password.succeeded', target: 'two' });
@@ -87,13 +111,14 @@ describe(`request writes on ${backendName()}`, () => {
 
   it('writes straight through outside a request and once a request has been written', async () => {
     await writes.audit.record({ action: 'keys.rotated', target: 'three' });
+    await writes.resetLockout(accountId);
     let later: Promise<void> | undefined;
     await writes.around(async () => {
       // work deferred until after the answer runs in the request's context, after its writes
       later = new Promise<void>((resolve) => setImmediate(resolve)).then(() => writes.audit.record({ action: 'auth.rate_limited', target: 'three' }));
     });
     await later;
-    expect(direct).toEqual(['keys.rotated', 'auth.rate_limited']);
+    expect(direct).toEqual(['keys.rotated', 'lockout reset', 'auth.rate_limited']);
     expect(await actions('three')).toEqual(['keys.rotated', 'auth.rate_limited']);
   });
 
