@@ -6,6 +6,7 @@ import { acrFromAmr, amrFor, type Factor } from '../domain/amr.ts';
 import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
 import type { AuthenticatorKind, MfaOwner, MfaService } from '../domain/mfa/service.ts';
+import type { Authenticator } from '../store/repositories/authenticators.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import type { Webauthn } from '../domain/mfa/webauthn.ts';
 import type { RememberedBrowsers } from '../domain/mfa/remembered-browsers.ts';
@@ -74,7 +75,8 @@ export interface Turn {
   client: ClientView;
   account: AccountWithTenant | undefined;
   facts: MfaFacts | undefined;
-  /** the kinds of authenticator the chosen account has (empty without MFA). */
+  /** the chosen account's authenticators (none read without MFA), and their kinds. */
+  authenticators: readonly Authenticator[];
   authenticatorKinds: ReadonlySet<AuthenticatorKind>;
   step: Step;
   request: RequestInfo;
@@ -172,14 +174,14 @@ async function turnAt(
   account: AccountWithTenant | undefined,
 ): Promise<Turn> {
   let facts: MfaFacts | undefined;
-  let authenticatorKinds: ReadonlySet<AuthenticatorKind> = new Set();
+  let authenticators: readonly Authenticator[] = [];
   if (account) {
     const now = new Date();
     const withMfa = account.mfaStatus === 'active';
     // a lock only matters when there is a code to ask for
     let lockedUntil: Date | null = null;
-    if (withMfa) [lockedUntil, authenticatorKinds] = await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.mfa.authenticatorKinds(account.id)]);
-    const hasWebauthn = authenticatorKinds.has('webauthn');
+    if (withMfa) [lockedUntil, authenticators] = await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.mfa.listAuthenticators(account.id)]);
+    const hasWebauthn = authenticators.some((a) => a.kind === 'webauthn');
     const mfa = await accountMfa(account, deps.policy, async () => hasWebauthn);
     facts = mfaFacts({ account: mfa, hasWebauthn, client, params: interaction.params, lockedUntil, now });
   }
@@ -192,7 +194,8 @@ async function turnAt(
     client,
     account,
     facts,
-    authenticatorKinds,
+    authenticators,
+    authenticatorKinds: new Set(authenticators.map((a) => a.kind)),
     step: nextStep(interaction.prompt.name, state, facts),
     request: requestInfo(ctx),
   };

@@ -2,6 +2,7 @@
 // replay refusal and the lockout (DESIGN.md §9), and import an authenticator from another platform.
 // Secrets are sealed before they reach a repository.
 import type { Repos } from '../../store/repos.ts';
+import type { Authenticator } from '../../store/repositories/authenticators.ts';
 import type { SecretBox } from '../secrets.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { Limit } from '../authentication.ts';
@@ -90,9 +91,12 @@ export function createMfaService(deps: {
     return { ok: false, reason: 'invalid', attemptsLeft: Math.max(0, settings.lockout.threshold - reservation.attempt) };
   }
 
-  /** The TOTP authenticator whose code this is, with the step it matched; every secret is tried (no timing oracle). */
-  async function matchTotp(accountId: string, code: string, now: Date) {
-    const candidates = (await authenticators.listForAccount(accountId)).filter((a) => a.kind === 'totp' && a.secretEnc);
+  /**
+   * The TOTP authenticator whose code this is, with the step it matched; every secret is tried (no timing
+   * oracle). `known`: the account's authenticators as this request already read them.
+   */
+  async function matchTotp(accountId: string, code: string, now: Date, known: readonly Authenticator[] | undefined) {
+    const candidates = (known ?? (await authenticators.listForAccount(accountId))).filter((a) => a.accountId === accountId && a.kind === 'totp' && a.secretEnc);
     let matched: { id: string; step: number } | undefined;
     for (const a of candidates) {
       const step = matchTotpStep(box.openText(a.secretEnc ?? '', totpSecretContext(accountId)), code, now);
@@ -108,18 +112,25 @@ export function createMfaService(deps: {
       return (await authenticators.countForAccount(accountId)) > 0;
     },
 
-    /** Which kinds of authenticator the account has, so a page offers only the ones it can use. */
-    async authenticatorKinds(accountId: string): Promise<Set<AuthenticatorKind>> {
-      return new Set((await authenticators.listForAccount(accountId)).map((a) => a.kind));
+    /**
+     * The account's authenticators, for a page to offer only the kinds it can use and to hand to
+     * `verifyTotp`, which then reads them no second time.
+     */
+    listAuthenticators(accountId: string): Promise<readonly Authenticator[]> {
+      return authenticators.listForAccount(accountId);
     },
 
-    async verifyTotp(owner: MfaOwner, code: string, request: RequestInfo, now = new Date()): Promise<VerifyOutcome> {
+    /**
+     * `known`: the owner's authenticators as this request already read them (`listAuthenticators`): an
+     * authenticator removed since is refused when its step is consumed, one added since is not tried.
+     */
+    async verifyTotp(owner: MfaOwner, code: string, request: RequestInfo, now = new Date(), known?: readonly Authenticator[]): Promise<VerifyOutcome> {
       return attempt(
         owner,
         request,
         now,
         async () => {
-          const matched = await matchTotp(owner.id, code, now);
+          const matched = await matchTotp(owner.id, code, now, known);
           // The step is consumed atomically per authenticator: a code accepted once is never accepted again (replay).
           if (!matched || !(await authenticators.consumeTotpStep(matched.id, matched.step, now))) return { ok: false };
           await events.emit({ action: 'mfa.totp.verified', actorAccountId: owner.id, tenantId: owner.tenantId, target: owner.id, ...request, detail: { authenticator: matched.id } });

@@ -108,7 +108,8 @@ const checkCode =
     if (!offers(turn).recovery) throw passkeyRequired();
     const owner = ownerOf(accountOf(turn));
     const code = field(turn.ctx, 'code');
-    const outcome = kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);
+    const outcome =
+      kind === 'otp' ? await deps.mfa.verifyTotp(owner, code, turn.request, new Date(), turn.authenticators) : await deps.mfa.verifyRecoveryCode(owner, code, turn.request);
     if (!outcome.ok) return refused(turn, kind, outcome);
     await afterCode(turn);
     deps.onSignIn?.(outcome.factor === 'otp' ? 'mfa_verified' : 'recovery_code_used');
