@@ -2,6 +2,10 @@
 // reference TOTP, never from src), imported authenticators, and readers for the MFA pages.
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../src/runtime.ts';
+import type { Repos } from '../../src/store/repos.ts';
+import type { SecretBox } from '../../src/domain/secrets.ts';
+import { createMfaService, type MfaService } from '../../src/domain/mfa/service.ts';
+import { createPasswordHasher } from '../../src/domain/passwords.ts';
 import { base32Encode, referenceTotp } from './totp-reference.ts';
 import { findForm, type Page, type UserAgent } from './user-agent.ts';
 
@@ -129,4 +133,22 @@ export async function enrolThroughPages(agent: UserAgent, setupPage: Page, stopA
   const recoveryCodes = recoveryCodesOf(codesPage);
   const callback = await agent.submit(codesPage, '/recovery-codes', { saved: 'yes' }, stopAt);
   return { authenticator, recoveryCodes, codesPage, callback };
+}
+
+/**
+ * The MFA service over real repositories, for tests of its own rules: no per-IP limit, no notices, the
+ * cheapest argon2id (recovery codes), a lockout after 5 failures. `authenticators` replaces the
+ * repository (e.g. to count its reads).
+ */
+export function mfaServiceOver(repos: Repos, box: SecretBox, authenticators: Repos['authenticators'] = repos.authenticators): MfaService {
+  return createMfaService({
+    authenticators,
+    recoveryCodes: repos.recoveryCodes,
+    lockouts: repos.lockouts,
+    events: { emit: async () => undefined },
+    box,
+    hasher: createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 }),
+    limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
+    settings: { lockout: { threshold: 5, baseSeconds: 900, maxSeconds: 86400 }, mfaPerIp: 100, windowSeconds: 900 },
+  });
 }

@@ -4,10 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
 import { createSecretBox, generateSecretKey, parseKeyring } from '../../../src/domain/secrets.ts';
-import { createMfaService, totpSecretContext, type MfaService } from '../../../src/domain/mfa/service.ts';
-import { createPasswordHasher } from '../../../src/domain/passwords.ts';
+import { totpSecretContext, type MfaService } from '../../../src/domain/mfa/service.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { newTotpSecret } from '../../helpers/mfa.ts';
+import { mfaServiceOver, newTotpSecret } from '../../helpers/mfa.ts';
 import { referenceTotp } from '../../helpers/totp-reference.ts';
 
 describe(`verifyTotp with the authenticators already read, on ${backendName()}`, () => {
@@ -24,21 +23,12 @@ describe(`verifyTotp with the authenticators already read, on ${backendName()}`,
     repos = createRepos(database.db, { transactional: database.transactional });
     const platform = await repos.tenants.ensurePlatform('Platform');
     tenantId = (await repos.tenants.create({ kind: 'distributor', name: 'Known', parentId: platform.id })).id;
-    mfa = createMfaService({
-      authenticators: {
-        ...repos.authenticators,
-        listForAccount: (accountId) => {
-          listed++;
-          return repos.authenticators.listForAccount(accountId);
-        },
+    mfa = mfaServiceOver(repos, box, {
+      ...repos.authenticators,
+      listForAccount: (accountId) => {
+        listed++;
+        return repos.authenticators.listForAccount(accountId);
       },
-      recoveryCodes: repos.recoveryCodes,
-      lockouts: repos.lockouts,
-      events: { emit: async () => undefined },
-      box,
-      hasher: createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 }),
-      limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
-      settings: { lockout: { threshold: 5, baseSeconds: 900, maxSeconds: 86400 }, mfaPerIp: 100, windowSeconds: 900 },
     });
   });
   afterAll(() => database.dispose());

@@ -13,10 +13,9 @@ import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrationsFolder, queryRows } from '../../../src/store/db.ts';
 import { createRepos } from '../../../src/store/repos.ts';
 import { createSecretBox, generateSecretKey, parseKeyring } from '../../../src/domain/secrets.ts';
-import { createMfaService, totpSecretContext } from '../../../src/domain/mfa/service.ts';
-import { createPasswordHasher } from '../../../src/domain/passwords.ts';
+import { totpSecretContext } from '../../../src/domain/mfa/service.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { newTotpSecret } from '../../helpers/mfa.ts';
+import { mfaServiceOver, newTotpSecret } from '../../helpers/mfa.ts';
 import { referenceTotp } from '../../helpers/totp-reference.ts';
 
 /** A copy of the migrations folder that stops after the first release's migration. */
@@ -68,16 +67,7 @@ describe(`upgrade to the authenticators list on ${backendName()}`, () => {
     expect((await repos.accounts.findById(confirmed!.id))?.mfaStatus).toBe('active');
     expect((await repos.accounts.findById(pending!.id))?.mfaStatus).toBe('inactive');
 
-    const mfa = createMfaService({
-      authenticators: repos.authenticators,
-      recoveryCodes: repos.recoveryCodes,
-      lockouts: repos.lockouts,
-      events: { emit: async () => undefined },
-      box,
-      hasher: createPasswordHasher({ memoryCost: 8192, timeCost: 1, parallelism: 1 }),
-      limit: async () => ({ allowed: true, retryAfterSeconds: 0 }),
-      settings: { lockout: { threshold: 5, baseSeconds: 900, maxSeconds: 86400 }, mfaPerIp: 100, windowSeconds: 900 },
-    });
+    const mfa = mfaServiceOver(repos, box);
     const owner = { id: confirmed!.id, email: 'c@example.com', name: null, tenantId: platform!.id, tenantName: 'P' };
     const now = new Date();
     expect(await mfa.verifyTotp(owner, referenceTotp(secret, Math.floor(now.getTime() / 1000)), {}, now)).toMatchObject({ ok: true, factor: 'otp' });
