@@ -1,5 +1,6 @@
 // MFA from the user's side, for end-to-end tests: an authenticator app (codes from the independent
-// reference TOTP, never from src), imported authenticators, and readers for the MFA pages.
+// reference TOTP, never from src), imported authenticators, and readers for the MFA pages; and the MFA
+// service over real repositories, for integration tests of its rules.
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Repos } from '../../src/store/repos.ts';
