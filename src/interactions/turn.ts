@@ -5,7 +5,7 @@ import { errors, type Provider } from 'oidc-provider';
 import { acrFromAmr, amrFor, type Factor } from '../domain/amr.ts';
 import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
-import type { AuthenticatorKind, MfaOwner, MfaService } from '../domain/mfa/service.ts';
+import type { MfaOwner, MfaService } from '../domain/mfa/service.ts';
 import type { Authenticator } from '../store/repositories/authenticators.ts';
 import type { TotpEnrolment } from '../domain/mfa/enrolment.ts';
 import type { Webauthn } from '../domain/mfa/webauthn.ts';
@@ -75,9 +75,8 @@ export interface Turn {
   client: ClientView;
   account: AccountWithTenant | undefined;
   facts: MfaFacts | undefined;
-  /** the chosen account's authenticators (none read without MFA), and their kinds. */
+  /** the chosen account's authenticators (none read without MFA). */
   authenticators: readonly Authenticator[];
-  authenticatorKinds: ReadonlySet<AuthenticatorKind>;
   step: Step;
   request: RequestInfo;
 }
@@ -195,7 +194,6 @@ async function turnAt(
     account,
     facts,
     authenticators,
-    authenticatorKinds: new Set(authenticators.map((a) => a.kind)),
     step: nextStep(interaction.prompt.name, state, facts),
     request: requestInfo(ctx),
   };

@@ -3,7 +3,7 @@
 // codes otherwise or as alternatives. A sign-in that must be phishing resistant takes only the passkey.
 // While the account's MFA step is locked, nothing is even checked.
 import { GatehouseError } from '../../domain/errors.ts';
-import type { VerifyOutcome } from '../../domain/mfa/service.ts';
+import type { AuthenticatorKind, VerifyOutcome } from '../../domain/mfa/service.ts';
 import { accountOf, advance, field, finish, ownerOf, render, type Turn } from '../turn.ts';
 import { readRememberCookie, writeRememberCookie } from '../remember-cookie.ts';
 import type { Handler, Page } from './page.ts';
@@ -18,10 +18,10 @@ const FORM = {
 
 /** What this page may offer: the passkey when the account has one; codes unless only a passkey will do. */
 function offers(turn: Turn) {
-  const kinds = turn.authenticatorKinds;
-  const passkey = kinds.has('webauthn');
+  const has = (kind: AuthenticatorKind) => turn.authenticators.some((a) => a.kind === kind);
+  const passkey = has('webauthn');
   const codes = !(passkey && needsPasskey(turn));
-  return { passkey, totp: codes && kinds.has('totp'), recovery: codes };
+  return { passkey, totp: codes && has('totp'), recovery: codes };
 }
 
 async function showForm(turn: Turn, kind: CodeKind, error?: string) {
