@@ -37,6 +37,7 @@ import { createInvitationAcceptance } from './domain/invitations.ts';
 import { createInvitationRouter } from './self-service/invitation-routes.ts';
 import { createAccountSurfaces, type AccountSurfaces } from './account/mount.ts';
 import { createNewBrowserNotice } from './domain/new-browser.ts';
+import { KEPT_FOR_MS } from './store/kept-account-rows.ts';
 
 /** oidc-provider endpoints that only servers call and that answer JSON. */
 const MACHINE_PATHS = ['/token', '/token/introspection', '/token/revocation', '/jwks', '/.well-known/openid-configuration'];
@@ -121,7 +122,7 @@ export async function createApp(runtime: Runtime, options: AppOptions = {}): Pro
     mfa: runtime.mfa,
     enrolment: runtime.enrolment,
     webauthn: runtime.webauthn,
-    accounts: { findById: repos.accounts.findById, recordLogin: runtime.requestWrites.recordLogin },
+    accounts: { findById: (id) => runtime.accountRows.findById(id, KEPT_FOR_MS.signIn), recordLogin: runtime.requestWrites.recordLogin },
     policy,
     events: runtime.events,
     box: runtime.box,

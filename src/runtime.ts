@@ -32,6 +32,7 @@ import { DEFAULT_LINK_REQUEST_LIMITS, type LinkRequestLimits } from './domain/li
 import { createDeferredWork } from './deferred-work.ts';
 import { createRequestWrites } from './store/request-writes.ts';
 import { keptUntilChanged } from './store/kept-until-changed.ts';
+import { keepAccountRows } from './store/kept-account-rows.ts';
 import { createMarks, createRateLimiter } from './http/rate-limit.ts';
 import { createSessionEnding } from './domain/sessions.ts';
 import { createUserImport } from './domain/import/users.ts';
@@ -88,6 +89,8 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   // Servers keep clients and accounts in memory; every write to them announces itself to every instance.
   const signals: ChangeSignals = openChangeSignals({ redis, lmdb, prefix: redisPrefix });
   const repos: Repos = announceChanges(createRepos(database.db, { transactional: database.transactional }), signals);
+  // the sign-in path's account reads: the password step's rows serve the requests that follow it
+  const accountRows = keepAccountRows(repos.accounts, signals);
   const kv: Kv = createKv({ db: database.db, redis, lmdb, prefix: `${redisPrefix}kv:` });
   // Mail: every caller enqueues (mail_queue); the server's sender loop delivers through the transport.
   const mailer = options.mailer ?? createMailer(config, logger);
@@ -160,7 +163,13 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
       },
     }),
     rememberedBrowsers: createRememberedBrowsers({ repo: repos.rememberedBrowsers, box, events, days: config.rememberBrowserDays }),
-    authenticate: createPasswordAuthenticator({ accounts: repos.accounts, hasher, throttle, limits: config.limits, events }),
+    authenticate: createPasswordAuthenticator({
+      accounts: { findByEmail: accountRows.findByEmail, updatePasswordHash: repos.accounts.updatePasswordHash },
+      hasher,
+      throttle,
+      limits: config.limits,
+      events,
+    }),
     // "sign out everywhere": the server or the CLI binds the provider's session store to it
     sessions: createSessionEnding({ events }),
     userImport: createUserImport({ repos, events, box, postbox }),
@@ -187,6 +196,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     lmdb,
     signals,
     repos,
+    accountRows,
     kv,
     mailer,
     mail: { queue: mailQueue, sender: mailSender, postbox },

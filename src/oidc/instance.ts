@@ -39,7 +39,7 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
   const { views } = options;
   const ClientAdapter = createClientAdapterClass(repos.clients, runtime.signals, options.clientCacheSeconds);
   const StorageAdapter = createStorageAdapter(runtime);
-  const findAccount = createFindAccount(repos.accounts, repos.authenticators, options.policy, runtime.signals);
+  const findAccount = createFindAccount(runtime.accountRows, repos.authenticators, options.policy);
   const sessionActivity = createSessionActivity(runtime.kv, config.ttl.session);
 
   function build(keys: KeyMaterial): Provider {

@@ -66,10 +66,6 @@ export interface AccountWithTenant extends Account {
   mfaSince: Date | null;
 }
 
-export interface AccountMatch extends Account {
-  tenant: { id: string; name: string; slug: string; kind: TenantKind };
-}
-
 export type AccountSummary = Omit<Account, 'passwordHash'> & { mfaStatus: MfaStatus; mfaSince: Date | null };
 
 /** One row of User Management: MFA Status is Active (at least one authenticator) or Inactive. */
@@ -107,8 +103,8 @@ export interface AccountRepo {
   /** 409 `account_exists` when the tenant already has an account with this email (any letter case). */
   create(input: NewAccount): Promise<Account>;
   findById(id: string): Promise<AccountWithTenant | undefined>;
-  /** Every account with this email, across tenants, ordered by tenant name (the account chooser). */
-  findByEmail(email: string): Promise<AccountMatch[]>;
+  /** Every account with this email, across tenants, ordered by tenant name (the account chooser), read as findById reads one. */
+  findByEmail(email: string): Promise<AccountWithTenant[]>;
   findInTenant(tenantId: string, email: string): Promise<Account | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
   /** The first password of an invited account: set only while it has none (false otherwise). */
@@ -153,53 +149,58 @@ const normaliseEmail = (email: string) => email.trim();
 export const lastLoginUpdate = (db: Db, id: string, at: Date) => db.update(accounts).set({ lastLoginAt: at }).where(eq(accounts.id, id));
 
 export function createAccountRepo(db: Db): AccountRepo {
+  // What sign-in reads of an account, by id or by email.
+  const withTenant = {
+    account: accounts,
+    tenant: {
+      id: tenants.id,
+      name: tenants.name,
+      slug: tenants.slug,
+      kind: tenants.kind,
+      parentId: tenants.parentId,
+      enforceMfaPartnerUsers: tenants.enforceMfaPartnerUsers,
+      enforceMfaOrganizations: tenants.enforceMfaOrganizations,
+      enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
+      enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
+      enforcePhrPartnerUsers: tenants.enforcePhrPartnerUsers,
+      enforcePhrOrganizations: tenants.enforcePhrOrganizations,
+      enforcePhrPartnerUsersSince: tenants.enforcePhrPartnerUsersSince,
+      enforcePhrOrganizationsSince: tenants.enforcePhrOrganizationsSince,
+      mfaGraceDays: tenants.mfaGraceDays,
+    },
+    parent: {
+      id: parent.id,
+      kind: parent.kind,
+      enforceMfaPartnerUsers: parent.enforceMfaPartnerUsers,
+      enforceMfaOrganizations: parent.enforceMfaOrganizations,
+      enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
+      enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
+      enforcePhrPartnerUsers: parent.enforcePhrPartnerUsers,
+      enforcePhrOrganizations: parent.enforcePhrOrganizations,
+      enforcePhrPartnerUsersSince: parent.enforcePhrPartnerUsersSince,
+      enforcePhrOrganizationsSince: parent.enforcePhrOrganizationsSince,
+      mfaGraceDays: parent.mfaGraceDays,
+    },
+    mfaSince: mfaSinceSql,
+  };
   // Prepared once: the sign-in path runs these on every page, and building them cost more CPU than running them.
   const byId = db
-    .select({
-      account: accounts,
-      tenant: {
-        id: tenants.id,
-        name: tenants.name,
-        slug: tenants.slug,
-        kind: tenants.kind,
-        parentId: tenants.parentId,
-        enforceMfaPartnerUsers: tenants.enforceMfaPartnerUsers,
-        enforceMfaOrganizations: tenants.enforceMfaOrganizations,
-        enforceMfaPartnerUsersSince: tenants.enforceMfaPartnerUsersSince,
-        enforceMfaOrganizationsSince: tenants.enforceMfaOrganizationsSince,
-        enforcePhrPartnerUsers: tenants.enforcePhrPartnerUsers,
-        enforcePhrOrganizations: tenants.enforcePhrOrganizations,
-        enforcePhrPartnerUsersSince: tenants.enforcePhrPartnerUsersSince,
-        enforcePhrOrganizationsSince: tenants.enforcePhrOrganizationsSince,
-        mfaGraceDays: tenants.mfaGraceDays,
-      },
-      parent: {
-        id: parent.id,
-        kind: parent.kind,
-        enforceMfaPartnerUsers: parent.enforceMfaPartnerUsers,
-        enforceMfaOrganizations: parent.enforceMfaOrganizations,
-        enforceMfaPartnerUsersSince: parent.enforceMfaPartnerUsersSince,
-        enforceMfaOrganizationsSince: parent.enforceMfaOrganizationsSince,
-        enforcePhrPartnerUsers: parent.enforcePhrPartnerUsers,
-        enforcePhrOrganizations: parent.enforcePhrOrganizations,
-        enforcePhrPartnerUsersSince: parent.enforcePhrPartnerUsersSince,
-        enforcePhrOrganizationsSince: parent.enforcePhrOrganizationsSince,
-        mfaGraceDays: parent.mfaGraceDays,
-      },
-      mfaSince: mfaSinceSql,
-    })
+    .select(withTenant)
     .from(accounts)
     .innerJoin(tenants, eq(tenants.id, accounts.tenantId))
     .leftJoin(parent, eq(parent.id, tenants.parentId))
     .where(eq(accounts.id, sql.placeholder('id')))
     .prepare('gatehouse_account_by_id');
   const byEmail = db
-    .select({ account: accounts, tenant: { id: tenants.id, name: tenants.name, slug: tenants.slug, kind: tenants.kind } })
+    .select(withTenant)
     .from(accounts)
     .innerJoin(tenants, eq(tenants.id, accounts.tenantId))
+    .leftJoin(parent, eq(parent.id, tenants.parentId))
     .where(sql`lower(${accounts.email}) = lower(${sql.placeholder('email')})`)
     .orderBy(asc(tenants.name), asc(tenants.id))
     .prepare('gatehouse_accounts_by_email');
+  type WithTenantRow = Awaited<ReturnType<typeof byId.execute>>[number];
+  const accountWithTenant = (row: WithTenantRow): AccountWithTenant => ({ ...row.account, tenant: row.tenant, parent: row.parent, ...mfaOf(row.mfaSince) });
   return {
     async create(input) {
       const email = normaliseEmail(input.email);
@@ -234,13 +235,12 @@ export function createAccountRepo(db: Db): AccountRepo {
     async findById(id) {
       if (!isUuid(id)) return undefined;
       const [row] = await byId.execute({ id });
-      if (!row) return undefined;
-      return { ...row.account, tenant: row.tenant, parent: row.parent, ...mfaOf(row.mfaSince) };
+      return row && accountWithTenant(row);
     },
 
     async findByEmail(email) {
       const rows = await byEmail.execute({ email: normaliseEmail(email) });
-      return rows.map((r) => ({ ...r.account, tenant: r.tenant }));
+      return rows.map(accountWithTenant);
     },
 
     async findInTenant(tenantId, email) {

@@ -1,5 +1,5 @@
-// findAccount keeps the accounts it read for a token in memory (src/oidc/accounts.ts) under the
-// accounts' change generation. Two runtimes on one database and one change-signal store (Redis under
+// findAccount serves account rows from memory (src/oidc/accounts.ts, src/store/kept-account-rows.ts)
+// under the accounts' change generation. Two runtimes on one database and one change-signal store (Redis under
 // one prefix, or one LMDB directory) stand for two instances: a change written through one is seen by
 // the other's findAccount on its next lookup. A change written behind the repositories' back (raw SQL,
 // announced to nobody) shows that the second runtime does serve from memory, so the refusals below are
@@ -15,6 +15,7 @@ import { createLogger } from '../../../src/http/logger.ts';
 import { openRuntime, type Runtime } from '../../../src/runtime.ts';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { createFindAccount } from '../../../src/oidc/accounts.ts';
+import { KEPT_FOR_MS, keepAccountRows } from '../../../src/store/kept-account-rows.ts';
 import { tenantTreePolicy } from '../../../src/domain/mfa/policy-source.ts';
 import { accounts } from '../../../src/store/schema.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
@@ -33,6 +34,8 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
   let b: Runtime;
   let findOnB: ReturnType<typeof createFindAccount>;
   let tenantId: string;
+  /** B's clock for the rows it keeps (the ages below are moved by hand). */
+  let clock = Date.now();
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -48,7 +51,7 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
     const redisPrefix = uniquePrefix();
     a = await openRuntime(config, createLogger(config), { role: 'server', database, redisPrefix });
     b = await openRuntime(config, createLogger(config), { role: 'server', database, redisPrefix });
-    findOnB = createFindAccount(b.repos.accounts, b.repos.authenticators, tenantTreePolicy, b.signals);
+    findOnB = createFindAccount(keepAccountRows(b.repos.accounts, b.signals, () => clock), b.repos.authenticators, tenantTreePolicy);
     await a.repos.tenants.ensurePlatform('Platform');
     tenantId = (await seedTenant(a, 'organization')).id;
   });
@@ -71,7 +74,7 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
 
     await renameBehindTheBack(account.id, 'Unannounced Name');
     expect(await nameOnB(account.id)).toBe('First Name'); // from memory
-    expect(await nameOnB(account.id, false)).toBe('Unannounced Name'); // a lookup without a token always reads
+    expect(await nameOnB(account.id, false)).toBe('First Name'); // a sign-in's session check too, read seconds ago
 
     // an announced change on A (here: the role) makes B read the row again
     await a.repos.accounts.setRole(account.id, 'support');
@@ -85,6 +88,34 @@ describe(`findAccount's memory across two instances (${backendName()}${testRedis
     expect(await nameOnB(account.id)).toBe('At Sign-in'); // the token lookup did not read again
     await a.repos.accounts.setRole(account.id, 'support');
     expect(await nameOnB(account.id)).toBe('Unannounced Name');
+  });
+
+  it('reads again once a kept row is older than its lookup allows, without any announced change', async () => {
+    const account = await seedAccount(a, tenantId, { name: 'Kept' });
+    expect(await nameOnB(account.id)).toBe('Kept');
+    await renameBehindTheBack(account.id, 'Unannounced Name');
+    try {
+      clock += KEPT_FOR_MS.signIn + 1;
+      expect(await nameOnB(account.id)).toBe('Kept'); // a token's lookup may still use it
+      expect(await nameOnB(account.id, false)).toBe('Unannounced Name'); // a sign-in's may not
+      await renameBehindTheBack(account.id, 'Renamed Again');
+      clock += KEPT_FOR_MS.token + 1;
+      expect(await nameOnB(account.id)).toBe('Renamed Again');
+    } finally {
+      clock = Date.now();
+    }
+  });
+
+  it("serves the rows of the password step's email lookup to the reads that follow it, until a change is announced", async () => {
+    const rows = keepAccountRows(b.repos.accounts, b.signals);
+    const account = await seedAccount(a, tenantId, { name: 'By Email' });
+    expect((await rows.findByEmail(account.email)).map((r) => r.id)).toEqual([account.id]);
+    await renameBehindTheBack(account.id, 'Unannounced Name');
+    expect((await rows.findById(account.id, KEPT_FOR_MS.signIn))?.name).toBe('By Email');
+    expect((await rows.findByEmail(account.email))[0]?.name).toBe('Unannounced Name'); // the email lookup always reads
+
+    await a.repos.accounts.setStatus(account.id, 'disabled');
+    expect((await rows.findById(account.id, KEPT_FOR_MS.signIn))?.status).toBe('disabled');
   });
 
   it('refuses at once on B an account disabled on A, and serves it again once reactivated on A', async () => {

@@ -20,7 +20,9 @@ import { freePort } from '../../helpers/gatehouse.ts';
 import { backendName, postgresUnderTest, testDatabaseUrl } from '../../helpers/db.ts';
 import { redisUnderTest, testRedisUrl } from '../../helpers/redis.ts';
 import { TEST_SETTINGS } from '../../helpers/settings.ts';
-import { PASSWORD, REDIRECT_URI, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, uniq } from '../../helpers/seed.ts';
+import { PASSWORD, REDIRECT_URI, passwordSignIn, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization, uniq } from '../../helpers/seed.ts';
+import { importAuthenticator, isEnrolPage, isVerifyPage } from '../../helpers/mfa.ts';
+import { UserAgent, textOf } from '../../helpers/user-agent.ts';
 import { cliJson, createScratchPostgresDatabase, startGatehouseProcess, tempDataDir, type GatehouseProcess, type ProcessEnv, type ScratchDatabase } from '../../helpers/processes.ts';
 
 jest.setTimeout(180_000);
@@ -61,7 +63,7 @@ describe('two instances on one PostgreSQL + Redis: a change on A or from the CLI
   let config: oidc.Configuration;
   /** the signed-in users' app (authorization code, refresh tokens). */
   let app: { clientId: string; clientSecret: string };
-  /** service clients calling the admin API: the platform's manages clients, the tenant's its users. */
+  /** service clients calling the admin API: the platform's manages clients, the tenant's its users and policy. */
   let admins: Record<'clients' | 'users', { clientId: string; clientSecret: string; scope: string }>;
 
   const urlA = () => a?.url ?? '';
@@ -72,11 +74,11 @@ describe('two instances on one PostgreSQL + Redis: a change on A or from the CLI
     const res = await fetch(`${urlA()}/token`, { method: 'POST', headers: { ...FORM, authorization: basic(clientId, clientSecret) }, body: new URLSearchParams({ grant_type: 'client_credentials', scope }) });
     return ((await res.json()) as { access_token: string }).access_token;
   };
-  /** A's admin API, called by the admin of the first path segment (clients or users). */
+  /** A's admin API, called by the platform's admin for /clients, by the tenant's for the rest. */
   const adminApi = async (method: string, apiPath: string, body?: unknown) =>
     fetch(`${urlA()}/api/v1${apiPath}`, {
       method,
-      headers: { authorization: `Bearer ${await adminToken(apiPath.startsWith('/users') ? 'users' : 'clients')}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${await adminToken(apiPath.startsWith('/clients') ? 'clients' : 'users')}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   const newServiceClient = async () => {
@@ -101,7 +103,7 @@ describe('two instances on one PostgreSQL + Redis: a change on A or from the CLI
       return { clientId: seeded.clientId, clientSecret: seeded.clientSecret ?? '', scope };
     };
     const platform = await runtime.repos.tenants.getPlatform();
-    admins = { clients: await serviceClient(platform?.id ?? '', 'clients:write'), users: await serviceClient(tenantId, 'users:read users:write') };
+    admins = { clients: await serviceClient(platform?.id ?? '', 'clients:write'), users: await serviceClient(tenantId, 'users:read users:write policy:write') };
     config = await rpConfig(env.ISSUER ?? '', app);
   });
   afterAll(async () => {
@@ -156,6 +158,48 @@ describe('two instances on one PostgreSQL + Redis: a change on A or from the CLI
     expect(await userinfo(urlB(), tokens.access_token)).toBe(401);
     expect(await introspect(urlB(), app, tokens.access_token)).toEqual({ active: false });
     expect(await refresh(urlB(), app, refreshed.refresh_token ?? '')).toMatchObject({ status: 400, error: 'invalid_grant' });
+  });
+
+  /** A new authorization request of the app, sent to B (the issuer in the configuration is A). */
+  const authorizationOnB = async () => {
+    const url = new URL((await startAuthorization(config)).url.href);
+    const b = new URL(urlB());
+    url.host = b.host;
+    return url.href;
+  };
+
+  it('refuses on B, at its next page, a sign-in whose account was disabled through A’s admin API after B read it for the password', async () => {
+    const account = await seedAccount(runtime as Runtime, tenantId);
+    const authenticator = await importAuthenticator(runtime as Runtime, account);
+    const agent = new UserAgent();
+    const login = await agent.get(await authorizationOnB(), REDIRECT_URI);
+    // B has read the account for the password and again for the code page, and keeps the row
+    const codePage = await agent.submit(login, '/login', { email: account.email, password: PASSWORD }, REDIRECT_URI);
+    expect(isVerifyPage(codePage)).toBe(true);
+
+    expect((await adminApi('PUT', `/users/${account.id}/status`, { status: 'disabled' })).status).toBe(200);
+    const refused = await agent.submit(codePage, '/verify', { code: await authenticator.nextCode() }, REDIRECT_URI);
+    expect(refused.status).toBe(400);
+    expect(textOf(refused.html)).toContain('This account is no longer available');
+  });
+
+  it('asks B’s signed-in browser for a second factor at once when A’s admin API enforced MFA for its tenant', async () => {
+    const account = await seedAccount(runtime as Runtime, tenantId);
+    const agent = new UserAgent();
+    const login = await agent.get(await authorizationOnB(), REDIRECT_URI);
+    expect((await agent.submit(login, '/login', { email: account.email, password: PASSWORD }, REDIRECT_URI)).url).toContain('code=');
+    // the session alone signs the browser in again on B, which keeps the row it read for the session check
+    expect((await agent.get(await authorizationOnB(), REDIRECT_URI)).url).toContain('code=');
+
+    const enforce = (on: boolean) => adminApi('PATCH', `/tenants/${tenantId}/policy`, { enforce_mfa_partner_users: on, grace_days: 0 });
+    expect((await enforce(true)).status).toBe(200);
+    try {
+      const again = await agent.get(await authorizationOnB(), REDIRECT_URI);
+      expect(again.url).not.toContain('code=');
+      expect(isEnrolPage(again)).toBe(true);
+    } finally {
+      expect((await enforce(false)).status).toBe(200);
+    }
   });
 });
 
