@@ -179,7 +179,7 @@ async function turnAt(
     const withMfa = account.mfaStatus === 'active';
     // a lock only matters when there is a code to ask for
     let lockedUntil: Date | null = null;
-    if (withMfa) [lockedUntil, authenticators] = await Promise.all([deps.mfa.lockedUntil(account.id, now), deps.mfa.listAuthenticators(account.id)]);
+    if (withMfa) ({ lockedUntil, authenticators } = await deps.mfa.secondFactorState(account.id, now));
     const hasWebauthn = authenticators.some((a) => a.kind === 'webauthn');
     const mfa = await accountMfa(account, deps.policy, async () => hasWebauthn);
     facts = mfaFacts({ account: mfa, hasWebauthn, client, params: interaction.params, lockedUntil, now });

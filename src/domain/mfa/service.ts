@@ -56,11 +56,6 @@ export function createMfaService(deps: {
   const { authenticators, recoveryCodes, lockouts, events, box, hasher, limit, settings } = deps;
   const lockPolicy = { threshold: settings.lockout.threshold, lockSeconds: lockSchedule(settings.lockout) };
 
-  async function lockedUntil(accountId: string, now: Date): Promise<Date | null> {
-    const state = lockoutState({ lockedUntil: (await lockouts.get(accountId))?.lockedUntil, now });
-    return state.locked ? state.until : null;
-  }
-
   /**
    * One second-factor attempt: the per-IP limit, then an attempt reserved in the lockout counter, and
    * only then the check (DESIGN.md §12.12): parallel requests cannot check more codes than the threshold.
@@ -106,22 +101,23 @@ export function createMfaService(deps: {
   }
 
   return {
-    lockedUntil,
-
     async hasAuthenticator(accountId: string): Promise<boolean> {
       return (await authenticators.countForAccount(accountId)) > 0;
     },
 
     /**
-     * The account's authenticators, for a page to offer only the kinds it can use and to hand to
-     * `verifyTotp`, which then reads them no second time.
+     * What a second-factor page reads, in one statement: the account's authenticators (to offer only the
+     * kinds it can use, and to hand to `verifyTotp`, which then reads them no second time) and, while
+     * the account is locked, when the lock ends.
      */
-    listAuthenticators(accountId: string): Promise<readonly Authenticator[]> {
-      return authenticators.listForAccount(accountId);
+    async secondFactorState(accountId: string, now: Date): Promise<{ authenticators: readonly Authenticator[]; lockedUntil: Date | null }> {
+      const read = await authenticators.listWithLock(accountId);
+      const state = lockoutState({ lockedUntil: read.lockedUntil, now });
+      return { authenticators: read.authenticators, lockedUntil: state.locked ? state.until : null };
     },
 
     /**
-     * `known`: the owner's authenticators as this request already read them (`listAuthenticators`): an
+     * `known`: the owner's authenticators as this request already read them (`secondFactorState`): an
      * authenticator removed since is refused when its step is consumed, one added since is not tried.
      */
     async verifyTotp(owner: MfaOwner, code: string, request: RequestInfo, now = new Date(), known?: readonly Authenticator[]): Promise<VerifyOutcome> {

@@ -3,7 +3,7 @@
 // conditional UPDATE … RETURNING (DESIGN.md §12.3): no row back means refused.
 import { and, asc, count, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../db.ts';
-import { accounts, authenticators, mfaRecoveryCodes } from '../schema.ts';
+import { accounts, authenticators, mfaLockouts, mfaRecoveryCodes } from '../schema.ts';
 import { isUuid } from './pg-errors.ts';
 
 export type Authenticator = typeof authenticators.$inferSelect;
@@ -34,6 +34,8 @@ export interface NewWebauthnAuthenticator {
 export interface AuthenticatorRepo {
   /** Oldest first. */
   listForAccount(accountId: string): Promise<Authenticator[]>;
+  /** The account's authenticators (oldest first) and the end of its second-factor lock, read in one statement. */
+  listWithLock(accountId: string): Promise<{ authenticators: Authenticator[]; lockedUntil: Date | null }>;
   countForAccount(accountId: string): Promise<number>;
   /**
    * Adds a TOTP authenticator. With `onlyIfNone` it is added only while the account has no authenticator
@@ -74,13 +76,21 @@ export interface AuthenticatorRepoOptions {
 }
 
 export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOptions = {}): AuthenticatorRepo {
-  // prepared once: every page of a sign-in with MFA lists them
   const ofAccount = db
     .select()
     .from(authenticators)
     .where(eq(authenticators.accountId, sql.placeholder('accountId')))
     .orderBy(asc(authenticators.createdAt), asc(authenticators.id))
     .prepare('gatehouse_authenticators_of_account');
+  // prepared once: every page of a sign-in with MFA reads both
+  const withLock = db
+    .select({ lockedUntil: mfaLockouts.lockedUntil, authenticator: authenticators })
+    .from(accounts)
+    .leftJoin(mfaLockouts, eq(mfaLockouts.accountId, accounts.id))
+    .leftJoin(authenticators, eq(authenticators.accountId, accounts.id))
+    .where(eq(accounts.id, sql.placeholder('accountId')))
+    .orderBy(asc(authenticators.createdAt), asc(authenticators.id))
+    .prepare('gatehouse_authenticators_with_lock');
   const totpValues = (input: NewTotpAuthenticator) => ({
     accountId: input.accountId,
     kind: 'totp' as const,
@@ -102,6 +112,12 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
     async listForAccount(accountId) {
       if (!isUuid(accountId)) return [];
       return ofAccount.execute({ accountId });
+    },
+
+    async listWithLock(accountId) {
+      if (!isUuid(accountId)) return { authenticators: [], lockedUntil: null };
+      const rows = await withLock.execute({ accountId });
+      return { authenticators: rows.flatMap((r) => (r.authenticator ? [r.authenticator] : [])), lockedUntil: rows[0]?.lockedUntil ?? null };
     },
 
     async countForAccount(accountId) {

@@ -50,11 +50,9 @@ export const lockoutReset = (db: Db, accountId: string) =>
   db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: new Date() }).where(eq(mfaLockouts.accountId, accountId));
 
 export function createLockoutRepo(db: Db): LockoutRepo {
-  // prepared once: every page of a sign-in with MFA reads it
-  const byAccount = db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, sql.placeholder('accountId'))).prepare('gatehouse_lockout_by_account');
   const get = async (accountId: string): Promise<LockoutRow | undefined> => {
     if (!isUuid(accountId)) return undefined;
-    const [row] = await byAccount.execute({ accountId });
+    const [row] = await db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, accountId));
     return row && { failures: row.failures, lockedUntil: row.lockedUntil, lockCount: row.lockCount };
   };
 
