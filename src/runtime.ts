@@ -103,7 +103,10 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
   // Counter keys are HMACs under a key derived from the secret key, never digests anyone could
   // recompute from a guessed email or address.
   const rateLimitSecret = box.deriveKey('rate-limit');
-  const limiter = createRateLimiter({ increment: (key, windowSeconds) => kv.increment(key, windowSeconds), remove: (key) => kv.delete(key) }, { secret: rateLimitSecret });
+  const limiter = createRateLimiter(
+    { increment: (key, windowSeconds) => kv.increment(key, windowSeconds), incrementInTurn: (hits) => kv.incrementInTurn(hits), remove: (key) => kv.delete(key) },
+    { secret: rateLimitSecret },
+  );
   const limit: Limit = (key, max, windowSeconds) => limiter.limit(key, max, windowSeconds);
   const deferred = createDeferredWork(logger);
   const links = createOneTimeLinks({ emailTokens: repos.emailTokens, baseUrl: config.issuer, ttlSeconds: options.linkTtlSeconds ?? {} });
@@ -119,7 +122,7 @@ export async function openRuntime(ownConfig: Config, logger: Logger, options: Ru
     limits: linkRequestLimits,
   });
   const emailChange = createEmailChange({ accounts: repos.accounts, accountEmail: repos.accountEmail, hasher, limit, limits: linkRequestLimits, links, postbox, events });
-  const throttle = { limit, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
+  const throttle = { limitInTurn: limiter.limitInTurn, reset: limiter.reset, marks: createMarks(kv, rateLimitSecret) };
   const flows = createFlows({ kv, box });
 
   const upstream = createUpstreamOidc({ timeoutMs: options.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS });

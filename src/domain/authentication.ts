@@ -14,15 +14,19 @@
 //    gets in while the attack goes on. An owner on a new network waits for the window to end.
 // Failures are reserved before the check (the count moves first, then the password is verified), so
 // parallel guesses cannot exceed a limit, and a correct password clears that email's failure counts.
+// The three are counted in turn in one store operation; a limit that refuses stops the count there.
 import type { PasswordHasher } from './passwords.ts';
 import type { RequestInfo, SecurityEvents } from './events.ts';
 import { clientNetwork } from './network.ts';
 
 export type Limit = (key: string, max: number, windowSeconds: number) => Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 
+/** One attempt against each limit in turn, stopping at the first that refuses; the results counted, in order. */
+export type LimitInTurn = (limits: readonly { key: string; max: number; windowSeconds: number }[]) => Promise<{ allowed: boolean; retryAfterSeconds: number }[]>;
+
 /** What the password step needs of the rate limiter (src/http/rate-limit.ts builds it). */
 export interface LoginThrottle {
-  limit: Limit;
+  limitInTurn: LimitInTurn;
   /** Forgets the current window's count of a key. */
   reset(key: string, windowSeconds: number): Promise<void>;
   /** Remembers that an email signed in from a network. */
@@ -69,6 +73,9 @@ export interface PasswordLimits {
   knownNetworkSeconds: number;
 }
 
+/** The scopes of the three limits, in the order they are counted. */
+const LIMIT_SCOPES = ['ip', 'account_network', 'account'] as const;
+
 export function createPasswordAuthenticator(deps: {
   accounts: PasswordAccounts;
   hasher: PasswordHasher;
@@ -91,12 +98,14 @@ export function createPasswordAuthenticator(deps: {
     const accountKey = `login:failures:${normalised}`;
     const knownKey = `login:known:${normalised}|${network}`;
 
-    const perIp = await throttle.limit(`login:ip:${network}`, limits.loginPerIp, window);
-    if (!perIp.allowed) return refuse(request, 'ip', perIp.retryAfterSeconds);
-    const perPair = await throttle.limit(pairKey, limits.loginPerAccountIp, window);
-    if (!perPair.allowed) return refuse(request, 'account_network', perPair.retryAfterSeconds);
-    const perAccount = await throttle.limit(accountKey, limits.loginPerAccount, window);
-    if (!perAccount.allowed && !(await throttle.marks.has(knownKey))) return refuse(request, 'account', perAccount.retryAfterSeconds);
+    const counted = await throttle.limitInTurn([
+      { key: `login:ip:${network}`, max: limits.loginPerIp, windowSeconds: window },
+      { key: pairKey, max: limits.loginPerAccountIp, windowSeconds: window },
+      { key: accountKey, max: limits.loginPerAccount, windowSeconds: window },
+    ]);
+    const refusedAt = counted.findIndex((r) => !r.allowed);
+    const scope = LIMIT_SCOPES[refusedAt];
+    if (scope && (scope !== 'account' || !(await throttle.marks.has(knownKey)))) return refuse(request, scope, counted[refusedAt]?.retryAfterSeconds ?? window);
 
     const found = (await accounts.findByEmail(normalised)).filter((a) => a.status === 'active' && a.passwordHash);
     const results = found.length

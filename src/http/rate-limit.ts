@@ -15,7 +15,19 @@ export type WindowCounter = (key: string, windowSeconds: number) => Promise<numb
 /** The store behind the limiter: the atomic counter, and removal of a counter (or a mark). */
 export interface CounterStore {
   increment: WindowCounter;
+  /**
+   * One hit on each counter in turn, stopping after the first whose count goes over its `max`; the
+   * counts made, in order (src/store/kv.ts: one script or one transaction).
+   */
+  incrementInTurn(hits: readonly { key: string; windowSeconds: number; max: number }[]): Promise<number[]>;
   remove(key: string): Promise<void>;
+}
+
+/** One limit: at most `max` attempts for `key` per window of `windowSeconds`. */
+export interface LimitSpec {
+  key: string;
+  max: number;
+  windowSeconds: number;
 }
 
 export interface RateLimitResult {
@@ -29,6 +41,11 @@ export interface RateLimitResult {
 export interface RateLimiter {
   /** Counts one attempt for `key` (e.g. `login:ip:203.0.113.9`) and says whether it is within `max`. */
   limit(key: string, max: number, windowSeconds: number): Promise<RateLimitResult>;
+  /**
+   * Counts one attempt against each limit in turn and stops at the first that refuses it: the limits
+   * after it count nothing. The results of the limits counted, in order (the last refused, if any).
+   */
+  limitInTurn(limits: readonly LimitSpec[]): Promise<RateLimitResult[]>;
   /** Forgets the current window's count of `key` (a success ends a run of failures). */
   reset(key: string, windowSeconds: number): Promise<void>;
 }
@@ -63,13 +80,23 @@ export function createRateLimiter(store: CounterStore, options: RateLimiterOptio
     const nowSeconds = now() / 1000;
     return { nowSeconds, start: Math.floor(nowSeconds / windowSeconds) * windowSeconds };
   };
+  const result = (count: number, { max, windowSeconds }: LimitSpec, window: { nowSeconds: number; start: number }): RateLimitResult => {
+    const allowed = count <= max;
+    const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil(window.start + windowSeconds - window.nowSeconds));
+    return { allowed, count, retryAfterSeconds };
+  };
   return {
     async limit(key, max, windowSeconds) {
-      const { nowSeconds, start } = windowOf(windowSeconds);
-      const count = await store.increment(rateLimitKey(key, start, options.secret), windowSeconds);
-      const allowed = count <= max;
-      const retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil(start + windowSeconds - nowSeconds));
-      return { allowed, count, retryAfterSeconds };
+      const window = windowOf(windowSeconds);
+      return result(await store.increment(rateLimitKey(key, window.start, options.secret), windowSeconds), { key, max, windowSeconds }, window);
+    },
+    async limitInTurn(limits) {
+      const counted = limits.map((l) => ({ ...l, window: windowOf(l.windowSeconds) }));
+      const counts = await store.incrementInTurn(counted.map((l) => ({ key: rateLimitKey(l.key, l.window.start, options.secret), windowSeconds: l.windowSeconds, max: l.max })));
+      return counts.flatMap((count, i) => {
+        const l = counted[i];
+        return l ? [result(count, l, l.window)] : [];
+      });
     },
     async reset(key, windowSeconds) {
       await store.remove(rateLimitKey(key, windowOf(windowSeconds).start, options.secret));

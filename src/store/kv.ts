@@ -3,13 +3,26 @@
 // without Redis) the SQL tables `counters` and `kv_entries` (DESIGN.md §10).
 import { sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
-import { runScript, luaScript, type RedisClient } from './redis.ts';
+import { isRedisCluster, runScript, luaScript, type RedisClient } from './redis.ts';
 import { createKvStoreRepo } from './repositories/kv-store.ts';
 import { isLive, key as lmdbKey, type LmdbStore } from './lmdb.ts';
+
+/** One hit on a counter of `incrementInTurn`, and the count above which the counters after it are left alone. */
+export interface CounterHit {
+  key: string;
+  windowSeconds: number;
+  max: number;
+}
 
 export interface Kv {
   /** Atomic fixed-window counter: the window starts at the key's first hit; returns the count within it. */
   increment(key: string, windowSeconds: number): Promise<number>;
+  /**
+   * Counts one hit on each counter in turn, as `increment` does, and stops after the first whose count
+   * goes over its `max` (the counters after it are not touched); returns the counts made, in order.
+   * One script or one transaction where the store has them.
+   */
+  incrementInTurn(hits: readonly CounterHit[]): Promise<number[]>;
   /** The value, or undefined when absent or expired. */
   get<T>(key: string): Promise<T | undefined>;
   /** Stores a JSON-serialisable value for ttlSeconds. */
@@ -38,7 +51,31 @@ if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
 end
 return n`);
 
+// INCREMENT for each key in turn (ARGV: window ms and max of each), stopping after the first over its max.
+const INCREMENT_IN_TURN = luaScript(`
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 or redis.call('PTTL', key) < 0 then
+    redis.call('PEXPIRE', key, ARGV[2 * i - 1])
+  end
+  counts[i] = n
+  if n > tonumber(ARGV[2 * i]) then break end
+end
+return counts`);
+
 const positiveMs = (seconds: number) => Math.max(1, Math.ceil(seconds * 1000));
+
+/** `incrementInTurn` over a store's single counter, one hit after the other. */
+async function oneByOne(hits: readonly CounterHit[], increment: (key: string, windowSeconds: number) => Promise<number>): Promise<number[]> {
+  const counts: number[] = [];
+  for (const hit of hits) {
+    const n = await increment(hit.key, hit.windowSeconds);
+    counts.push(n);
+    if (n > hit.max) break;
+  }
+  return counts;
+}
 
 export function createKv(options: KvOptions): Kv {
   const prefix = options.prefix ?? 'gatehouse:';
@@ -46,9 +83,20 @@ export function createKv(options: KvOptions): Kv {
   if (redis) {
     const counterKey = (key: string) => `${prefix}ctr:${key}`;
     const valueKey = (key: string) => `${prefix}kv:${key}`;
+    const increment = async (key: string, windowSeconds: number) => Number(await runScript(redis, INCREMENT, [counterKey(key)], [String(positiveMs(windowSeconds))]));
+    // in a Redis Cluster the counters may live on different nodes, and a script touches one node's keys only
+    const cluster = isRedisCluster(redis);
     return {
-      async increment(key, windowSeconds) {
-        return Number(await runScript(redis, INCREMENT, [counterKey(key)], [String(positiveMs(windowSeconds))]));
+      increment,
+      async incrementInTurn(hits) {
+        if (cluster) return oneByOne(hits, increment);
+        const counts = await runScript(
+          redis,
+          INCREMENT_IN_TURN,
+          hits.map((h) => counterKey(h.key)),
+          hits.flatMap((h) => [String(positiveMs(h.windowSeconds)), String(h.max)]),
+        );
+        return (counts as unknown[]).map(Number);
       },
       async get<T>(key: string) {
         const raw = await redis.get(valueKey(key));
@@ -74,8 +122,10 @@ export function createKv(options: KvOptions): Kv {
   if (options.lmdb) return createLmdbKv(options.lmdb, prefix);
 
   const store = createKvStoreRepo(options.db);
+  const increment = (key: string, windowSeconds: number) => store.increment(prefix + key, Math.max(0.001, windowSeconds));
   return {
-    increment: (key, windowSeconds) => store.increment(prefix + key, Math.max(0.001, windowSeconds)),
+    increment,
+    incrementInTurn: (hits) => oneByOne(hits, increment),
     async get<T>(key: string) {
       const row = await store.get(prefix + key);
       return row?.value as T | undefined;
@@ -107,14 +157,27 @@ function createLmdbKv(lmdb: LmdbStore, prefix: string): Kv {
   const valueKey = (key: string) => lmdbKey('v', prefix + key);
   const counterKey = (key: string) => lmdbKey('n', prefix + key);
   const expiry = (seconds: number) => Date.now() + positiveMs(seconds);
+  /** One hit, inside a write transaction. */
+  const hit = (key: string, windowSeconds: number): number => {
+    const k = counterKey(key);
+    const current = db.get(k) as LmdbCounter | undefined;
+    const next: LmdbCounter = current && isLive(current, Date.now()) ? { n: current.n + 1, e: current.e } : { n: 1, e: expiry(windowSeconds) };
+    void db.put(k, next);
+    return next.n;
+  };
   return {
     increment(key, windowSeconds) {
-      const k = counterKey(key);
+      return db.transaction(() => hit(key, windowSeconds));
+    },
+    incrementInTurn(hits) {
       return db.transaction(() => {
-        const current = db.get(k) as LmdbCounter | undefined;
-        const next: LmdbCounter = current && isLive(current, Date.now()) ? { n: current.n + 1, e: current.e } : { n: 1, e: expiry(windowSeconds) };
-        void db.put(k, next);
-        return next.n;
+        const counts: number[] = [];
+        for (const h of hits) {
+          const n = hit(h.key, h.windowSeconds);
+          counts.push(n);
+          if (n > h.max) break;
+        }
+        return counts;
       });
     },
     async get<T>(key: string) {

@@ -25,6 +25,34 @@ function kvContract(title: string, open: () => Promise<{ kv: Kv; dispose(): Prom
       expect(await kv.increment('login:ip:192.0.2.1', 60)).toBe(51);
     });
 
+    it('counts hits in turn, stopping after the first counter over its max', async () => {
+      const hits = [
+        { key: 'turn:ip', windowSeconds: 60, max: 100 },
+        { key: 'turn:pair', windowSeconds: 60, max: 1 },
+        { key: 'turn:account', windowSeconds: 60, max: 100 },
+      ];
+      expect(await kv.incrementInTurn(hits)).toEqual([1, 1, 1]);
+      expect(await kv.incrementInTurn(hits)).toEqual([2, 2]);
+      expect(await kv.incrementInTurn(hits)).toEqual([3, 3]);
+      expect(await kv.increment('turn:account', 60)).toBe(2); // untouched by the two stopped turns
+      expect(await kv.incrementInTurn([])).toEqual([]);
+    });
+
+    it('counts 30 parallel turns exactly on every counter', async () => {
+      const hits = [
+        { key: 'parallel:a', windowSeconds: 60, max: 1000 },
+        { key: 'parallel:b', windowSeconds: 60, max: 1000 },
+      ];
+      const turns = await Promise.all(Array.from({ length: 30 }, () => kv.incrementInTurn(hits)));
+      for (const column of [0, 1]) expect(turns.map((t) => t[column]).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    });
+
+    it('starts each counter of a turn in its own window', async () => {
+      expect(await kv.incrementInTurn([{ key: 'turn-window:short', windowSeconds: 2, max: 10 }, { key: 'turn-window:long', windowSeconds: 60, max: 10 }])).toEqual([1, 1]);
+      await sleep(2200);
+      expect(await kv.incrementInTurn([{ key: 'turn-window:short', windowSeconds: 2, max: 10 }, { key: 'turn-window:long', windowSeconds: 60, max: 10 }])).toEqual([1, 2]);
+    });
+
     it('keeps counters apart by key', async () => {
       expect(await kv.increment('a', 60)).toBe(1);
       expect(await kv.increment('b', 60)).toBe(1);

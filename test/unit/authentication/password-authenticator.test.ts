@@ -22,18 +22,31 @@ interface FakeAccount {
 function memoryThrottle(): LoginThrottle {
   const counts = new Map<string, number>();
   const values = new Map<string, unknown>();
+  const increment = (key: string) => {
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    return n;
+  };
   const limiter = createRateLimiter(
     {
-      increment: async (key) => {
-        const n = (counts.get(key) ?? 0) + 1;
-        counts.set(key, n);
-        return n;
+      increment: async (key) => increment(key),
+      async incrementInTurn(hits) {
+        const made: number[] = [];
+        for (const hit of hits) {
+          made.push(increment(hit.key));
+          if ((made.at(-1) ?? 0) > hit.max) break;
+        }
+        return made;
       },
       remove: async (key) => void counts.delete(key),
     },
     { secret: createSecretKey(Buffer.alloc(32, 1)) },
   );
-  return { limit: limiter.limit, reset: limiter.reset, marks: createMarks({ get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) }, createSecretKey(Buffer.alloc(32, 2))) };
+  return {
+    limitInTurn: limiter.limitInTurn,
+    reset: limiter.reset,
+    marks: createMarks({ get: async (k) => values.get(k), set: async (k, v) => void values.set(k, v) }, createSecretKey(Buffer.alloc(32, 2))),
+  };
 }
 
 function fakes(accounts: FakeAccount[], allowed = true) {
@@ -50,7 +63,7 @@ function fakes(accounts: FakeAccount[], allowed = true) {
     },
   };
   const refusing: LoginThrottle = {
-    limit: async () => ({ allowed: false, retryAfterSeconds: 120 }),
+    limitInTurn: async () => [{ allowed: false, retryAfterSeconds: 120 }],
     reset: async () => undefined,
     marks: { has: async () => false, set: async () => undefined },
   };

@@ -7,11 +7,20 @@ const SECRET = createSecretKey(Buffer.alloc(32, 7));
 /** An in-memory stand-in for the storage layer's atomic fixed-window INCR. */
 function fakeStore(): CounterStore & { keys: string[] } {
   const counts = new Map<string, number>();
+  const increment = (key: string) => {
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    return n;
+  };
   return {
-    async increment(key: string) {
-      const n = (counts.get(key) ?? 0) + 1;
-      counts.set(key, n);
-      return n;
+    increment: async (key) => increment(key),
+    async incrementInTurn(hits) {
+      const made: number[] = [];
+      for (const hit of hits) {
+        made.push(increment(hit.key));
+        if ((made.at(-1) ?? 0) > hit.max) break;
+      }
+      return made;
     },
     async remove(key: string) {
       counts.delete(key);
@@ -56,6 +65,33 @@ describe('rate limiter (fixed window, shared counter)', () => {
       expect(key).not.toMatch(/alice|example|198\.51/);
       for (const digest of plain) expect(key).not.toContain(digest);
     }
+  });
+
+  it('counts limits in turn and stops at the first that refuses: the limits after it count nothing', async () => {
+    let now = 1_000_000_000;
+    const store = fakeStore();
+    const limiter = createRateLimiter(store, { secret: SECRET, now: () => now });
+    const limits = [
+      { key: 'login:ip:203.0.113.9', max: 5, windowSeconds: 60 },
+      { key: 'login:pair', max: 2, windowSeconds: 60 },
+      { key: 'login:account', max: 10, windowSeconds: 900 },
+    ];
+    expect(await limiter.limitInTurn(limits)).toEqual([
+      { allowed: true, count: 1, retryAfterSeconds: 0 },
+      { allowed: true, count: 1, retryAfterSeconds: 0 },
+      { allowed: true, count: 1, retryAfterSeconds: 0 },
+    ]);
+    await limiter.limitInTurn(limits);
+    // the pair's third attempt is refused; the account's counter stays at 2
+    expect(await limiter.limitInTurn(limits)).toEqual([
+      { allowed: true, count: 3, retryAfterSeconds: 0 },
+      { allowed: false, count: 3, retryAfterSeconds: 20 },
+    ]);
+    expect(await limiter.limit('login:account', 10, 900)).toMatchObject({ allowed: true, count: 3 });
+    // each limit has its own window: a new minute starts the first two again
+    now += 20_000;
+    expect((await limiter.limitInTurn(limits)).map((r) => r.count)).toEqual([1, 1, 4]);
+    expect(store.keys).toHaveLength(5);
   });
 
   it('cannot be built without a secret of at least 16 bytes', () => {
