@@ -69,8 +69,13 @@ const postgresDriver = async () => {
   return { pg, drizzle, migrate };
 };
 const pgliteDriver = async () => {
-  const [{ PGlite }, { drizzle }, { migrate }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
-  return { PGlite, drizzle, migrate };
+  const [{ PGlite }, { drizzle }, { migrate }, { preparingStatements }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+    import('./pglite-prepared.ts'),
+  ]);
+  return { PGlite, drizzle, migrate, preparingStatements };
 };
 
 /**
@@ -178,8 +183,8 @@ function queuedPerName(lock: Exclusive): Exclusive {
 }
 
 async function openEmbedded(pglite: PGlite, onClose: (() => Promise<void>) | undefined): Promise<Database> {
-  const { drizzle: drizzlePglite, migrate: migratePglite } = await pgliteDriver();
-  const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+  const { drizzle: drizzlePglite, migrate: migratePglite, preparingStatements } = await pgliteDriver();
+  const db = drizzlePglite(preparingStatements(pglite), { schema }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
