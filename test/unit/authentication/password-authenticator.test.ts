@@ -3,6 +3,7 @@ import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { createPasswordAuthenticator, type LoginThrottle, type PasswordLimits } from '../../../src/domain/authentication.ts';
 import { createMarks, createRateLimiter } from '../../../src/http/rate-limit.ts';
+import { memoryCounterStore } from '../../helpers/counter-store.ts';
 import { createPasswordHasher, parseArgon2Phc } from '../../../src/domain/passwords.ts';
 import type { SecurityEvent, SecurityEvents } from '../../../src/domain/events.ts';
 
@@ -20,28 +21,8 @@ interface FakeAccount {
 
 /** The real limiter over an in-memory store: counts are shared by every authenticate() of one fake. */
 function memoryThrottle(): LoginThrottle {
-  const counts = new Map<string, number>();
   const values = new Map<string, unknown>();
-  const increment = (key: string) => {
-    const n = (counts.get(key) ?? 0) + 1;
-    counts.set(key, n);
-    return n;
-  };
-  const limiter = createRateLimiter(
-    {
-      increment: async (key) => increment(key),
-      async incrementInTurn(hits) {
-        const made: number[] = [];
-        for (const hit of hits) {
-          made.push(increment(hit.key));
-          if ((made.at(-1) ?? 0) > hit.max) break;
-        }
-        return made;
-      },
-      remove: async (key) => void counts.delete(key),
-    },
-    { secret: createSecretKey(Buffer.alloc(32, 1)) },
-  );
+  const limiter = createRateLimiter(memoryCounterStore(), { secret: createSecretKey(Buffer.alloc(32, 1)) });
   return {
     limitInTurn: limiter.limitInTurn,
     reset: limiter.reset,

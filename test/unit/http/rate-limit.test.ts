@@ -1,40 +1,14 @@
 import { createHash, createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { createMarks, createRateLimiter, rateLimitKey, type CounterStore } from '../../../src/http/rate-limit.ts';
+import { createMarks, createRateLimiter, rateLimitKey } from '../../../src/http/rate-limit.ts';
+import { memoryCounterStore } from '../../helpers/counter-store.ts';
 
 const SECRET = createSecretKey(Buffer.alloc(32, 7));
-
-/** An in-memory stand-in for the storage layer's atomic fixed-window INCR. */
-function fakeStore(): CounterStore & { keys: string[] } {
-  const counts = new Map<string, number>();
-  const increment = (key: string) => {
-    const n = (counts.get(key) ?? 0) + 1;
-    counts.set(key, n);
-    return n;
-  };
-  return {
-    increment: async (key) => increment(key),
-    async incrementInTurn(hits) {
-      const made: number[] = [];
-      for (const hit of hits) {
-        made.push(increment(hit.key));
-        if ((made.at(-1) ?? 0) > hit.max) break;
-      }
-      return made;
-    },
-    async remove(key: string) {
-      counts.delete(key);
-    },
-    get keys() {
-      return [...counts.keys()];
-    },
-  };
-}
 
 describe('rate limiter (fixed window, shared counter)', () => {
   it('allows up to max attempts in a window, then refuses with the time to the window end', async () => {
     let now = 1_000_000_000; // ms, 10 s into a 60 s window starting at 999_960 s
-    const limiter = createRateLimiter(fakeStore(), { secret: SECRET, now: () => now });
+    const limiter = createRateLimiter(memoryCounterStore(), { secret: SECRET, now: () => now });
     for (let i = 1; i <= 3; i++) {
       expect(await limiter.limit('login:ip:203.0.113.9', 3, 60)).toEqual({ allowed: true, count: i, retryAfterSeconds: 0 });
     }
@@ -44,7 +18,7 @@ describe('rate limiter (fixed window, shared counter)', () => {
   });
 
   it('counts keys separately, and reset clears one key of the current window', async () => {
-    const limiter = createRateLimiter(fakeStore(), { secret: SECRET });
+    const limiter = createRateLimiter(memoryCounterStore(), { secret: SECRET });
     await limiter.limit('login:email:a@example.com', 1, 60);
     expect((await limiter.limit('login:email:b@example.com', 1, 60)).allowed).toBe(true);
     expect((await limiter.limit('login:email:a@example.com', 1, 60)).allowed).toBe(false);
@@ -54,7 +28,7 @@ describe('rate limiter (fixed window, shared counter)', () => {
   });
 
   it('hands the store HMAC-SHA256 digests under the secret, never an email, an IP or their plain SHA-256', async () => {
-    const store = fakeStore();
+    const store = memoryCounterStore();
     const limiter = createRateLimiter(store, { secret: SECRET, now: () => 0 });
     await limiter.limit('login:email:alice@example.com', 5, 900);
     await limiter.limit('login:ip:198.51.100.7', 5, 900);
@@ -69,7 +43,7 @@ describe('rate limiter (fixed window, shared counter)', () => {
 
   it('counts limits in turn and stops at the first that refuses: the limits after it count nothing', async () => {
     let now = 1_000_000_000;
-    const store = fakeStore();
+    const store = memoryCounterStore();
     const limiter = createRateLimiter(store, { secret: SECRET, now: () => now });
     const limits = [
       { key: 'login:ip:203.0.113.9', max: 5, windowSeconds: 60 },
@@ -95,13 +69,13 @@ describe('rate limiter (fixed window, shared counter)', () => {
   });
 
   it('cannot be built without a secret of at least 16 bytes', () => {
-    expect(() => createRateLimiter(fakeStore(), { secret: '' })).toThrow(RangeError);
-    expect(() => createRateLimiter(fakeStore(), { secret: 'short' })).toThrow(RangeError);
+    expect(() => createRateLimiter(memoryCounterStore(), { secret: '' })).toThrow(RangeError);
+    expect(() => createRateLimiter(memoryCounterStore(), { secret: 'short' })).toThrow(RangeError);
     expect(rateLimitKey('a@b.c', 0, 'k1'.repeat(8))).not.toBe(rateLimitKey('a@b.c', 0, 'k2'.repeat(8)));
   });
 
   it('rejects a nonsensical window', async () => {
-    await expect(createRateLimiter(fakeStore(), { secret: SECRET }).limit('k', 1, 0)).rejects.toThrow(RangeError);
+    await expect(createRateLimiter(memoryCounterStore(), { secret: SECRET }).limit('k', 1, 0)).rejects.toThrow(RangeError);
   });
 
   it('keeps marks under keyed digests too', async () => {
