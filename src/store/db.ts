@@ -289,9 +289,28 @@ async function openEmbeddedShared(options: OpenOptions): Promise<Database> {
   });
 }
 
+/**
+ * The shared PGlite has one session for every client of its socket: a statement this process named
+ * (drizzle names the repositories' prepared queries) would outlive it, and the next command naming
+ * it again would fail with "prepared statement already exists". Over the socket, queries go unnamed.
+ */
+function withoutNamedStatements<P extends { query: (...args: never[]) => unknown }>(pool: P): P {
+  const query = (config: unknown, ...rest: unknown[]) => {
+    const unnamed = typeof config === 'object' && config !== null && 'name' in config ? { ...config, name: undefined } : config;
+    return (pool.query as (...args: unknown[]) => unknown).call(pool, unnamed, ...rest);
+  };
+  return new Proxy(pool, {
+    get(target, property) {
+      if (property === 'query') return query;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 async function connectToRunningServer(holder: LockInfo): Promise<Database> {
   const { pg, drizzle: drizzlePg, migrate: migratePg } = await postgresDriver();
-  const pool = new pg.Pool({ host: holder.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 });
+  const pool = withoutNamedStatements(new pg.Pool({ host: holder.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 1 }));
   pool.on('error', () => undefined);
   try {
     await pool.query('SELECT 1');

@@ -44,6 +44,15 @@ describe('gatehouse CLI next to a running server on the embedded default (PGlite
     expect((await fetch(`${issuer}/readyz`)).status).toBe(200);
   });
 
+  it('runs one command after another on the same account while the server runs (each reads it by id)', async () => {
+    const tenant = await cliJson<{ slug: string }>(['tenant', 'create', '--kind', 'distributor', '--name', `Repeat ${uniq()}`], env);
+    const email = `repeat-${uniq()}@example.com`;
+    await cliJson(['user', 'create', '--tenant', tenant.slug, '--email', email, '--password', 'correct horse battery'], env);
+    for (const [command, status] of [['disable', 'disabled'], ['enable', 'active'], ['disable', 'disabled']] as const) {
+      expect(await cliJson<{ status: string }>(['user', command, '--tenant', tenant.slug, '--email', email], env)).toMatchObject({ status });
+    }
+  });
+
   it('refuses to start a second server on the same DATA_DIR, saying why (exit 1)', async () => {
     const second = spawnGatehouse(env, await freePort());
     let timer: NodeJS.Timeout | undefined;
