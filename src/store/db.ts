@@ -9,6 +9,7 @@ import type { QueryConfig } from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { sql, type SQL } from 'drizzle-orm';
+import { replacingMethod } from './replacing-method.ts';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
 import { GatehouseError } from '../domain/errors.ts';
@@ -299,13 +300,7 @@ function withoutNamedStatements<P extends { query: (...args: never[]) => unknown
     const unnamed = typeof config === 'object' && config !== null && 'name' in config ? { ...config, name: undefined } : config;
     return (pool.query as (...args: unknown[]) => unknown).call(pool, unnamed, ...rest);
   };
-  return new Proxy(pool, {
-    get(target, property) {
-      if (property === 'query') return query;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return replacingMethod(pool, 'query', query as P['query']);
 }
 
 async function connectToRunningServer(holder: LockInfo): Promise<Database> {

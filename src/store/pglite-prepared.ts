@@ -8,6 +8,7 @@
 // execProtocolStream, as PGlite's query() does: it sets where the backend's answer goes each time,
 // where execProtocol would keep the receiver a socket client of the shared database set last.
 import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { replacingMethod } from './replacing-method.ts';
 
 /** Prepared statements kept at most; the least recently used one is closed when another is added. */
 const MAX_STATEMENTS = 256;
@@ -96,12 +97,5 @@ export function preparingStatements(pglite: PGlite): PGlite {
     );
   }
 
-  return new Proxy(pglite, {
-    get(target, property) {
-      if (property === 'query') return query;
-      const value: unknown = Reflect.get(target, property, target);
-      // PGlite's methods use private fields: they run on the instance itself, not on the proxy
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return replacingMethod(pglite, 'query', query);
 }
