@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.ts';
+import { fixedStatement, type StatementValues } from './fixed-statement.ts';
 import { auditEvents } from './schema.ts';
 import { auditRow, type NewAuditEvent } from './repositories/audit.ts';
 import { lastLoginUpdate } from './repositories/accounts.ts';
@@ -40,14 +41,55 @@ export interface RequestWrites {
   resetLockout(id: string): Promise<void>;
 }
 
+/** How many of each write one request gathered: the statement's text depends on nothing else. */
+interface Shape {
+  events: number;
+  logins: number;
+  resets: number;
+}
+
+/** The shapes of every sign-in and of most other requests: each is prepared once, under its own name. */
+const PREPARED_UP_TO: Shape = { events: 4, logins: 2, resets: 2 };
+
+const indexes = (n: number) => Array.from({ length: n }, (_, i) => i);
+const value = sql.placeholder;
+
+const eventRow = (i: number) => ({
+  action: value(`e${i}_action`),
+  actorAccountId: value(`e${i}_actorAccountId`),
+  actor: value(`e${i}_actor`),
+  tenantId: value(`e${i}_tenantId`),
+  target: value(`e${i}_target`),
+  ip: value(`e${i}_ip`),
+  userAgent: value(`e${i}_userAgent`),
+  requestId: value(`e${i}_requestId`),
+  detail: value(`e${i}_detail`),
+});
+
 /** One statement: the audit rows, with the last-login updates and lockout resets as data-modifying CTEs before them. */
-export function requestWritesStatement(db: Db, events: readonly NewAuditEvent[], logins: ReadonlyMap<string, Date>, lockoutResets: ReadonlySet<string>): SQL {
+export function requestWritesStatement(db: Db, shape: Shape): SQL {
   const updates = [
-    ...[...logins].map(([id, at], i) => sql`${sql.identifier(`login_${i}`)} as (${lastLoginUpdate(db, id, at).getSQL()})`),
-    ...[...lockoutResets].map((id, i) => sql`${sql.identifier(`lockout_${i}`)} as (${lockoutReset(db, id).getSQL()})`),
+    ...indexes(shape.logins).map((i) => sql`${sql.identifier(`login_${i}`)} as (${lastLoginUpdate(db, value(`login_${i}`), value(`login_${i}_at`)).getSQL()})`),
+    ...indexes(shape.resets).map((i) => sql`${sql.identifier(`lockout_${i}`)} as (${lockoutReset(db, value(`lockout_${i}`), value('at')).getSQL()})`),
   ];
-  const main = events.length > 0 ? db.insert(auditEvents).values(events.map(auditRow)).getSQL() : sql`select 1`;
+  const main = shape.events > 0 ? db.insert(auditEvents).values(indexes(shape.events).map(eventRow)).getSQL() : sql`select 1`;
   return updates.length > 0 ? sql`with ${sql.join(updates, sql`, `)} ${main}` : main;
+}
+
+/** The values of `requestWritesStatement`'s placeholders. */
+function statementValues(events: readonly NewAuditEvent[], logins: ReadonlyMap<string, Date>, resets: ReadonlySet<string>): StatementValues {
+  const values: StatementValues = resets.size > 0 ? { at: new Date().toISOString() } : {};
+  events.forEach((event, i) => {
+    for (const [field, v] of Object.entries(auditRow(event))) values[`e${i}_${field}`] = v;
+  });
+  [...logins].forEach(([id, at], i) => {
+    values[`login_${i}`] = id;
+    values[`login_${i}_at`] = at.toISOString();
+  });
+  [...resets].forEach((id, i) => {
+    values[`lockout_${i}`] = id;
+  });
+  return values;
 }
 
 export function createRequestWrites(
@@ -60,6 +102,17 @@ export function createRequestWrites(
     return p?.open ? p : undefined;
   };
 
+  const prepared = new Map<string, (values: StatementValues) => Promise<unknown>>();
+  const statementOf = (shape: Shape) => {
+    if (shape.events > PREPARED_UP_TO.events || shape.logins > PREPARED_UP_TO.logins || shape.resets > PREPARED_UP_TO.resets) {
+      return fixedStatement(db, undefined, () => requestWritesStatement(db, shape));
+    }
+    const name = `gatehouse_request_writes_${shape.events}_${shape.logins}_${shape.resets}`;
+    let statement = prepared.get(name);
+    if (!statement) prepared.set(name, (statement = fixedStatement(db, name, () => requestWritesStatement(db, shape))));
+    return statement;
+  };
+
   /** Writes what the request gathered so far, taking it out of the request's buffer first. */
   async function flush(p: Pending): Promise<void> {
     const events = p.events.splice(0);
@@ -67,7 +120,8 @@ export function createRequestWrites(
     p.logins.clear();
     const resets = new Set(p.lockoutResets);
     p.lockoutResets.clear();
-    if (events.length > 0 || logins.size > 0 || resets.size > 0) await db.execute(requestWritesStatement(db, events, logins, resets));
+    if (events.length === 0 && logins.size === 0 && resets.size === 0) return;
+    await statementOf({ events: events.length, logins: logins.size, resets: resets.size })(statementValues(events, logins, resets));
   }
 
   async function write(p: Pending): Promise<void> {

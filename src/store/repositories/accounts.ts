@@ -1,6 +1,6 @@
 // Accounts: one per (tenant, email), email compared case-insensitively (DESIGN.md §4). One email may
 // own several accounts in different tenants; each has its own password and MFA.
-import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
 import { accounts, authenticators, tenants } from '../schema.ts';
@@ -146,7 +146,8 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const normaliseEmail = (email: string) => email.trim();
 
 /** The last-login update of one account: run alone (recordLogin) or inside a request's gathered writes. */
-export const lastLoginUpdate = (db: Db, id: string, at: Date) => db.update(accounts).set({ lastLoginAt: at }).where(eq(accounts.id, id));
+export const lastLoginUpdate = (db: Db, id: string | Placeholder, at: Date | Placeholder) =>
+  db.update(accounts).set({ lastLoginAt: at instanceof Date ? at : sql`${at}::timestamptz` }).where(eq(accounts.id, id));
 
 export function createAccountRepo(db: Db): AccountRepo {
   // What sign-in reads of an account, by id or by email.

@@ -91,6 +91,13 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
     .where(eq(accounts.id, sql.placeholder('accountId')))
     .orderBy(asc(authenticators.createdAt), asc(authenticators.id))
     .prepare('gatehouse_authenticators_with_lock');
+  // prepared once: every accepted code spends its step
+  const consumeStep = db
+    .update(authenticators)
+    .set({ lastUsedStep: sql`${sql.placeholder('step')}::bigint`, lastUsedAt: sql`${sql.placeholder('now')}::timestamptz` })
+    .where(and(eq(authenticators.id, sql.placeholder('id')), eq(authenticators.kind, 'totp'), lt(authenticators.lastUsedStep, sql.placeholder('step'))))
+    .returning({ id: authenticators.id })
+    .prepare('gatehouse_consume_totp_step');
   const totpValues = (input: NewTotpAuthenticator) => ({
     accountId: input.accountId,
     kind: 'totp' as const,
@@ -216,11 +223,7 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
 
     async consumeTotpStep(id, step, now) {
       if (!isUuid(id)) return false;
-      const rows = await db
-        .update(authenticators)
-        .set({ lastUsedStep: step, lastUsedAt: now })
-        .where(and(eq(authenticators.id, id), eq(authenticators.kind, 'totp'), lt(authenticators.lastUsedStep, step)))
-        .returning({ id: authenticators.id });
+      const rows = await consumeStep.execute({ id, step, now: now.toISOString() });
       return rows.length > 0;
     },
 

@@ -2,9 +2,9 @@
 // one INSERT … ON CONFLICT DO UPDATE per attempt counts it, and the attempt that reaches the threshold
 // starts the lock in the same statement. So however many codes arrive at once, on however many
 // instances, at most `threshold` of them are checked per lock period; the rest are refused unseen.
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db.ts';
-import { queryRows } from '../db.ts';
+import { fixedStatement } from '../fixed-statement.ts';
 import { mfaLockouts } from '../schema.ts';
 import { isUuid } from './pg-errors.ts';
 
@@ -46,8 +46,32 @@ interface ReservedRow {
 const toDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
 /** After a successful second factor: the statement that clears an account's failures and lock. */
-export const lockoutReset = (db: Db, accountId: string) =>
-  db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: new Date() }).where(eq(mfaLockouts.accountId, accountId));
+export const lockoutReset = (db: Db, accountId: string | Placeholder, at: Date | Placeholder) =>
+  db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: at instanceof Date ? at : sql`${at}::timestamptz` }).where(eq(mfaLockouts.accountId, accountId));
+
+// The WHERE of DO UPDATE skips a row that is locked right now: nothing is reserved, nothing counted.
+// A lock lasts durations[min(lock_count, last)] seconds.
+const reserveStatement = () => {
+  const at = sql`${sql.placeholder('at')}::timestamptz`;
+  const threshold = sql`${sql.placeholder('threshold')}::int`;
+  const durations = sql`${sql.placeholder('durations')}::float8[]`;
+  const lockFor = (lockCount: SQL) => sql`${at} + make_interval(secs => (${durations})[least(${lockCount}, cardinality(${durations}) - 1) + 1])`;
+  return sql`
+    insert into ${mfaLockouts} as l (account_id, failures, locked_until, lock_count, updated_at)
+    values (
+      ${sql.placeholder('accountId')}::uuid,
+      case when ${threshold} <= 1 then 0 else 1 end,
+      case when ${threshold} <= 1 then ${lockFor(sql`0`)} else null end,
+      case when ${threshold} <= 1 then 1 else 0 end,
+      ${at})
+    on conflict (account_id) do update set
+      failures = case when l.failures + 1 >= ${threshold} then 0 else l.failures + 1 end,
+      locked_until = case when l.failures + 1 >= ${threshold} then ${lockFor(sql`l.lock_count`)} else null end,
+      lock_count = case when l.failures + 1 >= ${threshold} then l.lock_count + 1 else l.lock_count end,
+      updated_at = ${at}
+    where l.locked_until is null or l.locked_until <= ${at}
+    returning failures, locked_until`;
+};
 
 export function createLockoutRepo(db: Db): LockoutRepo {
   const get = async (accountId: string): Promise<LockoutRow | undefined> => {
@@ -55,33 +79,13 @@ export function createLockoutRepo(db: Db): LockoutRepo {
     const [row] = await db.select().from(mfaLockouts).where(eq(mfaLockouts.accountId, accountId));
     return row && { failures: row.failures, lockedUntil: row.lockedUntil, lockCount: row.lockCount };
   };
+  const reserve = fixedStatement<ReservedRow>(db, 'gatehouse_reserve_mfa_attempt', reserveStatement);
 
   return {
     async reserveAttempt(accountId, policy, now) {
       const threshold = Math.max(1, Math.floor(policy.threshold));
       const durations = policy.lockSeconds.length > 0 ? [...policy.lockSeconds] : [1];
-      const at = sql`${now.toISOString()}::timestamptz`;
-      const lockFor = (lockCount: SQL) =>
-        sql`${at} + make_interval(secs => (${sql.param(durations)}::float8[])[least(${lockCount}, ${durations.length - 1}) + 1])`;
-      // The WHERE of DO UPDATE skips a row that is locked right now: nothing is reserved, nothing counted.
-      const [row] = await queryRows<ReservedRow>(
-        db,
-        sql`
-        insert into ${mfaLockouts} as l (account_id, failures, locked_until, lock_count, updated_at)
-        values (
-          ${accountId}::uuid,
-          ${threshold <= 1 ? 0 : 1},
-          ${threshold <= 1 ? lockFor(sql`0`) : sql`null`},
-          ${threshold <= 1 ? 1 : 0},
-          ${at})
-        on conflict (account_id) do update set
-          failures = case when l.failures + 1 >= ${threshold}::int then 0 else l.failures + 1 end,
-          locked_until = case when l.failures + 1 >= ${threshold}::int then ${lockFor(sql`l.lock_count`)} else null end,
-          lock_count = case when l.failures + 1 >= ${threshold}::int then l.lock_count + 1 else l.lock_count end,
-          updated_at = ${at}
-        where l.locked_until is null or l.locked_until <= ${at}
-        returning failures, locked_until`,
-      );
+      const [row] = await reserve({ accountId, threshold, durations, at: now.toISOString() });
       if (row) {
         const lockedUntil = toDate(row.locked_until);
         return { granted: true, attempt: lockedUntil ? threshold : row.failures, lockedUntil };
@@ -95,7 +99,7 @@ export function createLockoutRepo(db: Db): LockoutRepo {
 
     async reset(accountId) {
       if (!isUuid(accountId)) return;
-      await lockoutReset(db, accountId);
+      await lockoutReset(db, accountId, new Date());
     },
   };
 }

@@ -7,19 +7,33 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../../src/store/db.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
-/** The database handle, counting the statements sent through `execute` (the batch) and the repositories' inserts. */
+type Session = Db['_']['session'];
+
+/** The database handle, counting the statements its session runs (the batch goes through a prepared query). */
 function counting(db: Db): { db: Db; executed: () => number } {
   let executed = 0;
+  const countingSession = (session: Session): Session =>
+    new Proxy(session, {
+      get(target, name, receiver) {
+        if (name !== 'prepareQuery') return Reflect.get(target, name, receiver) as unknown;
+        return (...args: Parameters<Session['prepareQuery']>) => {
+          const prepared = target.prepareQuery(...args);
+          return new Proxy(prepared, {
+            get(p, key, r) {
+              if (key !== 'execute') return Reflect.get(p, key, r) as unknown;
+              return (values?: Record<string, unknown>) => {
+                executed++;
+                return p.execute(values);
+              };
+            },
+          });
+        };
+      },
+    });
   const wrapped = new Proxy(db, {
     get(target, name, receiver) {
       const value: unknown = Reflect.get(target, name, receiver);
-      if (name === 'execute' && typeof value === 'function') {
-        return (...args: unknown[]) => {
-          executed++;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return value;
+      return name === '_' ? { ...target._, session: countingSession(target._.session) } : value;
     },
   });
   return { db: wrapped, executed: () => executed };
@@ -78,6 +92,23 @@ describe(`request writes on ${backendName()}`, () => {
     const [first] = await repos.audit.list({ target: 'one', action: 'auth.password.succeeded', limit: 1 });
     expect(first).toMatchObject({ tenantId, ip: '192.0.2.1', detail: { accounts: 1 } });
     expect(await lastLogin()).toBeInstanceOf(Date);
+  });
+
+  it('writes each request with its own values when requests of the same shape reuse one prepared statement', async () => {
+    const signIn = (target: string, ip: string) =>
+      writes.around(async () => {
+        await writes.recordLogin(accountId);
+        await writes.audit.record({ action: 'auth.signed_in', target, tenantId, ip, detail: { target } });
+      });
+    await signIn('shape-a', '192.0.2.10');
+    const firstLogin = await lastLogin();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await signIn('shape-b', '192.0.2.11');
+    const [a] = await repos.audit.list({ target: 'shape-a', limit: 1 });
+    const [b] = await repos.audit.list({ target: 'shape-b', limit: 1 });
+    expect(a).toMatchObject({ ip: '192.0.2.10', detail: { target: 'shape-a' } });
+    expect(b).toMatchObject({ ip: '192.0.2.11', detail: { target: 'shape-b' } });
+    expect((await lastLogin())?.getTime()).toBeGreaterThan(firstLogin?.getTime() ?? Infinity);
   });
 
   it("clears the account's second-factor failures in the same statement as its events and last login", async () => {
