@@ -1,12 +1,12 @@
 // The pages of the login interaction (docs/sign-in-sequence.md): password → account choice → MFA
-// (verify, recovery code, forced setup) → interactionResult once, with the final amr/acr. Every page
+// (verify, recovery code, forced setup) → the interaction's result once, with the final amr/acr. Every page
 // lives under /interaction/:uid (the interaction cookie's path) and follows POST → redirect → GET.
 // Which handler may run is decided by the step `nextStep` names, never by the URL alone.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { PAGES } from './pages/index.ts';
 import type { Handler, Page } from './pages/page.ts';
-import { loadTurn, type InteractionDeps } from './turn.ts';
+import { conclude, loadTurn, type InteractionDeps } from './turn.ts';
 import { stepUnavailable } from './steps.ts';
 
 export type { InteractionDeps };
@@ -48,14 +48,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.post('/abort', async (ctx) => {
     const turn = await loadTurn(ctx, deps);
     await deps.states.clear(turn.uid);
-    const redirectTo = await deps.provider().interactionResult(
-      ctx.req,
-      ctx.res,
-      { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
-      { mergeWithLastSubmission: false },
-    );
-    ctx.status = 303;
-    ctx.redirect(redirectTo);
+    await conclude(turn, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' });
   });
 
   return router;

@@ -1,7 +1,7 @@
 // One request to the login interaction: its details, state, client, account and MFA facts, read once,
 // and the step `nextStep` names. Pages receive a Turn and answer with one of the helpers below.
 import type { Context, Middleware } from 'koa';
-import { errors, type Provider } from 'oidc-provider';
+import { errors, type InteractionResults, type Provider } from 'oidc-provider';
 import { acrFromAmr, amrFor, type Factor } from '../domain/amr.ts';
 import { GatehouseError, badRequest } from '../domain/errors.ts';
 import type { PasswordAuthenticator } from '../domain/authentication.ts';
@@ -258,12 +258,20 @@ export async function finish(turn: Turn, state: InteractionState): Promise<void>
   await deps.states.clear(turn.uid);
   // `ts` is the moment of this interactive authentication: a consent page that resubmits the login
   // result later must not move auth_time forward.
-  const redirectTo = await deps.provider().interactionResult(
-    ctx.req,
-    ctx.res,
-    { login: { accountId: account.id, amr, acr, remember: true, ts: Math.floor(Date.now() / 1000) } },
-    { mergeWithLastSubmission: false },
-  );
+  await conclude(turn, { login: { accountId: account.id, amr, acr, remember: true, ts: Math.floor(Date.now() / 1000) } });
+}
+
+/**
+ * Stores the interaction's result and redirects to the authorization it resumes: oidc-provider's
+ * interactionResult (without merging an earlier submission), on the interaction this request already
+ * read instead of reading it again.
+ */
+export async function conclude(turn: Turn, result: InteractionResults): Promise<void> {
+  const { interaction, ctx } = turn;
+  const ttl = interaction.exp - Math.floor(Date.now() / 1000);
+  if (ttl <= 0) throw expired('interaction expired before its result was stored');
+  interaction.result = result;
+  await interaction.save(ttl);
   ctx.status = 303;
-  ctx.redirect(redirectTo);
+  ctx.redirect(interaction.returnTo);
 }

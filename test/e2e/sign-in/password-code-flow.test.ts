@@ -40,6 +40,19 @@ describe('password sign-in with a standard OIDC client', () => {
     expect(decodeProtectedHeader(tokens.id_token ?? '').alg).toBe('ES256');
   });
 
+  it('cancelling on the sign-in page sends the application access_denied, once', async () => {
+    const start = await startAuthorization(config);
+    const agent = new UserAgent();
+    const page = await agent.get(start.url.href, REDIRECT_URI);
+    const back = await agent.submit(page, '/abort', {}, REDIRECT_URI);
+    const answer = new URL(back.url);
+    expect(answer.href.startsWith(REDIRECT_URI)).toBe(true);
+    expect(Object.fromEntries(answer.searchParams)).toMatchObject({ error: 'access_denied', error_description: 'The user cancelled the sign-in.', state: start.state });
+    const replay = await agent.submit(page, '/abort', {}, REDIRECT_URI);
+    expect(replay.status).toBe(400);
+    expect(replay.html).toContain('This sign-in page has expired or was already used.');
+  });
+
   it("records the sign-in's audit events and last login by the time each page answers", async () => {
     const fresh = await seedAccount(gh.runtime, tenant.id);
     const since = new Date(Date.now() - 1000);
