@@ -201,3 +201,21 @@ export async function signIn(agent: http.Agent, target: Target, credentials: Cre
 }
 
 export const basicAuthorization = basic;
+
+/** Signs in once with each of `accounts` (fresh cookie jars), `width` flows in flight. */
+export async function driveFlows(target: Target, accounts: readonly Pick<Credentials, 'email' | 'totpKey'>[], password: string, width: number): Promise<void> {
+  const agent = createAgent(width);
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        while (next < accounts.length) {
+          const account = accounts[next++] as Pick<Credentials, 'email' | 'totpKey'>;
+          await signIn(agent, target, { email: account.email, password, totpKey: account.totpKey });
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
+}

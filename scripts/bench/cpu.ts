@@ -36,13 +36,17 @@ function machine(): { busy: number; total: number } {
   return { busy, total: busy + idle + iowait };
 }
 
+/** utime + stime of a /proc `stat` line, in ticks. */
+function statTicks(stat: string): number {
+  // the fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
 /** utime + stime of a process (all its threads), in ticks; 0 once it has exited. */
 function processTicks(pid: number | string): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the fields after the command name (which may hold spaces) in parentheses: utime is the 14th, stime the 15th
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    return statTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return 0;
   }
@@ -56,6 +60,25 @@ function databaseServers(): Map<number, number> {
       if (DB_SERVERS.has(fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) out.set(Number(entry), processTicks(entry));
     } catch {
       // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * utime + stime of each kind of thread of a process, in ticks: `main` (the event loop), and the others
+ * by name (`libuv-worker`: the pool — argon2id, WebCrypto, lmdb's commits; `V8Worker`: garbage
+ * collection and compilation), digits dropped.
+ */
+export function threadTicks(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+      out[name] = (out[name] ?? 0) + statTicks(stat);
+    } catch {
+      // the thread ended meanwhile
     }
   }
   return out;

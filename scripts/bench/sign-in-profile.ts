@@ -11,10 +11,10 @@ import path from 'node:path';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createPasswordHasher } from '../../src/domain/passwords.ts';
-import { createAgent, signIn, type Credentials, type Target } from './browser.ts';
+import { driveFlows, type Target } from './browser.ts';
 import { snapshot, ticksToSeconds } from './cpu.ts';
 import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Env } from './processes.ts';
-import { prepareStorage, seedGatehouse, type SeededAccount } from './storage.ts';
+import { prepareStorage, seedGatehouse } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 import { mainThreadBusySeconds, summarise } from './profile-summary.ts';
 
@@ -39,25 +39,6 @@ async function argon2CpuMs(): Promise<number> {
   for (let i = 0; i < runs; i++) await hasher.verify(hash, 'bench password');
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000 / runs;
-}
-
-/** Runs one flow per account, `width` in flight. */
-async function drive(target: Target, accounts: readonly SeededAccount[], password: string, width: number): Promise<void> {
-  const agent = createAgent(width);
-  let next = 0;
-  try {
-    await Promise.all(
-      Array.from({ length: width }, async () => {
-        while (next < accounts.length) {
-          const account = accounts[next++] as SeededAccount;
-          const credentials: Credentials = { email: account.email, password, totpKey: account.totpKey };
-          await signIn(agent, target, credentials);
-        }
-      }),
-    );
-  } finally {
-    agent.destroy();
-  }
 }
 
 async function main(): Promise<void> {
@@ -98,10 +79,10 @@ async function main(): Promise<void> {
         const child = spawnNode(`gatehouse_${mode}`, path.join(ROOT, 'src', 'main.ts'), { ...env, PORT: String(port), ISSUER: url }, ['--cpu-prof', '--cpu-prof-dir', dir], where.servers);
         await waitUntilReady(child, `${url}/readyz`);
         const target: Target = { url, clientId: seeded.clientId, clientSecret: seeded.clientSecret, redirectUri: REDIRECT_URI };
-        await drive(target, accounts.slice(0, WARMUP_FLOWS), seeded.password, CONCURRENCY);
+        await driveFlows(target, accounts.slice(0, WARMUP_FLOWS), seeded.password, CONCURRENCY);
         const a = snapshot({ server: child.pid });
         const started = performance.now();
-        await drive(target, accounts.slice(WARMUP_FLOWS), seeded.password, CONCURRENCY);
+        await driveFlows(target, accounts.slice(WARMUP_FLOWS), seeded.password, CONCURRENCY);
         const seconds = (performance.now() - started) / 1000;
         const b = snapshot({ server: child.pid });
         await child.stop();
