@@ -17,12 +17,12 @@ import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { driveFlows, type Target } from './browser.ts';
 import { threadTicks, ticksToSeconds } from './cpu.ts';
 import { median } from './report.ts';
-import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Child, type Env } from './processes.ts';
-import { prepareStorage, seedGatehouse } from './storage.ts';
+import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Child } from './processes.ts';
+import { argon2Env, gatehouseBenchEnv, prepareStorage, seedGatehouse } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 
 const ROOTS = (process.env.BENCH_AB_ROOTS ?? ROOT).split(',').map((r) => path.resolve(r));
-const MODE = process.env.BENCH_AB_MODE ?? 'embedded';
+const MODE = (['embedded', 'production'] as const).find((mode) => mode === (process.env.BENCH_AB_MODE ?? 'embedded'));
 const FLOW = process.env.BENCH_AB_FLOW ?? 'password';
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 8);
 const FLOWS = Number(process.env.BENCH_AB_FLOWS ?? 150);
@@ -44,24 +44,14 @@ const total = (byThread: Record<string, number>) => Object.values(byThread).redu
 const ms = (n: number) => n.toFixed(1);
 
 async function main(): Promise<void> {
-  if (!['embedded', 'production'].includes(MODE) || !['password', 'password_totp'].includes(FLOW)) throw new Error('BENCH_AB_MODE: embedded | production; BENCH_AB_FLOW: password | password_totp');
+  if (!MODE || !['password', 'password_totp'].includes(FLOW)) throw new Error('BENCH_AB_MODE: embedded | production; BENCH_AB_FLOW: password | password_totp');
   if (MODE === 'production' && !(process.env.DATABASE_URL && process.env.REDIS_URL)) throw new Error('BENCH_AB_MODE=production needs DATABASE_URL and REDIS_URL');
   for (const root of ROOTS) if (!fs.existsSync(path.join(root, 'src', 'main.ts'))) throw new Error(`${root} is not a Gatehouse checkout`);
   const where = placement();
   pinProcess(process.pid, where.loadGenerator);
   const storage = await prepareStorage(MODE === 'production' ? process.env : {});
   try {
-    const env: Env = {
-      ...(MODE === 'production' ? { NODE_ENV: 'production', WORKERS: '1' } : {}),
-      HOST: '127.0.0.1',
-      GATEHOUSE_SECRET_KEY: generateSecretKey(),
-      LOGIN_MAX_PER_IP: '100000000',
-      MFA_MAX_PER_IP: '100000000',
-      ARGON2_MEMORY_KIB: process.env.ARGON2_MEMORY_KIB ?? '8192',
-      ARGON2_TIME_COST: process.env.ARGON2_TIME_COST ?? '1',
-      ARGON2_PARALLELISM: process.env.ARGON2_PARALLELISM ?? '1',
-      ...storage.gatehouseEnv,
-    };
+    const env = gatehouseBenchEnv(MODE, storage, generateSecretKey(), argon2Env('8192', '1'));
     const needed = ROOTS.length * (WARMUP_FLOWS + ROUNDS * FLOWS);
     const seeded = await seedGatehouse({ ...env, PORT: '1', ISSUER: 'http://127.0.0.1:1' }, REDIRECT_URI, FLOW === 'password' ? { password: needed, mfa: 0 } : { password: 0, mfa: needed });
     const accounts = FLOW === 'password' ? seeded.passwordAccounts : seeded.mfaAccounts;

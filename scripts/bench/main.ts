@@ -12,7 +12,7 @@ import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { basicAuthorization, createAgent, decodeJwtPayload, request, signIn, type Credentials, type Target } from './browser.ts';
 import { Argon2Worker, flowSlice, type FlowOptions, type FlowSlice, type Slice } from './load.ts';
 import { ROOT, freePort, rssMiB, spawnNode, stopAll, waitUntilReady, type Child, type Env } from './processes.ts';
-import { fillSessions, openSessionStore, prepareStorage, seedGatehouse, type Seeded, type StorageSetup } from './storage.ts';
+import { LIMITS_ENV, argon2Env, fillSessions, gatehouseBenchEnv, openSessionStore, prepareStorage, seedGatehouse, type Seeded, type StorageSetup } from './storage.ts';
 import { CpuMeter, loadAverage, type CpuUse } from './cpu.ts';
 import { describePlacement, pinProcess, placement, UNPINNED, type Placement } from './pinning.ts';
 import { endpointRun, endpointValid, flowValid, median, render, target, type EndpointRun, type FlowRun, type Results, type Target as TargetFigure } from './report.ts';
@@ -38,13 +38,7 @@ const RAMP_SECONDS = 1;
 /** Never contacted: flows stop at the redirect to it and read the code from its query. */
 const REDIRECT_URI = 'http://127.0.0.1:9/bench/callback';
 /** Gatehouse's hashing parameters, the same for the servers and the bound. */
-const ARGON2_ENV: Env = {
-  ARGON2_MEMORY_KIB: process.env.ARGON2_MEMORY_KIB ?? '19456',
-  ARGON2_TIME_COST: process.env.ARGON2_TIME_COST ?? '2',
-  ARGON2_PARALLELISM: process.env.ARGON2_PARALLELISM ?? '1',
-};
-/** All bench traffic comes from 127.0.0.1: the per-IP limits (100 per 15 min) would stop it at once. */
-const LIMITS_ENV: Env = { LOGIN_MAX_PER_IP: '100000000', MFA_MAX_PER_IP: '100000000' };
+const ARGON2_ENV = argon2Env('19456', '2');
 const SCRIPT = (name: string) => path.join(ROOT, 'scripts', 'bench', name);
 
 const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -218,17 +212,7 @@ async function main(): Promise<Results> {
     const storage = await prepareStorage(key === 'production' ? process.env : {});
     storages.push(storage);
     const port = await freePort();
-    const env: Env = {
-      // production: as an operator runs it; embedded: as `npm start` runs it (NODE_ENV unset)
-      ...(key === 'production' ? { NODE_ENV: 'production', WORKERS: '1' } : {}),
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ISSUER: `http://127.0.0.1:${port}`,
-      GATEHOUSE_SECRET_KEY: secretKey,
-      ...ARGON2_ENV,
-      ...LIMITS_ENV,
-      ...storage.gatehouseEnv,
-    };
+    const env: Env = { ...gatehouseBenchEnv(key, storage, secretKey, ARGON2_ENV), PORT: String(port), ISSUER: `http://127.0.0.1:${port}` };
     log(`${key}: ${storage.label}; seeding a first-party client, ${poolSize} password accounts and ${poolSize} with TOTP`);
     const seeded = await seedGatehouse(env, REDIRECT_URI, { password: poolSize, mfa: poolSize });
     log(`${key}: seeded in ${seeded.seconds.toFixed(1)} s`);

@@ -13,8 +13,8 @@ import { loadConfig } from '../../src/config.ts';
 import { createPasswordHasher } from '../../src/domain/passwords.ts';
 import { driveFlows, type Target } from './browser.ts';
 import { snapshot, ticksToSeconds } from './cpu.ts';
-import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Env } from './processes.ts';
-import { prepareStorage, seedGatehouse } from './storage.ts';
+import { ROOT, freePort, spawnNode, stopAll, waitUntilReady } from './processes.ts';
+import { argon2Env, gatehouseBenchEnv, prepareStorage, seedGatehouse } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 import { mainThreadBusySeconds, summarise } from './profile-summary.ts';
 
@@ -23,11 +23,7 @@ const WARMUP_FLOWS = Number(process.env.BENCH_SIGN_IN_WARMUP ?? 40);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const REDIRECT_URI = 'http://127.0.0.1:9/bench/callback';
 const OUT = path.join(ROOT, 'bench', 'profiles');
-const ARGON2_ENV: Env = {
-  ARGON2_MEMORY_KIB: process.env.ARGON2_MEMORY_KIB ?? '8192',
-  ARGON2_TIME_COST: process.env.ARGON2_TIME_COST ?? '1',
-  ARGON2_PARALLELISM: process.env.ARGON2_PARALLELISM ?? '1',
-};
+const ARGON2_ENV = argon2Env('8192', '1');
 const log = (m: string) => process.stdout.write(`[sign-in profile] ${m}\n`);
 
 /** CPU milliseconds (all threads of this process) per argon2id verification with the server's parameters. */
@@ -57,18 +53,10 @@ async function main(): Promise<void> {
     '|---|---|---:|---:|---:|---:|',
   ];
   const details: string[] = [];
-  for (const mode of production ? ['production', 'embedded'] : ['embedded']) {
+  for (const mode of production ? (['production', 'embedded'] as const) : (['embedded'] as const)) {
     const storage = await prepareStorage(mode === 'production' ? process.env : {});
     try {
-      const env: Env = {
-        ...(mode === 'production' ? { NODE_ENV: 'production', WORKERS: '1' } : {}),
-        HOST: '127.0.0.1',
-        GATEHOUSE_SECRET_KEY: secretKey,
-        LOGIN_MAX_PER_IP: '100000000',
-        MFA_MAX_PER_IP: '100000000',
-        ...ARGON2_ENV,
-        ...storage.gatehouseEnv,
-      };
+      const env = gatehouseBenchEnv(mode, storage, secretKey, ARGON2_ENV);
       const total = WARMUP_FLOWS + FLOWS;
       const seeded = await seedGatehouse({ ...env, PORT: '1', ISSUER: 'http://127.0.0.1:1' }, REDIRECT_URI, { password: total, mfa: total });
       for (const [flow, accounts] of [['password', seeded.passwordAccounts], ['password_totp', seeded.mfaAccounts]] as const) {

@@ -45,6 +45,29 @@ export interface StorageSetup {
   dispose(): Promise<void>;
 }
 
+/** All bench traffic comes from 127.0.0.1: the per-IP limits (100 per 15 min) would stop it at once. */
+export const LIMITS_ENV: Env = { LOGIN_MAX_PER_IP: '100000000', MFA_MAX_PER_IP: '100000000' };
+
+/** The hashing parameters: ARGON2_* when set, else `memoryKib` and `timeCost` with parallelism 1. */
+export const argon2Env = (memoryKib: string, timeCost: string): Env => ({
+  ARGON2_MEMORY_KIB: process.env.ARGON2_MEMORY_KIB ?? memoryKib,
+  ARGON2_TIME_COST: process.env.ARGON2_TIME_COST ?? timeCost,
+  ARGON2_PARALLELISM: process.env.ARGON2_PARALLELISM ?? '1',
+});
+
+/**
+ * A measured Gatehouse's settings: production as an operator runs it (one worker), embedded as `npm
+ * start` runs it (NODE_ENV unset); on 127.0.0.1 with the per-IP limits out of the way, on `storage`.
+ */
+export const gatehouseBenchEnv = (mode: 'production' | 'embedded', storage: StorageSetup, secretKey: string, argon2: Env): Env => ({
+  ...(mode === 'production' ? { NODE_ENV: 'production', WORKERS: '1' } : {}),
+  HOST: '127.0.0.1',
+  GATEHOUSE_SECRET_KEY: secretKey,
+  ...argon2,
+  ...LIMITS_ENV,
+  ...storage.gatehouseEnv,
+});
+
 function assertLoopback(name: string, value: string): URL {
   const url = new URL(value);
   if (!LOOPBACK.has(url.hostname)) {
