@@ -4,7 +4,7 @@
 // once"). For what drizzle's builders cannot prepare themselves (data-modifying CTEs, ON CONFLICT with a
 // WHERE): values go in as `sql.placeholder(name)`, never as literals, or the first call's values would be
 // every call's.
-import type { SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 
@@ -21,3 +21,6 @@ export function fixedStatement<Row>(db: Db, name: string | undefined, build: () 
     return result.rows;
   };
 }
+
+/** A timestamp column's new value: a Date as it is, or a placeholder cast (drizzle's set() takes no bare placeholder). */
+export const timestampValue = (at: Date | Placeholder): Date | SQL => (at instanceof Date ? at : sql`${at}::timestamptz`);

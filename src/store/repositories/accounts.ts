@@ -3,6 +3,7 @@
 import { and, asc, eq, inArray, isNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db.ts';
+import { timestampValue } from '../fixed-statement.ts';
 import { accounts, authenticators, tenants } from '../schema.ts';
 import { GatehouseError, badRequest, conflict, notFound } from '../../domain/errors.ts';
 import { isForeignKeyViolation, isUniqueViolation, isUuid } from './pg-errors.ts';
@@ -147,7 +148,7 @@ const normaliseEmail = (email: string) => email.trim();
 
 /** The last-login update of one account: run alone (recordLogin) or inside a request's gathered writes. */
 export const lastLoginUpdate = (db: Db, id: string | Placeholder, at: Date | Placeholder) =>
-  db.update(accounts).set({ lastLoginAt: at instanceof Date ? at : sql`${at}::timestamptz` }).where(eq(accounts.id, id));
+  db.update(accounts).set({ lastLoginAt: timestampValue(at) }).where(eq(accounts.id, id));
 
 export function createAccountRepo(db: Db): AccountRepo {
   // What sign-in reads of an account, by id or by email.

@@ -3,6 +3,7 @@
 // conditional UPDATE … RETURNING (DESIGN.md §12.3): no row back means refused.
 import { and, asc, count, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../db.ts';
+import { timestampValue } from '../fixed-statement.ts';
 import { accounts, authenticators, mfaLockouts, mfaRecoveryCodes } from '../schema.ts';
 import { isUuid } from './pg-errors.ts';
 
@@ -94,7 +95,7 @@ export function createAuthenticatorRepo(db: Db, options: AuthenticatorRepoOption
   // prepared once: every accepted code spends its step
   const consumeStep = db
     .update(authenticators)
-    .set({ lastUsedStep: sql`${sql.placeholder('step')}::bigint`, lastUsedAt: sql`${sql.placeholder('now')}::timestamptz` })
+    .set({ lastUsedStep: sql`${sql.placeholder('step')}::bigint`, lastUsedAt: timestampValue(sql.placeholder('now')) })
     .where(and(eq(authenticators.id, sql.placeholder('id')), eq(authenticators.kind, 'totp'), lt(authenticators.lastUsedStep, sql.placeholder('step'))))
     .returning({ id: authenticators.id })
     .prepare('gatehouse_consume_totp_step');

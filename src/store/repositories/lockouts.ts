@@ -4,7 +4,7 @@
 // instances, at most `threshold` of them are checked per lock period; the rest are refused unseen.
 import { eq, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../db.ts';
-import { fixedStatement } from '../fixed-statement.ts';
+import { fixedStatement, timestampValue } from '../fixed-statement.ts';
 import { mfaLockouts } from '../schema.ts';
 import { isUuid } from './pg-errors.ts';
 
@@ -47,7 +47,7 @@ const toDate = (value: Date | string | null): Date | null => (value === null ? n
 
 /** After a successful second factor: the statement that clears an account's failures and lock. */
 export const lockoutReset = (db: Db, accountId: string | Placeholder, at: Date | Placeholder) =>
-  db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: at instanceof Date ? at : sql`${at}::timestamptz` }).where(eq(mfaLockouts.accountId, accountId));
+  db.update(mfaLockouts).set({ failures: 0, lockCount: 0, lockedUntil: null, updatedAt: timestampValue(at) }).where(eq(mfaLockouts.accountId, accountId));
 
 // The WHERE of DO UPDATE skips a row that is locked right now: nothing is reserved, nothing counted.
 // A lock lasts durations[min(lock_count, last)] seconds.
