@@ -22,16 +22,6 @@ interface Statement {
   types: number[];
 }
 
-const joined = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-};
-
 const codeOf = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 
 /** `pglite` with a query() that prepares its statements; every other member is PGlite's own. */
@@ -64,14 +54,14 @@ export function preparingStatements(pglite: PGlite): PGlite {
     }
     const name = `gatehouse_embedded_${++named}`;
     messages.push(serialize.parse({ name, text, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync());
-    const statement = { name, types: parse.parseDescribeStatementResults(await pglite.execProtocolStream(joined(messages))) };
+    const statement = { name, types: parse.parseDescribeStatementResults(await pglite.execProtocolStream(Buffer.concat(messages))) };
     statements.set(text, statement);
     return statement;
   }
 
   async function run<T>(text: string, params: readonly unknown[], options: QueryOptions | undefined): Promise<Results<T>> {
     const statement = await statementFor(text);
-    const message = joined([
+    const message = Buffer.concat([
       serialize.bind({ statement: statement.name, values: serialized(params, statement.types, options) }),
       serialize.describe({ type: 'P' }),
       serialize.execute({}),
