@@ -24,6 +24,8 @@ const LINK_SUBJECT = /^Verify your new email address for Gatehouse$/;
 const REQUESTED_SUBJECT = /^A change of your Gatehouse email address was requested$/;
 const CHANGED_SUBJECT = /^The email address of your Gatehouse account was changed$/;
 const LINK_PATH = '/email/change/';
+/** what a new account with an unverified address is sent when it is created. */
+const VERIFY_SUBJECT = /^Confirm your email address for Gatehouse$/;
 
 describe(`changing the email address, through a real SMTP server and a standard OIDC client (${backendName()})`, () => {
   let smtp: TestSmtp;
@@ -169,6 +171,8 @@ describe(`changing the email address, through a real SMTP server and a standard 
   it('refuses the change without a recent sign-in (401, "confirm it\'s you") and mails nothing', async () => {
     const account = await seedAccount(gh.runtime, tenant.id);
     const { agent, page } = await signInToAccount(gh, account.email, undefined, '/account/profile');
+    // the new account's own verification mail goes out through the queue: counted before, not after
+    await smtp.waitFor((m) => m.to.includes(account.email) && VERIFY_SUBJECT.test(m.subject));
     const before = smtp.received.length;
     clockOffsetMs = 6 * 60 * 1000; // the sign-in is now more than five minutes old
     try {
