@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { preparingStatements } from '../../../src/store/pglite-prepared.ts';
 
@@ -44,6 +44,25 @@ describe('PGlite with prepared statements', () => {
     }
     expect(((await client.query<{ at: Date }>(text, ['first', null])).rows[0] as { at: Date }).at).toEqual(new Date('2026-12-03T07:00:00Z'));
     expect((await preparedNames()).length).toBe(before + 1);
+  });
+
+  it("applies a call's own parsers to their types and the database's parsers to every other type, as PGlite's query() does", async () => {
+    // drizzle passes parsers with every query (timestamps kept as text); this database has one of its own for booleans
+    const custom = await PGlite.create({ parsers: { [types.BOOL]: (value: string) => (value === 't' ? 'yes' : 'no') } });
+    try {
+      const withOwnParsers = preparingStatements(custom);
+      await custom.exec(`create table things (label text, at timestamptz, flag boolean, n integer);
+        insert into things values ('first', '2026-12-03T07:00:00Z', true, 3);`);
+      const text = 'select label, at, flag, n from things where label = $1';
+      for (const rowMode of ['object', 'array'] as const) {
+        const options = { rowMode, parsers: { [types.TIMESTAMPTZ]: (value: string) => `text:${value}` } };
+        const expected = await custom.query(text, ['first'], options);
+        expect(expected.rows).toEqual([rowMode === 'object' ? { label: 'first', at: 'text:2026-12-03 07:00:00+00', flag: 'yes', n: 3 } : ['first', 'text:2026-12-03 07:00:00+00', 'yes', 3]]);
+        for (let i = 0; i < 2; i++) expect((await withOwnParsers.query(text, ['first'], options)).rows).toEqual(expected.rows);
+      }
+    } finally {
+      await custom.close();
+    }
   });
 
   it('serialises parameters as PGlite does: dates, JSON, booleans, numbers and null', async () => {
