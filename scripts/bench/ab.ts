@@ -10,6 +10,8 @@
 //   BENCH_AB_MODE   embedded (default) | production (DATABASE_URL and REDIS_URL)
 //   BENCH_AB_FLOW   password (default) | password_totp
 //   BENCH_AB_ROUNDS 8, BENCH_AB_FLOWS 150
+//   BENCH_AB_BARE   1: also the bare oidc-provider on memory (its one-form sign-in, no password check,
+//                   no storage): what the library's own flow costs, the floor under every checkout
 // argon2id runs with m=8192 t=1 unless ARGON2_* say otherwise, so that the rest of the flow shows.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +27,7 @@ const ROOTS = (process.env.BENCH_AB_ROOTS ?? ROOT).split(',').map((r) => path.re
 const MODE = (['embedded', 'production'] as const).find((mode) => mode === (process.env.BENCH_AB_MODE ?? 'embedded'));
 const FLOW = process.env.BENCH_AB_FLOW ?? 'password';
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 8);
+const WITH_BARE = process.env.BENCH_AB_BARE === '1';
 const FLOWS = Number(process.env.BENCH_AB_FLOWS ?? 150);
 const WARMUP_FLOWS = 30;
 const CONCURRENCY = 8;
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   const storage = await prepareStorage(MODE === 'production' ? process.env : {});
   try {
     const env = gatehouseBenchEnv(MODE, storage, generateSecretKey(), argon2Env('8192', '1'));
-    const needed = ROOTS.length * (WARMUP_FLOWS + ROUNDS * FLOWS);
+    const needed = (ROOTS.length + (WITH_BARE ? 1 : 0)) * (WARMUP_FLOWS + ROUNDS * FLOWS);
     const seeded = await seedGatehouse({ ...env, PORT: '1', ISSUER: 'http://127.0.0.1:1' }, REDIRECT_URI, FLOW === 'password' ? { password: needed, mfa: 0 } : { password: 0, mfa: needed });
     const accounts = FLOW === 'password' ? seeded.passwordAccounts : seeded.mfaAccounts;
     log(`${MODE}, ${FLOW}: seeded ${needed} accounts in ${seeded.seconds.toFixed(0)} s; argon2id m=${env.ARGON2_MEMORY_KIB} t=${env.ARGON2_TIME_COST}`);
@@ -70,6 +73,14 @@ async function main(): Promise<void> {
       const child = spawnNode(`gatehouse-${i}`, path.join(root, 'src', 'main.ts'), { ...env, ...dataDirs[i], PORT: String(port), ISSUER: url }, [], where.servers);
       await waitUntilReady(child, `${url}/readyz`);
       servers.push({ label: `${String.fromCharCode(65 + i)} (${root})`, child, target: { url, clientId: seeded.clientId, clientSecret: seeded.clientSecret, redirectUri: REDIRECT_URI }, rounds: [] });
+    }
+    if (WITH_BARE) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const bareEnv = { NODE_ENV: 'production', GATEHOUSE_SECRET_KEY: env.GATEHOUSE_SECRET_KEY, BARE_STORAGE: 'memory', BENCH_CLIENT_ID: seeded.clientId, BENCH_CLIENT_SECRET: seeded.clientSecret, BENCH_REDIRECT_URI: REDIRECT_URI, PORT: String(port), ISSUER: url };
+      const child = spawnNode('bare', path.join(ROOT, 'scripts', 'bench', 'bare-provider.ts'), bareEnv, [], where.servers);
+      await waitUntilReady(child, `${url}/.well-known/openid-configuration`);
+      servers.push({ label: 'bare oidc-provider (memory)', child, target: { url, clientId: seeded.clientId, clientSecret: seeded.clientSecret, redirectUri: REDIRECT_URI }, rounds: [] });
     }
     for (const s of servers) await driveFlows(s.target, accounts.splice(0, WARMUP_FLOWS), seeded.password, CONCURRENCY);
     for (let r = 0; r < ROUNDS; r++) {
@@ -89,7 +100,7 @@ async function main(): Promise<void> {
       const of = (kind: string) => ms(median(s.rounds.map((r) => r[kind] ?? 0)));
       lines.push(`| ${s.label} | ${s.rounds.map((r) => ms(total(r))).join(' ')} | ${ms(median(s.rounds.map(total)))} ms | ${of('main')} | ${of('libuv-worker')} | ${of('V8Worker')} |`);
     }
-    if (servers.length === 2) {
+    if (ROOTS.length === 2) {
       const [a, b] = servers as [Measured, Measured];
       const lower = a.rounds.filter((r, i) => total(b.rounds[i] ?? {}) < total(r)).length;
       lines.push('', `${b.label} used less CPU per flow than ${a.label} in ${lower} of ${ROUNDS} rounds.`);
