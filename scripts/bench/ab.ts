@@ -20,7 +20,7 @@ import { driveFlows, type Target } from './browser.ts';
 import { threadTicks, ticksToSeconds } from './cpu.ts';
 import { median } from './report.ts';
 import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Child } from './processes.ts';
-import { argon2Env, gatehouseBenchEnv, prepareStorage, seedGatehouse } from './storage.ts';
+import { argon2Env, bareBenchEnv, gatehouseBenchEnv, prepareStorage, seedGatehouse } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 
 const ROOTS = (process.env.BENCH_AB_ROOTS ?? ROOT).split(',').map((r) => path.resolve(r));
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   pinProcess(process.pid, where.loadGenerator);
   const storage = await prepareStorage(MODE === 'production' ? process.env : {});
   try {
-    const env = gatehouseBenchEnv(MODE, storage, generateSecretKey(), argon2Env('8192', '1'));
+    const secretKey = generateSecretKey();
+    const env = gatehouseBenchEnv(MODE, storage, secretKey, argon2Env('8192', '1'));
     const needed = (ROOTS.length + (WITH_BARE ? 1 : 0)) * (WARMUP_FLOWS + ROUNDS * FLOWS);
     const seeded = await seedGatehouse({ ...env, PORT: '1', ISSUER: 'http://127.0.0.1:1' }, REDIRECT_URI, FLOW === 'password' ? { password: needed, mfa: 0 } : { password: 0, mfa: needed });
     const accounts = FLOW === 'password' ? seeded.passwordAccounts : seeded.mfaAccounts;
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     if (WITH_BARE) {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const bareEnv = { NODE_ENV: 'production', GATEHOUSE_SECRET_KEY: env.GATEHOUSE_SECRET_KEY, BARE_STORAGE: 'memory', BENCH_CLIENT_ID: seeded.clientId, BENCH_CLIENT_SECRET: seeded.clientSecret, BENCH_REDIRECT_URI: REDIRECT_URI, PORT: String(port), ISSUER: url };
+      const bareEnv = { ...bareBenchEnv(secretKey, seeded, REDIRECT_URI), BARE_STORAGE: 'memory', PORT: String(port), ISSUER: url };
       const child = spawnNode('bare', path.join(ROOT, 'scripts', 'bench', 'bare-provider.ts'), bareEnv, [], where.servers);
       await waitUntilReady(child, `${url}/.well-known/openid-configuration`);
       servers.push({ label: 'bare oidc-provider (memory)', child, target: { url, clientId: seeded.clientId, clientSecret: seeded.clientSecret, redirectUri: REDIRECT_URI }, rounds: [] });

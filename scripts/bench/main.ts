@@ -12,7 +12,7 @@ import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { basicAuthorization, createAgent, decodeJwtPayload, request, signIn, type Credentials, type Target } from './browser.ts';
 import { Argon2Worker, flowSlice, type FlowOptions, type FlowSlice, type Slice } from './load.ts';
 import { ROOT, freePort, rssMiB, spawnNode, stopAll, waitUntilReady, type Child, type Env } from './processes.ts';
-import { LIMITS_ENV, argon2Env, fillSessions, gatehouseBenchEnv, openSessionStore, prepareStorage, seedGatehouse, type Seeded, type StorageSetup } from './storage.ts';
+import { LIMITS_ENV, argon2Env, bareBenchEnv, fillSessions, gatehouseBenchEnv, openSessionStore, prepareStorage, seedGatehouse, type Seeded, type StorageSetup } from './storage.ts';
 import { CpuMeter, loadAverage, type CpuUse } from './cpu.ts';
 import { describePlacement, pinProcess, placement, UNPINNED, type Placement } from './pinning.ts';
 import { endpointRun, endpointValid, flowValid, median, render, target, type EndpointRun, type FlowRun, type Results, type Target as TargetFigure } from './report.ts';
@@ -222,13 +222,7 @@ async function main(): Promise<Results> {
 
   // 3. The servers, each a process of its own on the servers' CPUs.
   const barePort = await freePort();
-  const bareCommon = (seeded: Seeded): Env => ({
-    NODE_ENV: 'production',
-    GATEHOUSE_SECRET_KEY: secretKey,
-    BENCH_CLIENT_ID: seeded.clientId,
-    BENCH_CLIENT_SECRET: seeded.clientSecret,
-    BENCH_REDIRECT_URI: REDIRECT_URI,
-  });
+  const bareCommon = (seeded: Seeded): Env => bareBenchEnv(secretKey, seeded, REDIRECT_URI);
   const bare = await startServer('bare', SCRIPT('bare-provider.ts'), { ...bareCommon(first.seeded), BARE_STORAGE: 'memory', PORT: String(barePort), ISSUER: `http://127.0.0.1:${barePort}` }, '/.well-known/openid-configuration', where.servers, first.seeded);
   const sameStorage = process.env.BENCH_SAME_STORAGE !== '0';
   for (const mode of modes) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { basicAuthorization, createAgent, request, signIn, type Target } from './browser.ts';
 import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Env } from './processes.ts';
-import { gatehouseBenchEnv, prepareStorage, seedGatehouse, type StorageSetup } from './storage.ts';
+import { bareBenchEnv, gatehouseBenchEnv, prepareStorage, seedGatehouse, type StorageSetup } from './storage.ts';
 import { pinProcess, placement } from './pinning.ts';
 import { runWrk, type WrkRequest } from './wrk.ts';
 import { summarise } from './profile-summary.ts';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     servers.unshift({
       name: 'bare_memory',
       script: path.join(ROOT, 'scripts', 'bench', 'bare-provider.ts'),
-      env: { NODE_ENV: 'production', GATEHOUSE_SECRET_KEY: secretKey, BARE_STORAGE: 'memory', BENCH_CLIENT_ID: clientId, BENCH_CLIENT_SECRET: clientSecret, BENCH_REDIRECT_URI: REDIRECT_URI, BENCH_EMAIL: 'bench@bench.example', BENCH_PASSWORD: 'x' },
+      env: { ...bareBenchEnv(secretKey, { clientId, clientSecret }, REDIRECT_URI), BARE_STORAGE: 'memory', BENCH_EMAIL: 'bench@bench.example', BENCH_PASSWORD: 'x' },
       ready: '/.well-known/openid-configuration',
     });
     for (const server of servers) {

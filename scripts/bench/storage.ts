@@ -68,6 +68,19 @@ export const gatehouseBenchEnv = (mode: 'production' | 'embedded', storage: Stor
   ...storage.gatehouseEnv,
 });
 
+/**
+ * The bare provider's settings (scripts/bench/bare-provider.ts): its one static client, the same as
+ * the seeded Gatehouse client, and the secret key its signing keys are derived from. The storage
+ * (BARE_STORAGE and its connection) is each caller's.
+ */
+export const bareBenchEnv = (secretKey: string, client: { clientId: string; clientSecret: string }, redirectUri: string): Env => ({
+  NODE_ENV: 'production',
+  GATEHOUSE_SECRET_KEY: secretKey,
+  BENCH_CLIENT_ID: client.clientId,
+  BENCH_CLIENT_SECRET: client.clientSecret,
+  BENCH_REDIRECT_URI: redirectUri,
+});
+
 function assertLoopback(name: string, value: string): URL {
   const url = new URL(value);
   if (!LOOPBACK.has(url.hostname)) {
