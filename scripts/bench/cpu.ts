@@ -23,7 +23,7 @@ export interface CpuSnapshot {
   /** busy and total ticks of the whole machine (all CPUs) */
   busy: number;
   total: number;
-  /** ticks used so far by each named process of the bench */
+  /** ticks used so far by each named process of the bench, its child processes included */
   processes: Record<string, number>;
   /** ticks used so far by each database server process, by pid */
   databases: Map<number, number>;
@@ -50,6 +50,26 @@ function processTicks(pid: number | string): number {
   } catch {
     return 0;
   }
+}
+
+/** The running child processes of `pid` (every thread's), from /proc/<pid>/task/<tid>/children. */
+function childPids(pid: number | string): string[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** processTicks of a process and every running descendant: a cluster primary with its workers. */
+function treeTicks(pid: number | string): number {
+  return processTicks(pid) + childPids(pid).reduce((sum, child) => sum + treeTicks(child), 0);
 }
 
 function databaseServers(): Map<number, number> {
@@ -87,7 +107,7 @@ export function threadTicks(pid: number): Record<string, number> {
 export function snapshot(processes: Record<string, number>): CpuSnapshot {
   return {
     ...machine(),
-    processes: Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, processTicks(pid)])),
+    processes: Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeTicks(pid)])),
     databases: databaseServers(),
   };
 }
