@@ -1,5 +1,5 @@
-// Where the CPU went while the bench measured (Linux /proc): per process of the bench (its own driver,
-// Gatehouse, the bare providers, the argon2 worker), the database servers (every `postgres` and
+// Where the CPU went while the bench measured (Linux /proc): per process of the bench (its own driver
+// with wrk, Gatehouse with its workers, the bare providers, the argon2 worker), the database servers (every `postgres` and
 // `redis-server` process: shared, they may also serve others), and everything else. On a shared
 // machine a benchmark is only as good as "everything else" is small; main.ts records it for every
 // measurement, and CPU per operation tells where a flow's cost lies.
@@ -23,7 +23,7 @@ export interface CpuSnapshot {
   /** busy and total ticks of the whole machine (all CPUs) */
   busy: number;
   total: number;
-  /** ticks used so far by each named process of the bench, its child processes included */
+  /** ticks used so far by each named process of the bench, with its child processes that are not named themselves */
   processes: Record<string, number>;
   /** ticks used so far by each database server process, by pid */
   databases: Map<number, number>;
@@ -67,9 +67,13 @@ function childPids(pid: number | string): string[] {
   }
 }
 
-/** processTicks of a process and every running descendant: a cluster primary with its workers. */
-function treeTicks(pid: number | string): number {
-  return processTicks(pid) + childPids(pid).reduce((sum, child) => sum + treeTicks(child), 0);
+/**
+ * processTicks of a process and its running descendants (a cluster primary with its workers; the
+ * driver with the wrk it runs), except those in `counted`, which are figures of their own (the servers
+ * the driver started).
+ */
+function treeTicks(pid: string, counted: ReadonlySet<string>): number {
+  return processTicks(pid) + childPids(pid).reduce((sum, child) => sum + (counted.has(child) ? 0 : treeTicks(child, counted)), 0);
 }
 
 function databaseServers(): Map<number, number> {
@@ -105,9 +109,10 @@ export function threadTicks(pid: number): Record<string, number> {
 }
 
 export function snapshot(processes: Record<string, number>): CpuSnapshot {
+  const counted = new Set(Object.values(processes).map(String));
   return {
     ...machine(),
-    processes: Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeTicks(pid)])),
+    processes: Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeTicks(String(pid), counted)])),
     databases: databaseServers(),
   };
 }
