@@ -1,5 +1,5 @@
-// Where the CPU went while the bench measured (Linux /proc): per process of the bench (its own driver
-// with wrk, Gatehouse with its workers, the bare providers, the argon2 worker), the database servers (every `postgres` and
+// Where the CPU went while the bench measured (Linux /proc): per process of the bench (its own driver,
+// Gatehouse with its workers, the bare providers, the argon2 worker), the database servers (every `postgres` and
 // `redis-server` process: shared, they may also serve others), and everything else. On a shared
 // machine a benchmark is only as good as "everything else" is small; main.ts records it for every
 // measurement, and CPU per operation tells where a flow's cost lies.
@@ -68,9 +68,9 @@ function childPids(pid: number | string): string[] {
 }
 
 /**
- * processTicks of a process and its running descendants (a cluster primary with its workers; the
- * driver with the wrk it runs), except those in `counted`, which are figures of their own (the servers
- * the driver started).
+ * processTicks of a process and its running descendants (a cluster primary with its workers), except
+ * those in `counted`, which are figures of their own (the servers the driver started). A child that
+ * starts and exits between two snapshots (wrk) counts as everything else.
  */
 function treeTicks(pid: string, counted: ReadonlySet<string>): number {
   return processTicks(pid) + childPids(pid).reduce((sum, child) => sum + (counted.has(child) ? 0 : treeTicks(child, counted)), 0);
