@@ -1,8 +1,8 @@
 // Where the CPU went while the bench measured (Linux /proc): per process of the bench (its own driver,
-// Gatehouse with its workers, the bare providers, the argon2 worker), the database servers (every `postgres` and
-// `redis-server` process: shared, they may also serve others), and everything else. On a shared
-// machine a benchmark is only as good as "everything else" is small; main.ts records it for every
-// measurement, and CPU per operation tells where a flow's cost lies.
+// Gatehouse with its workers, the bare providers, the argon2 worker), the database servers (every
+// `postgres` and `redis-server` process: shared, they may also serve others), and everything else. On
+// a shared machine a benchmark is only as good as "everything else" is small; main.ts records it for
+// every measurement, and CPU per operation tells where a flow's cost lies.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ export interface CpuSnapshot {
   /** busy and total ticks of the whole machine (all CPUs) */
   busy: number;
   total: number;
-  /** ticks used so far by each named process of the bench, with its child processes that are not named themselves */
+  /** ticks used so far by each named process of the bench, with its running children not named themselves */
   processes: Record<string, number>;
   /** ticks used so far by each database server process, by pid */
   databases: Map<number, number>;
@@ -53,7 +53,7 @@ function processTicks(pid: number | string): number {
 }
 
 /** The running child processes of `pid` (every thread's), from /proc/<pid>/task/<tid>/children. */
-function childPids(pid: number | string): string[] {
+function childPids(pid: string): string[] {
   try {
     return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
       try {
