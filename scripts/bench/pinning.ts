@@ -6,6 +6,7 @@
 // the workers figure (whole machine ÷ one worker) never pins the servers, since it measures using
 // every CPU.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 
 export interface Placement {
@@ -38,6 +39,18 @@ export const pinArgs = (cpus: string): string[] => (cpus ? ['taskset', '-c', cpu
 /** Moves every thread of a running process onto `cpus` (the bench pins itself: it drives the sign-ins). */
 export function pinProcess(pid: number, cpus: string): void {
   if (cpus) execFileSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Moves every thread of a running process except its main thread (libuv's pool, V8's workers) onto
+ * `cpus`, for a CPU profile of the main thread's own work: on one shared CPU the main thread is switched
+ * out whenever it wakes a pool thread (argon2id, a signature, an LMDB commit), and the profiler, which
+ * samples by the clock, charges that wait to the function that woke it. Threads started later stay
+ * where their process is.
+ */
+export function pinThreadsApart(pid: number, cpus: string): void {
+  if (!cpus) return;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) if (Number(tid) !== pid) execFileSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' });
 }
 
 export function describePlacement(p: Placement): string {

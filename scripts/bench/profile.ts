@@ -5,13 +5,15 @@
 // stops, which writes its profile. The profiles land in bench/profiles/<server>-<endpoint>/ (open them
 // in Chrome DevTools); bench/profiles/summary.md lists each one's top frames by self time and its time
 // by module. Same placement as the bench (pinning.ts); Gatehouse with default settings (logging at info).
+// BENCH_PROFILE_THREADS_APART=1 moves each server's pool and V8 threads onto wrk's CPU after the
+// warm-up (pinThreadsApart), so the main thread's profile shows its own work rather than its waits.
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { basicAuthorization, createAgent, request, signIn, type Target } from './browser.ts';
 import { ROOT, freePort, spawnNode, stopAll, waitUntilReady, type Env } from './processes.ts';
 import { bareBenchEnv, gatehouseBenchEnv, prepareStorage, seedGatehouse, type StorageSetup } from './storage.ts';
-import { pinProcess, placement } from './pinning.ts';
+import { pinProcess, pinThreadsApart, placement } from './pinning.ts';
 import { runWrk, type WrkRequest } from './wrk.ts';
 import { summarise } from './profile-summary.ts';
 
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
           req = { url: `${url}/token/introspection`, authorization: basicAuthorization(target), body, expectBody: res.body };
         }
         await runWrk(req, 2, 8, where);
+        if (process.env.BENCH_PROFILE_THREADS_APART === '1') pinThreadsApart(child.pid, where.loadGenerator);
         const run = await runWrk(req, SECONDS, 8, where);
         await child.stop();
         const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
