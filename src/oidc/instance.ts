@@ -11,6 +11,7 @@ import { createProvider } from './provider.ts';
 import { createClientAdapterClass } from './clients.ts';
 import { createFindAccount } from './accounts.ts';
 import { createStorageAdapter } from './adapters/index.ts';
+import { UnstoredAdapter } from './adapters/unstored.ts';
 import { createSessionActivity } from './session-activity.ts';
 import type { KeyMaterial } from './keys.ts';
 
@@ -44,7 +45,7 @@ export function createProviderFactory(runtime: Runtime, options: ProviderFactory
 
   function build(keys: KeyMaterial): Provider {
     const provider = createProvider(config, keys, {
-      adapter: (name) => (name === 'Client' ? new ClientAdapter() : new StorageAdapter(name)),
+      adapter: (name) => (name === 'Client' ? new ClientAdapter() : name === 'ClientCredentials' ? new UnstoredAdapter(name) : new StorageAdapter(name)),
       findAccount,
       async renderError(ctx, out, error) {
         const status = ctx.status >= 400 ? ctx.status : 400;

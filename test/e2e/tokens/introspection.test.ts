@@ -32,14 +32,14 @@ describe('who may introspect a token (over HTTP)', () => {
   });
   afterAll(() => gh.stop());
 
-  async function introspect(as: Credentials | undefined, token: string): Promise<Record<string, unknown>> {
+  async function introspect(as: Credentials | undefined, token: string, hint?: string): Promise<Record<string, unknown>> {
     const res = await fetch(`${gh.issuer}/token/introspection`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${Buffer.from(`${as?.clientId ?? ''}:${as?.clientSecret ?? ''}`).toString('base64')}`,
       },
-      body: new URLSearchParams({ token }),
+      body: new URLSearchParams({ token, ...(hint ? { token_type_hint: hint } : {}) }),
     });
     expect(res.status).toBe(200);
     return (await res.json()) as Record<string, unknown>;
@@ -48,6 +48,13 @@ describe('who may introspect a token (over HTTP)', () => {
   it('tells the client the tokens were issued to', async () => {
     expect(await introspect(issuedTo, tokens.access)).toMatchObject({ active: true, client_id: issuedTo.clientId });
     expect(await introspect(issuedTo, tokens.refresh)).toMatchObject({ active: true });
+  });
+
+  it('finds each token with either hint, right or wrong (RFC 7662 §2.1)', async () => {
+    for (const hint of ['access_token', 'refresh_token']) {
+      expect(await introspect(issuedTo, tokens.access, hint)).toMatchObject({ active: true, client_id: issuedTo.clientId });
+      expect(await introspect(issuedTo, tokens.refresh, hint)).toMatchObject({ active: true, client_id: issuedTo.clientId });
+    }
   });
 
   it.each(['otherTenantClient', 'sameTenantClient', 'unboundClient'])('tells a %s that is not an introspector nothing (active: false)', async (who) => {
