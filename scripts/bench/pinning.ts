@@ -53,6 +53,13 @@ export function pinThreadsApart(pid: number, cpus: string): void {
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) if (Number(tid) !== pid) execFileSync('taskset', ['-pc', cpus, tid], { stdio: 'ignore' });
 }
 
+/** BENCH_PROFILE_THREADS_APART=1: the profiles (profile.ts, sign-in-profile.ts) pin each server's threads apart after its warm-up. */
+export const THREADS_APART = process.env.BENCH_PROFILE_THREADS_APART === '1';
+
+/** What a profile summary says of the threads' placement ('' when they shared the server's CPUs). */
+export const describeThreadsApart = (p: Placement): string =>
+  THREADS_APART && p.loadGenerator ? `; each server's pool and V8 threads on CPU ${p.loadGenerator}, apart from its main thread` : '';
+
 export function describePlacement(p: Placement): string {
   return p.loadGenerator || p.servers
     ? `wrk and the sign-in driver on CPU ${p.loadGenerator}, the servers (Gatehouse, bare provider, argon2id bound) on CPU ${p.servers}; PostgreSQL and Redis unpinned`
