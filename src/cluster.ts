@@ -5,6 +5,9 @@
 // - A worker that dies is replaced (after a delay that grows while they keep dying).
 // - SIGHUP restarts the workers one by one: a replacement is listening before the old one stops, and
 //   the old one finishes its requests (its own SIGTERM handling), so no request is refused.
+// - A stopping worker leaves only after the primary has answered its last message (leaveCluster):
+//   the primary hands each connection to a worker over IPC and holds it until the worker replies, so
+//   a worker that exited with a connection still in that pipe would leave its client waiting forever.
 // - SIGTERM / SIGINT stop every worker the same graceful way, then the primary.
 // - /metrics on any worker reports the sum over all workers (cluster-metrics.ts).
 import cluster, { type Worker } from 'node:cluster';
@@ -24,6 +27,33 @@ export const isFirstWorker = (): boolean => !cluster.isWorker || process.env.GAT
 
 const STOP_GRACE_MS = 30_000;
 
+const LEAVING = 'gatehouse:cluster:leaving'; // worker → primary, and the primary's answer
+const isLeaving = (m: unknown): boolean => typeof m === 'object' && m !== null && (m as { type?: unknown }).type === LEAVING;
+
+/**
+ * In a worker whose servers are closed: resolves once the primary has answered a message sent after
+ * the close. IPC keeps order both ways, so by then the primary has taken this worker out of its
+ * round robin and every connection it handed over before that has been answered here (a closed
+ * server declines it, and the primary gives it to another worker). Outside a cluster, at once.
+ */
+export function leaveCluster(): Promise<void> {
+  const worker = cluster.worker;
+  if (!worker?.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('disconnect', done);
+      resolve();
+    };
+    const onMessage = (m: unknown) => {
+      if (isLeaving(m)) done();
+    };
+    worker.on('message', onMessage);
+    worker.once('disconnect', done);
+    worker.send({ type: LEAVING });
+  });
+}
+
 /** Runs the primary: forks `size` workers and supervises them until SIGTERM / SIGINT. */
 export function runPrimary(size: number, logger: Logger): void {
   let stopping = false;
@@ -34,6 +64,9 @@ export function runPrimary(size: number, logger: Logger): void {
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ GATEHOUSE_WORKER_INDEX: String(index) });
     slots.set(worker, index);
+    worker.on('message', (m: unknown) => {
+      if (isLeaving(m) && worker.isConnected()) worker.send({ type: LEAVING });
+    });
     worker.once('listening', () => {
       failures = 0;
     });

@@ -2,7 +2,7 @@
 // PostgreSQL + Redis and more than one worker, this process is the cluster primary (cluster.ts) and
 // every worker runs the rest.
 import cluster from 'node:cluster';
-import { clusterSize, isFirstWorker, runPrimary } from './cluster.ts';
+import { clusterSize, isFirstWorker, leaveCluster, runPrimary } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './http/logger.ts';
 import { isGatehouseError } from './domain/errors.ts';
@@ -47,13 +47,16 @@ if (cluster.isPrimary && workers > 1) {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      running.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      running
+        .close()
+        .then(leaveCluster)
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
