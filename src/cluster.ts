@@ -4,7 +4,8 @@
 // The embedded default stays one process: PGlite has one owner.
 // - A worker that dies is replaced (after a delay that grows while they keep dying).
 // - SIGHUP restarts the workers one by one: a replacement is listening before the old one stops, and
-//   the old one finishes its requests (its own SIGTERM handling), so no request is refused.
+//   the old one finishes its requests (its own SIGTERM handling), so no request is refused. A
+//   replacement that dies before it listens ends the restart: the old workers keep serving.
 // - A stopping worker leaves only after the primary has answered its last message (leaveCluster):
 //   the primary hands each connection to a worker over IPC and holds it until the worker replies, so
 //   a worker that exited with a connection still in that pipe would leave its client waiting forever.
@@ -60,19 +61,24 @@ export function runPrimary(size: number, logger: Logger): void {
   let restarting = false;
   let failures = 0;
   const slots = new Map<Worker, number>();
+  // Exits that start no new worker: a worker a restart replaced, and a restart's replacement that dies
+  // before it listens (the restart is given up and the worker it was to replace keeps its slot).
+  const exitExpected = new WeakSet<Worker>();
 
-  const fork = (index: number): Worker => {
+  const fork = (index: number, options: { replacing?: boolean } = {}): Worker => {
     const worker = cluster.fork({ GATEHOUSE_WORKER_INDEX: String(index) });
     slots.set(worker, index);
+    if (options.replacing) exitExpected.add(worker);
     worker.on('message', (m: unknown) => {
       if (isLeaving(m) && worker.isConnected()) worker.send({ type: LEAVING });
     });
     worker.once('listening', () => {
       failures = 0;
+      exitExpected.delete(worker);
     });
     worker.once('exit', (code, signal) => {
       slots.delete(worker);
-      if (stopping || worker.exitedAfterDisconnect || (worker as Worker & { replaced?: boolean }).replaced) return;
+      if (stopping || worker.exitedAfterDisconnect || exitExpected.has(worker)) return;
       failures++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
       logger.error({ worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker exited; starting a new one');
@@ -101,12 +107,12 @@ export function runPrimary(size: number, logger: Logger): void {
     try {
       for (const [old, index] of [...slots]) {
         if (stopping) break;
-        const replacement = fork(index);
+        const replacement = fork(index, { replacing: true });
         await new Promise<void>((resolve, reject) => {
           replacement.once('listening', () => resolve());
           replacement.once('exit', () => reject(new Error('the replacement worker exited before it listened')));
         });
-        (old as Worker & { replaced?: boolean }).replaced = true;
+        exitExpected.add(old);
         await stopWorker(old);
       }
       logger.info('workers restarted');

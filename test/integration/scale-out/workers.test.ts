@@ -1,8 +1,9 @@
 // WORKERS (src/cluster.ts): with PostgreSQL + Redis one Gatehouse process serves its port from several
 // workers; /metrics on any of them counts the requests of all; SIGHUP replaces them one by one without
-// refusing or stranding a request, a stopping worker leaves only once the primary no longer hands it
-// connections, SIGTERM stops everything cleanly.
-import { existsSync, readFileSync } from 'node:fs';
+// refusing or stranding a request (and gives up, keeping the old workers, when a replacement dies
+// before it listens), a stopping worker leaves only once the primary no longer hands it connections,
+// SIGTERM stops everything cleanly.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { postgresUnderTest } from '../../helpers/db.ts';
@@ -31,6 +32,20 @@ function processState(pid: number): 'running' | 'zombie' | 'gone' {
   if (!existsSync(`/proc/${pid}`)) return 'gone';
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 'zombie' : 'running';
+}
+
+/** The processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(d)] : [];
+      } catch {
+        return []; // it exited meanwhile
+      }
+    });
 }
 
 const started = (g: GatehouseProcess) => jsonLogLines(g.stdout()).filter((l) => l.msg === 'Gatehouse started');
@@ -93,6 +108,24 @@ describe('WORKERS on PostgreSQL + Redis', () => {
     expect(new Set(now).size).toBe(2);
     // a worker starts in seconds; on a loaded 2-CPU machine two of them, one after the other, can take minutes
   }, 300_000);
+
+  it('gives up a restart whose replacement dies before it listens, and starts no worker beyond WORKERS', async () => {
+    const g = gatehouse as GatehouseProcess;
+    const primary = g.child.pid as number;
+    const workers = childrenOf(primary).sort();
+    expect(workers).toHaveLength(2);
+    const givenUp = () => jsonLogLines(g.stdout()).filter((l) => l.msg === 'restarting the workers stopped; the remaining old workers keep serving').length;
+    const before = givenUp();
+    g.child.kill('SIGHUP');
+    let replacement: number | undefined;
+    while (!(replacement = childrenOf(primary).find((pid) => !workers.includes(pid)))) await sleep(10);
+    process.kill(replacement, 'SIGKILL');
+    while (givenUp() === before) await sleep(50);
+    // a worker that dies is replaced after half a second; a replacement that died is not
+    await sleep(2_000);
+    expect(childrenOf(primary).sort()).toEqual(workers);
+    expect(await discovery(g.url)).toBe(200);
+  }, 120_000);
 
   it('lets a stopping worker exit only once the primary has stopped handing it connections', async () => {
     // The primary hands each new connection to a worker over IPC and holds it until the worker answers;
