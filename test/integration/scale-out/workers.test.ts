@@ -3,7 +3,7 @@
 // refusing or stranding a request (and gives up, keeping the old workers, when a replacement dies
 // before it listens), a stopping worker leaves only once the primary no longer hands it connections,
 // SIGTERM stops everything cleanly.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
 import { postgresUnderTest } from '../../helpers/db.ts';
@@ -27,26 +27,28 @@ async function discovery(url: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The fields of /proc/<pid>/stat after the command name (state, parent pid, …); undefined once it is gone. */
+function procStat(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** 'gone' once reaped, 'zombie' once exited but not yet reaped (its parent is stopped), else 'running'. */
 function processState(pid: number): 'running' | 'zombie' | 'gone' {
-  if (!existsSync(`/proc/${pid}`)) return 'gone';
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 'zombie' : 'running';
+  const stat = procStat(pid);
+  if (!stat) return 'gone';
+  return stat[0] === 'Z' ? 'zombie' : 'running';
 }
 
 /** The processes whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(d)] : [];
-      } catch {
-        return []; // it exited meanwhile
-      }
-    });
-}
+const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && procStat(d)?.[1] === String(pid))
+    .map(Number);
 
 const started = (g: GatehouseProcess) => jsonLogLines(g.stdout()).filter((l) => l.msg === 'Gatehouse started');
 
