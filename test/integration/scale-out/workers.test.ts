@@ -50,6 +50,10 @@ const childrenOf = (pid: number): number[] =>
     .filter((d) => /^\d+$/.test(d) && procStat(d)?.[1] === String(pid))
     .map(Number);
 
+// the primary's log lines that end a restart (src/cluster.ts)
+const RESTARTED = 'workers restarted';
+const RESTART_GIVEN_UP = 'restarting the workers stopped; the remaining old workers keep serving';
+
 const started = (g: GatehouseProcess) => jsonLogLines(g.stdout()).filter((l) => l.msg === 'Gatehouse started');
 
 // Workers need shared state, so this runs on the local PostgreSQL and Redis in the embedded mode too.
@@ -66,7 +70,7 @@ describe('WORKERS on PostgreSQL + Redis', () => {
       { timeoutMs: 280_000 },
     );
     // /healthz answered: one worker listens; wait (without a clock) until both said they started
-    while (started(gatehouse).length < 2) await new Promise((r) => setTimeout(r, 100));
+    while (started(gatehouse).length < 2) await sleep(100);
   }, 300_000);
   afterAll(async () => {
     await gatehouse?.stop();
@@ -99,12 +103,12 @@ describe('WORKERS on PostgreSQL + Redis', () => {
   it('replaces every worker on SIGHUP while requests keep being answered', async () => {
     const g = gatehouse as GatehouseProcess;
     const before = new Set(started(g).map((l) => l.pid));
-    const outcome = () => jsonLogLines(g.stdout()).find((l) => l.msg === 'workers restarted' || l.msg === 'restarting the workers stopped; the remaining old workers keep serving');
+    const outcome = () => jsonLogLines(g.stdout()).find((l) => l.msg === RESTARTED || l.msg === RESTART_GIVEN_UP);
     g.child.kill('SIGHUP');
     const statuses: number[] = [];
     while (!outcome()) statuses.push(await discovery(g.url));
     for (let i = 0; i < 5; i++) statuses.push(await discovery(g.url));
-    expect(outcome()?.msg).toBe('workers restarted');
+    expect(outcome()?.msg).toBe(RESTARTED);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const now = started(g).map((l) => l.pid).filter((pid) => !before.has(pid));
     expect(new Set(now).size).toBe(2);
@@ -116,7 +120,7 @@ describe('WORKERS on PostgreSQL + Redis', () => {
     const primary = g.child.pid as number;
     const workers = childrenOf(primary).sort();
     expect(workers).toHaveLength(2);
-    const givenUp = () => jsonLogLines(g.stdout()).filter((l) => l.msg === 'restarting the workers stopped; the remaining old workers keep serving').length;
+    const givenUp = () => jsonLogLines(g.stdout()).filter((l) => l.msg === RESTART_GIVEN_UP).length;
     const before = givenUp();
     g.child.kill('SIGHUP');
     let replacement: number | undefined;
