@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         const after = threadTicks(s.child.pid);
         const perFlow = Object.fromEntries(Object.keys(after).map((k) => [k, (1000 * ticksToSeconds((after[k] ?? 0) - (before[k] ?? 0))) / FLOWS]));
         s.rounds.push(perFlow);
-        log(`round ${r + 1}, ${s.label}: ${(FLOWS / seconds).toFixed(1)} flows/s, ${ms(total(perFlow))} ms CPU per flow`);
+        log(`round ${r + 1}, ${s.label}: ${(FLOWS / seconds).toFixed(1)} flows/s, ${ms(total(perFlow))} ms CPU per flow (event loop ${ms(perFlow.main ?? 0)}, pool ${ms(perFlow['libuv-worker'] ?? 0)}, V8 ${ms(perFlow.V8Worker ?? 0)})`);
       }
     }
     const lines = ['', `| checkout | CPU per flow, rounds | median | event loop | libuv pool | V8 workers |`, '|---|---|---:|---:|---:|---:|'];
