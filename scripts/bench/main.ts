@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecretKey } from '../../src/domain/secrets.ts';
 import { basicAuthorization, createAgent, decodeJwtPayload, request, signIn, type Credentials, type Target } from './browser.ts';
 import { Argon2Worker, flowSlice, type FlowOptions, type FlowSlice, type Slice } from './load.ts';
@@ -16,7 +17,7 @@ import { LIMITS_ENV, argon2Env, bareBenchEnv, fillSessions, gatehouseBenchEnv, o
 import { CpuMeter, loadAverage, type CpuUse } from './cpu.ts';
 import { describePlacement, pinProcess, placement, UNPINNED, type Placement } from './pinning.ts';
 import { endpointRun, endpointValid, flowValid, median, render, target, type EndpointRun, type FlowRun, type Results, type Target as TargetFigure } from './report.ts';
-import { percentile, round, sleep } from './stats.ts';
+import { percentile, round } from './stats.ts';
 import { runWrk, wrkAvailable, type WrkRequest, type WrkRun } from './wrk.ts';
 
 const num = (name: string, fallback: number, min: number): number => {

@@ -9,5 +9,3 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const round = (value: number, digits = 1): number => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -2,12 +2,12 @@
 // whatever the store, the provider sees the same behaviour — above all, one authorization code is
 // exchanged at most once, because consuming is one conditional write. Run by
 // test/integration/oidc-adapter/contract.test.ts and redis-cluster.test.ts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { AdapterFixture } from './adapters.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const id = () => randomUUID().replaceAll('-', '');
 

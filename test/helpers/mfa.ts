@@ -1,6 +1,7 @@
 // MFA from the user's side, for end-to-end tests: an authenticator app (codes from the independent
 // reference TOTP, never from src), imported authenticators, and readers for the MFA pages; and the MFA
 // service over real repositories, for integration tests of its rules.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../src/runtime.ts';
 import type { Repos } from '../../src/store/repos.ts';
@@ -12,7 +13,6 @@ import { findForm, type Page, type UserAgent } from './user-agent.ts';
 
 const PERIOD = 30;
 const currentStep = () => Math.floor(Date.now() / 1000 / PERIOD);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MARGIN_SECONDS = 15;
 /** The oldest step a fresh code may use: the previous one while the current step has time left. */
 function earliestSafeStep(): number {

@@ -1,13 +1,12 @@
 // auth_time is the time of the last interactive authentication (DESIGN.md §6): a consent page answered
 // later must not move it forward, or an RP's max-age check sees a fresh sign-in that is not one.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type * as oidc from 'openid-client';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
 import { backendName } from '../../helpers/db.ts';
 import { PASSWORD, REDIRECT_URI, finishAuthorization, rpConfig, seedAccount, seedClient, seedTenant, startAuthorization } from '../../helpers/seed.ts';
 import { UserAgent } from '../../helpers/user-agent.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe(`auth_time across the consent page (${backendName()})`, () => {
   let gh: TestGatehouse;

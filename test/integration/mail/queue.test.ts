@@ -2,6 +2,7 @@
 // message arrives once the server is back (retried with backoff); two sender loops on one database
 // deliver each message exactly once; a refused recipient is given up, not retried forever; bodies
 // are sealed at rest; a crashed sender's claim runs out; without SMTP_URL the outbox folder gets the mail.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +24,6 @@ import { OUTBOX_DIR } from '../../../src/mail/mailer.ts';
 
 const logger = createLogger({ logLevel: 'silent' });
 const FAST = { pollSeconds: 0.2, leaseSeconds: 30, retry: { baseSeconds: 1, maxSeconds: 2, maxAttempts: 50 } };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@
 // 503 with Retry-After (never a 500, never a request hanging past REQUEST_TIMEOUT_MS), /readyz names the
 // store that is down and recovers, and afterwards every session, refresh token and lockout counter
 // written before the restarts still works. It starts its own servers, so it runs alike in both modes.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,6 @@ jest.setTimeout(180_000);
 /** No request may take longer: the database's connect (5 s) and query (10 s) bounds fit well inside. */
 const REQUEST_TIMEOUT_MS = 20_000;
 const OUTAGE_MS = 2_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Counts {
   requests: number;

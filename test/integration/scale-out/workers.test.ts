@@ -3,6 +3,7 @@
 // refusing or stranding a request (and gives up, keeping the old workers, when a replacement dies
 // before it listens), a stopping worker leaves only once the primary no longer hands it connections,
 // SIGTERM stops everything cleanly.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateSecretKey } from '../../../src/domain/secrets.ts';
@@ -24,8 +25,6 @@ async function discovery(url: string): Promise<number> {
     return 0;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The fields of /proc/<pid>/stat after the command name (state, parent pid, …); undefined once it is gone. */
 function procStat(pid: number | string): string[] | undefined {

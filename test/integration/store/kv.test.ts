@@ -1,13 +1,12 @@
 // Kv: counters and short-lived values shared by every instance, on Redis, on LMDB (the embedded
 // default) or on the SQL tables. Every backend honours the same contract; the counter is exact under parallel hits.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createKv, type Kv } from '../../../src/store/kv.ts';
 import { openRedis } from '../../../src/store/redis.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 import { redisUnderTest, uniquePrefix } from '../../helpers/redis.ts';
 import { temporaryLmdb } from '../../helpers/adapters.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function kvContract(title: string, open: () => Promise<{ kv: Kv; dispose(): Promise<void>; flushScripts?: () => Promise<void> }>) {
   describe(title, () => {

@@ -3,6 +3,7 @@
 // PGlite's own query(); it never runs inside another caller's transaction; its answers come back to it
 // after a socket client of the same database (the CLI beside the server) had its turn; a statement
 // dropped behind its back, or pushed out by newer ones, is prepared again.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +12,6 @@ import pg from 'pg';
 import { PGlite, types } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { preparingStatements } from '../../../src/store/pglite-prepared.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('PGlite with prepared statements', () => {
   let pglite: PGlite;
