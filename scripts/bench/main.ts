@@ -32,7 +32,7 @@ const ROUND_SECONDS = num('BENCH_SECONDS', 5, 1);
 const WARMUP = num('BENCH_WARMUP_SECONDS', 3, 0);
 /**
  * Sign-ins warm up longer than the token endpoints: 3 s is ≈ 9,000 token requests but ≈ 90 sign-ins, and
- * a sign-in server's CPU per flow keeps falling for its first ≈ 1,000 flows (bench/README.md, "Warm-up").
+ * a sign-in server's CPU per flow keeps falling for its first ≈ 1,000 flows (bench/README.md, "Warm-up of the sign-in servers").
  */
 const SIGN_IN_WARMUP = num('BENCH_SIGN_IN_WARMUP_SECONDS', 30, 0);
 const ROUNDS = Math.round(num('BENCH_ROUNDS', 3, 1));
