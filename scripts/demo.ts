@@ -12,6 +12,7 @@
  *   DEMO_LOG_LEVEL   log level of both processes (default warn)
  *   DEMO_DATA_DIR    where the demo keeps its data (default ./data/demo)
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -248,7 +249,7 @@ async function waitUntilAnswering(child: Child, url: string, timeoutMs = 60_000)
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`${child.name} did not answer ${url} within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 

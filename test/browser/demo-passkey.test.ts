@@ -3,6 +3,7 @@
 // passkey walkthrough, and following it in Chromium with a CDP virtual authenticator — add a passkey
 // in Gatehouse's Security Settings as Dave, then "Sign in with Gatehouse" → "Sign in with a passkey"
 // at Acme MDR — lands on Acme MDR's dashboard without its own code: amr hwk, user, mfa.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,7 +36,7 @@ describeBrowser('npm run demo: a passkey sign-in bypasses Acme MDR\'s local 2FA'
     const deadline = Date.now() + 240_000; // seeding migrates a fresh embedded database: slow on a busy machine
     while (!output.includes('Unified login demo is running')) {
       if (demo.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
     browser = await launchChromium();
   }, 300_000);

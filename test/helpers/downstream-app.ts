@@ -3,6 +3,7 @@
 // back-channel logout URIs, then `node examples/downstream-app/main.ts` runs on a free port. Plus
 // what end-to-end tests of unified login need: Gatehouse users with an authenticator, local users of
 // the app with its own 2FA, exact-action form submission and the dashboard's facts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -98,7 +99,7 @@ export async function startDemoAppProcess(
       await stop();
       throw new Error(`the demo app did not answer on ${url} within 30 s:\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return { url, clientId: registered.client_id, child, output: () => output, stop };
 }

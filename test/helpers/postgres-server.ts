@@ -1,6 +1,7 @@
 // A PostgreSQL cluster a test starts for itself (initdb + pg_ctl, from the PostgreSQL binaries of the
 // machine) in a temporary directory on a free port, which the test may restart. PostgreSQL refuses to
 // run as root, so under root the commands run as the `postgres` user.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,7 +50,7 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async restart(downMs) {
       await stopServer();
-      await new Promise((r) => setTimeout(r, downMs));
+      await sleep(downMs);
       await start();
     },
     async stop() {

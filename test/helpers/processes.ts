@@ -1,6 +1,7 @@
 // Real Gatehouse processes for tests: `node src/main.ts` (the server) and `node src/cli/main.ts` (the
 // CLI) as child processes with an environment of their own, plus a scratch PostgreSQL database per
 // test file (the processes have no schema option, so isolation is a whole database).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -134,7 +135,7 @@ export async function startGatehouseProcess(env: ProcessEnv, options: { port?: n
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await proc.stop();
   throw new Error(`Gatehouse did not become healthy within ${timeoutMs} ms:\n${proc.stdout()}\n${proc.stderr()}`);

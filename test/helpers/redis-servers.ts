@@ -1,6 +1,7 @@
 // Redis servers a test starts for itself: a 3-master Redis Cluster (unless REDIS_CLUSTER_URL names one),
 // and a lone server with append-only persistence that a test may restart. Each lives in a temporary
 // directory on free loopback ports and is shut down by `stop()`.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +21,7 @@ async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
@@ -77,7 +78,7 @@ export async function startRedisCluster(): Promise<RedisClusterUnderTest> {
         const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
         if (/cluster_state:ok/.test(stdout)) break;
         if (Date.now() > deadline) throw new Error(`the cluster node on port ${port} did not report cluster_state:ok`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   } catch (e) {
@@ -105,7 +106,7 @@ export async function startDurableRedis(): Promise<RestartableRedis> {
     url: `redis://127.0.0.1:${port}`,
     async restart(downMs) {
       await stopServer(child);
-      await new Promise((r) => setTimeout(r, downMs));
+      await sleep(downMs);
       child = launch();
       await waitForPing(port);
     },

@@ -2,6 +2,7 @@
 // sign-in. It signs users in without pages: the test says who signs in next (subject, email, amr, acr)
 // or that the user cancels. It can also misbehave the ways an upstream does: refuse connections, answer
 // too slowly, or send an ID token whose signature does not verify.
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -95,7 +96,7 @@ export async function startUpstream(redirectUri: string): Promise<TestUpstream> 
         ctx.req.socket.destroy();
         return;
       }
-      if (state.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, state.slowMs));
+      if (state.mode === 'slow') await sleep(state.slowMs);
       const uid = /^\/interaction\/([^/]+)$/.exec(ctx.path)?.[1];
       if (uid) {
         const user = state.next;

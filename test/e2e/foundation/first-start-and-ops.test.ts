@@ -2,6 +2,7 @@
 // and then stops working; /healthz, /readyz and /metrics; audit events for every security outcome;
 // password attempts limited per account and per IP; and the real process prints what a newcomer needs
 // while its logs never carry a password, a client secret or a token.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { startTestGatehouse, type TestGatehouse } from '../../helpers/gatehouse.ts';
@@ -29,7 +30,7 @@ async function eventually<T>(read: () => Promise<T[]>, timeoutMs = 3000): Promis
   for (;;) {
     const rows = await read();
     if (rows.length > 0 || Date.now() > deadline) return rows;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -1,5 +1,6 @@
 // The user's steps in the demo app and on Gatehouse's pages, over real HTTP with one cookie jar per
 // browser (UserAgent): both servers are on 127.0.0.1 and their cookie names differ.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from '@jest/globals';
 import { PASSWORD } from '../../helpers/seed.ts';
 import { DEMO_ADMIN, appSetupKeyOf, dashboardFacts, submitExact } from '../../helpers/downstream-app.ts';
@@ -95,6 +96,6 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
   for (;;) {
     if (await check()) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }

@@ -6,6 +6,7 @@
 //
 // Both run with A's URL as ISSUER (as behind one load balancer); the "browser" sends the requests of
 // the steps that happen on B to B's port.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,7 +161,7 @@ describe('two Gatehouse instances on one PostgreSQL + Redis', () => {
       await monitor.monitor((line) => lines.push(line));
       try {
         expect(await introspect(urlB(), tokens.access_token)).toMatchObject({ active: true, sub: account.id });
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sleep(300);
       } finally {
         monitor.destroy();
       }
@@ -213,7 +214,7 @@ describe('two Gatehouse instances on one PostgreSQL + Redis', () => {
     while (Date.now() < deadline) {
       seen = [kids(await jwks(urlA())), kids(await jwks(urlB()))];
       if (seen.every((set) => rotation.published_next.every((kid) => set.includes(kid)))) break;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     for (const set of seen) {
       expect(set).toEqual(expect.arrayContaining([...rotation.published_next, ...rotation.activated, ...rotation.retiring.map((r) => r.kid)]));

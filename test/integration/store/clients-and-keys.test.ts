@@ -1,4 +1,5 @@
 // Relying-party clients, signing keys and cookie keys: the platform operator's catalogue.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
 import { backendName, createTestDatabase, type TestDatabase } from '../../helpers/db.ts';
@@ -73,7 +74,7 @@ describe(`clients and keys on ${backendName()}`, () => {
   describe('cookie keys', () => {
     it('lists the newest key first (it signs; the others still verify)', async () => {
       const first = await repos.cookieKeys.insert('sealed-a');
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       const second = await repos.cookieKeys.insert('sealed-b');
       expect((await repos.cookieKeys.list()).map((k) => k.id)).toEqual([second.id, first.id]);
     });

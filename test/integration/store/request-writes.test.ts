@@ -1,5 +1,6 @@
 // One request's audit events, last-login update and lockout reset are written in one statement when it ends, also
 // when it fails; outside a request, and after its writes were written, each write goes straight through.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRepos, type Repos } from '../../../src/store/repos.ts';
 import { MAX_EVENTS_PER_STATEMENT, createRequestWrites, type RequestWrites } from '../../../src/store/request-writes.ts';
@@ -102,7 +103,7 @@ describe(`request writes on ${backendName()}`, () => {
       });
     await signIn('shape-a', '192.0.2.10');
     const firstLogin = await lastLogin();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     await signIn('shape-b', '192.0.2.11');
     const [a] = await repos.audit.list({ target: 'shape-a', limit: 1 });
     const [b] = await repos.audit.list({ target: 'shape-b', limit: 1 });

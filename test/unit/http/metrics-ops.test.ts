@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Koa from 'koa';
 import { Router } from '@koa/router';
@@ -23,7 +24,7 @@ describe('metrics and ops routes', () => {
           if (!dbUp) throw new Error('connection refused');
         },
         redis: undefined,
-        slow: () => new Promise<void>((resolve) => setTimeout(resolve, 10)),
+        slow: () => sleep(10),
       },
     });
     app.use(metrics.middleware());
